@@ -1,0 +1,21 @@
+//! The state every handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use backend::{Config, Db};
+use leptos::prelude::*;
+
+/// Cheap to clone: everything inside is a handle.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// The state, from a server function's context. Fails (rather than panics) if the server did
+/// not provide it, which would be a wiring bug.
+pub fn app_state() -> Result<AppState, ServerFnError> {
+    use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state is missing from context"))
+}

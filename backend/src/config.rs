@@ -1,0 +1,289 @@
+//! The typed configuration: read once from the environment (plus an optional `.env`),
+//! validated at the edge, and printable with every secret redacted.
+
+use std::{collections::HashMap, fmt, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// Where the database lives, parsed from `DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub const DEFAULT: &'static str = "sqlite://data/app.db";
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Some(rest) = raw.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err("a sqlite URL needs a file path, e.g. sqlite://data/app.db".into());
+            }
+            return Ok(Self::Sqlite(raw.to_owned()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let url = Url::parse(raw).map_err(|e| format!("not a valid postgres URL ({e})"))?;
+            if url.host_str().unwrap_or_default().is_empty() {
+                return Err("a postgres URL needs a host".into());
+            }
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        Err("must start with sqlite: or postgres://".into())
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(url) => url.clone(),
+            Self::Postgres(url) => match Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                Ok(parsed) => parsed.to_string(),
+                Err(_) => "postgres://***".into(),
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sqlite(url) | Self::Postgres(url) => url,
+        }
+    }
+}
+
+/// A bad or missing setting. The message names the variable, so a start-up failure is one line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError { var, reason: reason.into() }
+}
+
+/// Everything the server reads from its environment.
+///
+/// No `Debug` derive: it holds secrets. Use its `Display`, which redacts them.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub clerk_secret_key: Option<SecretString>,
+    pub clerk_publishable_key: Option<String>,
+    pub clerk_jwt_key: Option<SecretString>,
+    pub clerk_api_url: Url,
+    pub clerk_webhook_signing_secret: Option<SecretString>,
+    pub clerk_authorized_parties: Vec<String>,
+    pub session_revalidation: Duration,
+    pub user_cache_ttl: Duration,
+    pub org_cache_ttl: Duration,
+    pub clock_skew: Duration,
+    pub auto_generate_username: bool,
+    pub username_prefix: String,
+    /// True when the Leptos env is PROD: cookies are `Secure` and dev mode is off.
+    pub production: bool,
+}
+
+impl Config {
+    /// Reads the process environment, after filling it from `.env` where it has gaps.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; real variables always win over it.
+        let _ = dotenvy::dotenv();
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Builds the config from any lookup, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // Empty values count as unset: `FOO=` in a .env file should not be an error.
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(&raw).map_err(|r| bad("DATABASE_URL", r))?,
+            None => DatabaseUrl::Sqlite(DatabaseUrl::DEFAULT.into()),
+        };
+
+        let clerk_secret_key = get("CLERK_SECRET_KEY")
+            .map(|key| {
+                if key.starts_with("sk_test_") || key.starts_with("sk_live_") {
+                    Ok(SecretString::from(key))
+                } else {
+                    Err(bad("CLERK_SECRET_KEY", "must start with sk_test_ or sk_live_"))
+                }
+            })
+            .transpose()?;
+
+        let clerk_publishable_key = get("CLERK_PUBLISHABLE_KEY")
+            .map(|key| {
+                if key.starts_with("pk_test_") || key.starts_with("pk_live_") {
+                    Ok(key)
+                } else {
+                    Err(bad("CLERK_PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_"))
+                }
+            })
+            .transpose()?;
+
+        let clerk_jwt_key = get("CLERK_JWT_KEY")
+            .map(|pem| {
+                // .env files often carry the PEM on one line with literal \n.
+                let pem = pem.replace("\\n", "\n");
+                if pem.contains("-----BEGIN PUBLIC KEY-----") {
+                    Ok(SecretString::from(pem))
+                } else {
+                    Err(bad("CLERK_JWT_KEY", "must be a PEM public key (-----BEGIN PUBLIC KEY-----)"))
+                }
+            })
+            .transpose()?;
+
+        let clerk_api_url = match get("CLERK_API_URL") {
+            Some(raw) => parse_http_url(&raw).map_err(|r| bad("CLERK_API_URL", r))?,
+            None => Url::parse("https://api.clerk.com").map_err(|e| bad("CLERK_API_URL", e.to_string()))?,
+        };
+
+        let clerk_webhook_signing_secret = aliased(&get, "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SIGNING_KEY")
+            .map(|(var, secret)| {
+                if secret.starts_with("whsec_") {
+                    Ok(SecretString::from(secret))
+                } else {
+                    Err(bad(var, "must start with whsec_"))
+                }
+            })
+            .transpose()?;
+
+        let clerk_authorized_parties = match aliased(&get, "CLERK_AUTHORIZED_PARTIES", "CLERK_FRONTEND_HOSTS") {
+            Some((var, raw)) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    parse_http_url(p)
+                        .map(|_| p.trim_end_matches('/').to_owned())
+                        .map_err(|r| bad(var, format!("{p:?} is not an origin: {r}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+
+        let leptos_env = get("LEPTOS_ENV").unwrap_or_default();
+        let production = leptos_env.eq_ignore_ascii_case("prod") || leptos_env.eq_ignore_ascii_case("production");
+
+        Ok(Self {
+            database_url,
+            clerk_secret_key,
+            clerk_publishable_key,
+            clerk_jwt_key,
+            clerk_api_url,
+            clerk_webhook_signing_secret,
+            clerk_authorized_parties,
+            session_revalidation: seconds(&get, "CLERK_SESSION_REVALIDATION_SECONDS", 300)?,
+            user_cache_ttl: seconds(&get, "CLERK_CACHE_TIMEOUT", 300)?,
+            org_cache_ttl: seconds(&get, "CLERK_ORG_CACHE_TIMEOUT", 900)?,
+            clock_skew: seconds(&get, "CLERK_CLOCK_SKEW_SECONDS", 5)?,
+            auto_generate_username: flag(&get, "CLERK_AUTO_GENERATE_USERNAME", false)?,
+            username_prefix: match get("CLERK_AUTO_GENERATE_USERNAME_PREFIX") {
+                Some(prefix) if prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => prefix,
+                Some(_) => {
+                    return Err(bad(
+                        "CLERK_AUTO_GENERATE_USERNAME_PREFIX",
+                        "may hold only letters, digits, '_' and '-'",
+                    ));
+                }
+                None => "user".into(),
+            },
+            production,
+        })
+    }
+
+    /// True when a Clerk instance is configured, either by secret key or by a networkless JWT key.
+    pub fn has_clerk_keys(&self) -> bool {
+        self.clerk_secret_key.is_some() || self.clerk_jwt_key.is_some()
+    }
+
+    /// Warnings worth logging at start.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.clerk_authorized_parties.is_empty() {
+            warnings.push("CLERK_AUTHORIZED_PARTIES is empty: the azp claim of session tokens is not checked");
+        }
+        if self.clerk_webhook_signing_secret.is_none() {
+            warnings.push("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk answers 503");
+        }
+        warnings
+    }
+}
+
+fn aliased(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    alias: &'static str,
+) -> Option<(&'static str, String)> {
+    get(name).map(|v| (name, v)).or_else(|| get(alias).map(|v| (alias, v)))
+}
+
+fn parse_http_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http(s) URL with a host".into());
+    }
+    Ok(url)
+}
+
+fn seconds(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match get(var) {
+        Some(raw) => raw
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| bad(var, format!("{raw:?} is not a whole number of seconds"))),
+        None => Ok(Duration::from_secs(default)),
+    }
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(bad(var, format!("{v:?} is not a boolean (true/false)"))),
+    }
+}
+
+fn redact(secret: &Option<SecretString>) -> &'static str {
+    match secret {
+        Some(s) if !s.expose_secret().is_empty() => "set (redacted)",
+        _ => "unset",
+    }
+}
+
+/// The effective configuration for the start-up log. Secrets show only as set or unset.
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "database={} clerk_api_url={} secret_key={} jwt_key={} publishable_key={} webhook_secret={} \
+             authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s skew={}s \
+             auto_username={} username_prefix={} production={}",
+            self.database_url.redacted(),
+            self.clerk_api_url,
+            redact(&self.clerk_secret_key),
+            redact(&self.clerk_jwt_key),
+            self.clerk_publishable_key.as_deref().unwrap_or("unset"),
+            redact(&self.clerk_webhook_signing_secret),
+            self.clerk_authorized_parties,
+            self.session_revalidation.as_secs(),
+            self.user_cache_ttl.as_secs(),
+            self.org_cache_ttl.as_secs(),
+            self.clock_skew.as_secs(),
+            self.auto_generate_username,
+            self.username_prefix,
+            self.production,
+        )
+    }
+}

@@ -1,0 +1,77 @@
+//! The `organizations` table: Clerk organizations mirrored locally.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{Db, now};
+use crate::on_pool;
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Organization {
+    pub id: i64,
+    pub clerk_id: String,
+    pub name: String,
+    pub slug: Option<String>,
+    pub image_url: String,
+    pub members_count: Option<i64>,
+    pub max_allowed_memberships: Option<i64>,
+    pub public_metadata: Json<Value>,
+    pub is_active: bool,
+    pub clerk_updated_at: Option<i64>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, clerk_id, name, slug, image_url, members_count, max_allowed_memberships, \
+    public_metadata, is_active, clerk_updated_at, deleted_at, created_at, updated_at";
+
+/// The fields Clerk owns, already mapped from a Clerk Organization object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClerkOrganizationFields {
+    pub clerk_id: String,
+    pub name: String,
+    pub slug: Option<String>,
+    pub image_url: String,
+    pub members_count: Option<i64>,
+    pub max_allowed_memberships: Option<i64>,
+    pub public_metadata: Value,
+    /// Clerk's `updated_at`, Unix milliseconds.
+    pub clerk_updated_at: i64,
+}
+
+/// Inserts or updates in one statement; a newer or deleted row is left alone (`None`).
+pub async fn upsert_from_clerk(db: &Db, fields: &ClerkOrganizationFields) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO organizations (clerk_id, name, slug, image_url, members_count, max_allowed_memberships, \
+             public_metadata, clerk_updated_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         ON CONFLICT (clerk_id) DO UPDATE SET name = excluded.name, slug = excluded.slug, \
+             image_url = excluded.image_url, \
+             members_count = COALESCE(excluded.members_count, organizations.members_count), \
+             max_allowed_memberships = excluded.max_allowed_memberships, \
+             public_metadata = excluded.public_metadata, clerk_updated_at = excluded.clerk_updated_at, \
+             updated_at = excluded.updated_at \
+         WHERE organizations.deleted_at IS NULL \
+             AND (organizations.clerk_updated_at IS NULL OR organizations.clerk_updated_at <= excluded.clerk_updated_at) \
+         RETURNING {COLUMNS}"
+    );
+    on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(&fields.clerk_id)
+        .bind(&fields.name)
+        .bind(&fields.slug)
+        .bind(&fields.image_url)
+        .bind(fields.members_count)
+        .bind(fields.max_allowed_memberships)
+        .bind(Json(&fields.public_metadata))
+        .bind(fields.clerk_updated_at)
+        .bind(now())
+        .fetch_optional(pool)
+        .await)
+}
+
+pub async fn find_by_clerk_id(db: &Db, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
+}

@@ -1,0 +1,125 @@
+//! The `users` table: Clerk users mirrored locally, and staff-only accounts.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{Db, now};
+use crate::on_pool;
+
+/// A mirrored user as the rest of the code sees it. The password hash is deliberately absent:
+/// only the staff-login code reads it, through its own query.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub clerk_id: Option<String>,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: String,
+    pub public_metadata: Json<Value>,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub last_login: Option<DateTime<Utc>>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub clerk_updated_at: Option<i64>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// "first last", trimmed.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+
+    /// A user may act only while active and not deleted.
+    pub fn can_sign_in(&self) -> bool {
+        self.is_active && self.deleted_at.is_none()
+    }
+}
+
+const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
+    is_active, is_staff, is_superuser, last_login, last_sign_in_at, clerk_updated_at, deleted_at, \
+    created_at, updated_at";
+
+/// The fields Clerk owns, already mapped from a Clerk User object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClerkUserFields {
+    pub clerk_id: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: String,
+    pub public_metadata: Value,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// False when Clerk reports the user banned or locked.
+    pub is_active: bool,
+    /// Clerk's `updated_at`, Unix milliseconds.
+    pub clerk_updated_at: i64,
+}
+
+/// What an upsert did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Upserted {
+    Created(User),
+    Updated(User),
+    /// The stored row is newer, or a tombstone: nothing was written.
+    Stale,
+}
+
+/// Inserts or updates the user with this `clerk_id` in one statement, so concurrent upserts of
+/// one id leave one row. A row with a newer `clerk_updated_at`, or a deleted one, is left alone.
+pub async fn upsert_from_clerk(db: &Db, fields: &ClerkUserFields) -> Result<Upserted, sqlx::Error> {
+    let now = now();
+    let sql = format!(
+        "INSERT INTO users (clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
+             is_active, last_sign_in_at, clerk_updated_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, username = excluded.username, \
+             first_name = excluded.first_name, last_name = excluded.last_name, image_url = excluded.image_url, \
+             public_metadata = excluded.public_metadata, is_active = excluded.is_active, \
+             last_sign_in_at = excluded.last_sign_in_at, clerk_updated_at = excluded.clerk_updated_at, \
+             updated_at = excluded.updated_at \
+         WHERE users.deleted_at IS NULL \
+             AND (users.clerk_updated_at IS NULL OR users.clerk_updated_at <= excluded.clerk_updated_at) \
+         RETURNING {COLUMNS}"
+    );
+    let row: Option<User> = on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(&fields.clerk_id)
+        .bind(&fields.email)
+        .bind(&fields.username)
+        .bind(&fields.first_name)
+        .bind(&fields.last_name)
+        .bind(&fields.image_url)
+        .bind(Json(&fields.public_metadata))
+        .bind(fields.is_active)
+        .bind(fields.last_sign_in_at)
+        .bind(fields.clerk_updated_at)
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(match row {
+        Some(user) if user.created_at == now => Upserted::Created(user),
+        Some(user) => Upserted::Updated(user),
+        None => Upserted::Stale,
+    })
+}
+
+pub async fn find_by_clerk_id(db: &Db, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE clerk_id = $1");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+}

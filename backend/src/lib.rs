@@ -1,0 +1,9 @@
+//! Server-only domain code shared by the Leptos app (under `ssr`) and the `server` binary:
+//! configuration, the database and its repositories, and server sessions.
+
+pub mod config;
+pub mod db;
+pub mod sessions;
+
+pub use config::{Config, ConfigError};
+pub use db::Db;

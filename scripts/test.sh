@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test: Rust unit and integration tests (SQLite always, Postgres when TEST_DATABASE_URL
+# is set), then a debug build of the site and the browser tests against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  printf '\033[1;33m!! TEST_DATABASE_URL is not set: Postgres tests will be SKIPPED.\033[0m\n'
+  printf '   e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test\n'
+fi
+
+echo "==> cargo test"
+cargo test --workspace --exclude frontend
+
+echo "==> cargo leptos build"
+cargo leptos build
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+echo "==> end2end (Playwright, Chromium)"
+(cd end2end && SERVER_BIN="$target_dir/debug/server" npx playwright test)

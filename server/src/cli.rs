@@ -1,0 +1,85 @@
+//! The command line: `server` serves; subcommands run maintenance tasks and exit.
+
+use anyhow::Context;
+use backend::{Config, Db};
+use clap::{Parser, Subcommand};
+
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Leptos + Clerk starter: serve the app, or run a maintenance task")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a staff account, or reset the password of an existing one.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        superuser: bool,
+        /// Read the password as one line from stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Mirror every Clerk user from the Backend API.
+    SyncUsers {
+        #[arg(long)]
+        prune: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Mirror organizations and, with --members, their memberships.
+    SyncOrgs {
+        #[arg(long)]
+        members: bool,
+        #[arg(long)]
+        prune: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Fill in missing usernames.
+    GenerateUsernames {
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config = Config::from_env()?;
+        match self.command {
+            None => {
+                let leptos =
+                    leptos::config::get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
+                let app = Application::build(config, leptos).await?;
+                app.run_until_stopped().await
+            }
+            Some(Command::Migrate) => {
+                let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
+                db.migrate().await.context("applying migrations")?;
+                tracing::info!(backend = db.backend_name(), "migrations applied");
+                db.close().await;
+                Ok(())
+            }
+            Some(command) => anyhow::bail!("`{}` is not built yet", command.name()),
+        }
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Migrate => "migrate",
+            Self::CreateStaff { .. } => "create-staff",
+            Self::SyncUsers { .. } => "sync-users",
+            Self::SyncOrgs { .. } => "sync-orgs",
+            Self::GenerateUsernames { .. } => "generate-usernames",
+        }
+    }
+}

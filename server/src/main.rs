@@ -1,0 +1,20 @@
+//! Entry point: parse the command line, then serve or run a maintenance command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use server::cli::Cli;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    server::telemetry::init();
+    match cli.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line on stderr, with the cause chain, and exit code 1.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

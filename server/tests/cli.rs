@@ -1,0 +1,87 @@
+//! The real `server` binary: `migrate`, start-up failures, exit codes and redacted logs.
+
+use std::process::{Command, Output};
+
+fn server(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(args).current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("server runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = server(&["migrate"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("data/app.db").exists(), "data/app.db is created on first run");
+
+    let again = server(&["migrate"], &[], dir.path());
+    assert!(again.status.success(), "migrate is idempotent: {}", stderr(&again));
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (var, value) in [("DATABASE_URL", "mysql://nope"), ("CLERK_SECRET_KEY", "pk_test_wrong")] {
+        let out = server(&["migrate"], &[(var, value)], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{var}");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
+        assert!(err.contains(var), "names {var}: {err:?}");
+    }
+}
+
+#[test]
+fn a_dotenv_file_fills_in_what_the_environment_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=sqlite://from-dotenv.db\n").expect("write .env");
+    let out = server(&["migrate"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("from-dotenv.db").exists());
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = server(&["no-such-command"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn commands_not_built_yet_fail_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = server(&["sync-users"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not built yet"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_start_up_log_never_shows_a_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = "sk_test_NEVERLOGTHISsecret42";
+    let webhook = "whsec_NEVERLOGTHISeither77";
+    // An address this host does not own cannot be bound: the server logs its config, then exits 1.
+    let out = server(
+        &[],
+        &[
+            ("CLERK_SECRET_KEY", secret),
+            ("CLERK_WEBHOOK_SIGNING_SECRET", webhook),
+            ("LEPTOS_SITE_ADDR", "203.0.113.1:9"),
+            ("LEPTOS_OUTPUT_NAME", "clerk-starter"),
+            ("RUST_LOG", "debug"),
+        ],
+        dir.path(),
+    );
+    let log = stderr(&out);
+    assert!(log.contains("starting"), "the config summary is logged: {log}");
+    assert!(log.contains("secret_key=set (redacted)"), "{log}");
+    assert!(!log.contains(secret) && !log.contains(webhook), "a secret leaked: {log}");
+    assert_eq!(out.status.code(), Some(1), "cannot bind a foreign address: {log}");
+}

@@ -1,0 +1,89 @@
+//! A running server on port 0 with a fresh database, and one method per endpoint.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use backend::{Config, Db};
+use leptos::prelude::LeptosOptions;
+use server::startup::Application;
+use testkit::{Backend, TestDb};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub test_db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("clerk-starter")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(([127, 0, 0, 1], 0))
+        .build()
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Spawns with extra environment variables; `DATABASE_URL` is always the test database.
+    pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Self {
+        let test_db = TestDb::new(backend).await.expect("test database");
+        let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        vars.insert("DATABASE_URL".into(), test_db.url.as_str().to_owned());
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
+
+        let app = Application::build(config, leptos_options()).await.expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db();
+        let server = tokio::spawn(async move {
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { base, client, db, test_db, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+}
+
+/// Generates one test per backend from an `async fn(Backend)`; Postgres is skipped with a
+/// message when `TEST_DATABASE_URL` is unset.
+#[macro_export]
+macro_rules! http_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(testkit::Backend::Sqlite).await; }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var("TEST_DATABASE_URL").is_err() {
+                        eprintln!("SKIPPED {} on postgres: TEST_DATABASE_URL is not set", stringify!($name));
+                        return;
+                    }
+                    super::$name(testkit::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}

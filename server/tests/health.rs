@@ -1,0 +1,64 @@
+//! The server boots on a random port: health checks and the SSR home page.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use testkit::Backend;
+
+http_tests!(
+    healthz_answers_200,
+    readyz_answers_200_while_the_database_answers,
+    readyz_answers_503_when_the_database_is_gone,
+    home_page_renders_html_on_the_server,
+    an_unknown_page_is_a_404_page,
+);
+
+async fn healthz_answers_200(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn readyz_answers_200_while_the_database_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+
+async fn readyz_answers_503_when_the_database_is_gone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    match &app.db {
+        // Postgres: really take the database away from under the server.
+        backend::Db::Postgres(pool) => {
+            let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.expect("name");
+            let admin = std::env::var("TEST_DATABASE_URL").expect("set for postgres tests");
+            let admin = sqlx::PgPool::connect(&admin).await.expect("admin connection");
+            sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&admin).await.expect("drop");
+        }
+        // SQLite lives in-process: closing the shared pool is the way it goes away.
+        backend::Db::Sqlite(pool) => pool.close().await,
+    }
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK, "the process still runs");
+}
+
+async fn home_page_renders_html_on_the_server(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let body = res.text().await.expect("body");
+    assert!(body.contains("<h1>Leptos + Clerk starter</h1>"), "{body}");
+    assert!(body.contains("Clicked 0 times"), "{body}");
+    assert!(body.contains("/pkg/clerk-starter.js"), "hydration script is referenced: {body}");
+}
+
+async fn an_unknown_page_is_a_404_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.expect("body").contains("Page not found"));
+}
