@@ -8,6 +8,9 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+pub mod auth;
+pub mod error;
+pub mod examples;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -20,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

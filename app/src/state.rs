@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use backend::{Config, Db};
+use backend::{Config, Db, auth::Authenticator};
 use leptos::prelude::*;
 
 /// Cheap to clone: everything inside is a handle.
@@ -12,6 +12,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    pub auth: Arc<Authenticator>,
 }
 
 /// The state, from a server function's context. Fails (rather than panics) if the server did

@@ -1,6 +1,8 @@
 //! Server-only domain code shared by the Leptos app (under `ssr`) and the `server` binary:
 //! configuration, the database and its repositories, and server sessions.
 
+pub mod auth;
+pub mod clerk;
 pub mod config;
 pub mod db;
 pub mod sessions;

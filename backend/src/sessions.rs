@@ -4,22 +4,35 @@
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time::Duration};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::db::Db;
+use tower_sessions::session::Record;
+
+use crate::{
+    auth::session::{CLERK_KEY, ClerkSessionRecord},
+    db::Db,
+    on_pool,
+};
 
 /// The cookie that carries our server session id (not Clerk's `__session`).
 pub const COOKIE_NAME: &str = "starter_session";
 
-/// A session store over whichever backend is configured.
+/// A session store over whichever backend is configured, which also maintains
+/// `clerk_session_index`.
 #[derive(Clone, Debug)]
-pub enum SessionStore {
+pub struct SessionStore {
+    inner: Inner,
+    db: Db,
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
 }
 
 impl SessionStore {
     pub fn new(db: &Db) -> Self {
-        match db {
-            Db::Sqlite(pool) => Self::Sqlite(
+        let inner = match db {
+            Db::Sqlite(pool) => Inner::Sqlite(
                 SqliteStore::new(pool.clone())
                     .with_table_name("tower_sessions")
                     .unwrap_or_else(|_| SqliteStore::new(pool.clone())),
@@ -27,40 +40,77 @@ impl SessionStore {
             Db::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
                 let store = store.clone().with_schema_name("public").unwrap_or(store);
-                Self::Postgres(store.clone().with_table_name("tower_sessions").unwrap_or(store))
+                Inner::Postgres(store.clone().with_table_name("tower_sessions").unwrap_or(store))
             }
-        }
+        };
+        Self { inner, db: db.clone() }
+    }
+}
+
+impl SessionStore {
+    /// Keeps `clerk_session_index` in step with the record, so Clerk sessions can be ended.
+    async fn index(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
+        let id = record.id.to_string();
+        let clerk =
+            record.data.get(CLERK_KEY).and_then(|v| serde_json::from_value::<ClerkSessionRecord>(v.clone()).ok());
+        let result = match clerk {
+            Some(c) => on_pool!(&self.db, pool => sqlx::query(
+                "INSERT INTO clerk_session_index (session_id, clerk_sid, clerk_user_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id) DO UPDATE SET clerk_sid = excluded.clerk_sid, clerk_user_id = excluded.clerk_user_id",
+            )
+            .bind(&id)
+            .bind(&c.sid)
+            .bind(&c.user)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())),
+            None => on_pool!(&self.db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
+                .bind(&id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())),
+        };
+        result.map(|_| ()).map_err(|e| tower_sessions::session_store::Error::Backend(e.to_string()))
     }
 }
 
 #[async_trait::async_trait]
 impl tower_sessions::SessionStore for SessionStore {
-    async fn create(&self, record: &mut tower_sessions::session::Record) -> tower_sessions::session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.create(record).await,
-            Self::Postgres(s) => s.create(record).await,
+    async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.create(record).await?,
+            Inner::Postgres(s) => s.create(record).await?,
         }
+        self.index(record).await
     }
-    async fn save(&self, record: &tower_sessions::session::Record) -> tower_sessions::session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.save(record).await,
-            Self::Postgres(s) => s.save(record).await,
+    async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.save(record).await?,
+            Inner::Postgres(s) => s.save(record).await?,
         }
+        self.index(record).await
     }
     async fn load(
         &self,
         id: &tower_sessions::session::Id,
     ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
-        match self {
-            Self::Sqlite(s) => s.load(id).await,
-            Self::Postgres(s) => s.load(id).await,
+        match &self.inner {
+            Inner::Sqlite(s) => s.load(id).await,
+            Inner::Postgres(s) => s.load(id).await,
         }
     }
     async fn delete(&self, id: &tower_sessions::session::Id) -> tower_sessions::session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.delete(id).await,
-            Self::Postgres(s) => s.delete(id).await,
+        match &self.inner {
+            Inner::Sqlite(s) => s.delete(id).await?,
+            Inner::Postgres(s) => s.delete(id).await?,
         }
+        on_pool!(&self.db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
+            .bind(id.to_string())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map(|_| ())
+        .map_err(|e| tower_sessions::session_store::Error::Backend(e.to_string()))
     }
 }
 

@@ -7,7 +7,7 @@ export const test = base.extend<{ consoleProblems: string[] }>({
       const problems: string[] = [];
       page.on('console', (msg) => {
         const text = msg.text();
-        if (msg.type() === 'error' || /hydration/i.test(text)) problems.push(`${msg.type()}: ${text}`);
+        if (msg.type() === 'error' || /hydration/i.test(text)) problems.push(`${msg.type()}: ${text} (${msg.location().url})`);
       });
       page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
       await use(problems);

@@ -1,1 +1,195 @@
+//! A fake Clerk for tests and benchmarks, served on a random loopback port.
+//!
+//! It publishes a JWKS (with a second key for rotation), serves the Backend API users,
+//! organizations and memberships from data the test controls, misbehaves on demand
+//! (429, 5xx, hang), mints session tokens with any claims, and signs Svix webhooks.
 
+mod api;
+mod keys;
+mod objects;
+mod svix;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use serde_json::Value;
+
+pub use keys::{KeyPair, foreign_key, test_keys};
+pub use objects::{membership, organization, user};
+pub use svix::sign_webhook;
+
+/// How the fake misbehaves for a request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Answer with this status and a ClerkErrors body.
+    Status(u16),
+    /// 429 with `Retry-After: secs`.
+    RateLimited { retry_after_secs: u64 },
+    /// Never answer.
+    Hang,
+}
+
+/// A request the fake received, for assertions.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+#[derive(Default)]
+pub(crate) struct Data {
+    pub users: BTreeMap<String, Value>,
+    pub organizations: BTreeMap<String, Value>,
+    /// Keyed by (organization id, user id).
+    pub memberships: BTreeMap<(String, String), Value>,
+    /// Faults applied to requests whose path starts with the key; `count` None means forever.
+    pub faults: Vec<(String, Fault, Option<u32>)>,
+    pub requests: Vec<Recorded>,
+    /// Whether the JWKS also publishes the rotation key.
+    pub rotated: bool,
+}
+
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub data: Arc<Mutex<Data>>,
+    pub secret_key: Arc<str>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Data> {
+        // A test that panicked while holding the lock already failed; keep serving the others.
+        self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A running fake Clerk. Dropping it stops the server.
+pub struct FakeClerk {
+    addr: SocketAddr,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeClerk {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeClerk {
+    pub const SECRET_KEY: &'static str = "sk_test_fakeclerkSecretKey0000000000";
+
+    pub async fn start() -> Self {
+        let shared = Shared { data: Arc::default(), secret_key: Self::SECRET_KEY.into() };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake clerk");
+        let addr = listener.local_addr().expect("fake clerk address");
+        let router = api::router(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { addr, shared, server }
+    }
+
+    /// The value for `CLERK_API_URL`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The primary signing key (kid `ins_fake_primary`), always in the JWKS.
+    pub fn key(&self) -> &'static KeyPair {
+        &test_keys().0
+    }
+
+    /// The rotation key (kid `ins_fake_rotated`), in the JWKS only after [`FakeClerk::rotate`].
+    pub fn rotation_key(&self) -> &'static KeyPair {
+        &test_keys().1
+    }
+
+    /// Publishes the rotation key in the JWKS.
+    pub fn rotate(&self) {
+        self.shared.lock().rotated = true;
+    }
+
+    /// Mints a token signed by the primary key.
+    pub fn mint(&self, claims: &Value) -> String {
+        self.key().sign(claims)
+    }
+
+    pub fn put_user(&self, user: Value) {
+        let id = user["id"].as_str().expect("user has an id").to_owned();
+        self.shared.lock().users.insert(id, user);
+    }
+
+    pub fn user(&self, id: &str) -> Option<Value> {
+        self.shared.lock().users.get(id).cloned()
+    }
+
+    pub fn remove_user(&self, id: &str) {
+        self.shared.lock().users.remove(id);
+    }
+
+    pub fn put_organization(&self, org: Value) {
+        let id = org["id"].as_str().expect("organization has an id").to_owned();
+        self.shared.lock().organizations.insert(id, org);
+    }
+
+    pub fn organization(&self, id: &str) -> Option<Value> {
+        self.shared.lock().organizations.get(id).cloned()
+    }
+
+    pub fn put_membership(&self, membership: Value) {
+        let org = membership["organization"]["id"].as_str().expect("membership has an organization").to_owned();
+        let user = membership["public_user_data"]["user_id"].as_str().expect("membership has a user").to_owned();
+        self.shared.lock().memberships.insert((org, user), membership);
+    }
+
+    pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Value> {
+        self.shared.lock().memberships.get(&(org_id.to_owned(), user_id.to_owned())).cloned()
+    }
+
+    /// Misbehaves for every request under `path_prefix` until [`FakeClerk::clear_faults`].
+    pub fn fail(&self, path_prefix: &str, fault: Fault) {
+        self.shared.lock().faults.push((path_prefix.to_owned(), fault, None));
+    }
+
+    /// Misbehaves for the next `times` requests under `path_prefix`.
+    pub fn fail_times(&self, path_prefix: &str, fault: Fault, times: u32) {
+        self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Every request received so far whose path starts with `path_prefix`.
+    pub fn requests(&self, path_prefix: &str) -> Vec<Recorded> {
+        self.shared.lock().requests.iter().filter(|r| r.path.starts_with(path_prefix)).cloned().collect()
+    }
+}
+
+/// Claims of a fresh v2 session token for `sub`, as Clerk mints them: 60 s lifetime, `nbf` 10 s back.
+pub fn session_claims(sub: &str) -> Value {
+    let now = now_secs();
+    serde_json::json!({
+        "sub": sub,
+        "sid": format!("sess_{sub}"),
+        "iss": "https://fake.clerk.accounts.dev",
+        "azp": "http://localhost:3000",
+        "iat": now,
+        "nbf": now - 10,
+        "exp": now + 60,
+        "v": 2,
+        "fva": [0, -1],
+    })
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}

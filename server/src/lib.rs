@@ -1,6 +1,8 @@
 //! The `server` binary's library: the axum application, its routes and middleware, and the CLI.
 //! `main.rs` only parses arguments and calls in here, so tests run the real thing.
 
+pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod health;
 pub mod startup;

@@ -5,14 +5,19 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{App, shell, state::AppState};
-use axum::{Router, routing::get};
-use backend::{Config, Db, sessions};
+use axum::{Router, middleware, routing::get};
+use backend::{
+    Config, Db,
+    auth::{Auth, Authenticator, UserDirectory},
+    clerk::{TokenVerifier, api::ClerkApi},
+    sessions,
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::health;
+use crate::{api, auth, health};
 
 pub struct Application {
     listener: TcpListener,
@@ -34,7 +39,8 @@ impl Application {
         let listener =
             TcpListener::bind(leptos.site_addr).await.with_context(|| format!("binding {}", leptos.site_addr))?;
 
-        let state = AppState { leptos_options: leptos, db, config: Arc::new(config) };
+        let auth = authenticator(&config, &db)?;
+        let state = AppState { leptos_options: leptos, db, config: Arc::new(config), auth: Arc::new(auth) };
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }
@@ -64,6 +70,18 @@ impl Application {
     }
 }
 
+fn authenticator(config: &Config, db: &Db) -> anyhow::Result<Authenticator> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("leptos-clerk-starter/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")?;
+    let verifier = TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?;
+    let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
+    let directory = UserDirectory::new(db.clone(), api, config.user_cache_ttl, config.org_cache_ttl);
+    Ok(Authenticator::new(verifier, directory, config.session_revalidation))
+}
+
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
@@ -76,10 +94,18 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                // The auth middleware's verdict, for guards in SSR and server functions alike.
+                if let Some(parts) = use_context::<http::request::Parts>() {
+                    provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
+                }
+            },
             move || shell(leptos_options.clone()),
         )
+        .route("/api/me", get(api::me))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

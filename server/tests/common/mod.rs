@@ -53,12 +53,77 @@ impl TestApp {
         Self { base, client, db, test_db, server }
     }
 
+    /// Spawns against a fake Clerk: its secret key and API URL, plus `env`.
+    pub async fn with_clerk(backend: Backend, clerk: &fake_clerk::FakeClerk, env: &[(&str, &str)]) -> Self {
+        let api_url = clerk.api_url();
+        let mut all: Vec<(&str, &str)> =
+            vec![("CLERK_SECRET_KEY", fake_clerk::FakeClerk::SECRET_KEY), ("CLERK_API_URL", api_url.as_str())];
+        all.extend_from_slice(env);
+        Self::spawn_with(backend, &all).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// `GET /api/me` with a Bearer token.
+    pub async fn me_bearer(&self, token: &str) -> reqwest::Response {
+        self.client.get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// `GET /api/me` with a raw Cookie header (e.g. `__session=…; starter_session=…`).
+    pub async fn me_cookie(&self, cookie: &str) -> reqwest::Response {
+        self.client.get(self.url("/api/me")).header("cookie", cookie).send().await.expect("request")
+    }
+
+    /// Calls a server function by its path, with optional Bearer token and extra headers.
+    pub async fn server_fn(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body("");
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+/// The `starter_session=…` pair from a response's Set-Cookie, if it set one.
+pub fn server_session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("starter_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Polls `check` every 100 ms until it returns true, for at most `limit`.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -1,0 +1,141 @@
+//! The signed-in user, for components (a serializable view) and for server functions (guards).
+//!
+//! Every protected server function starts with one guard call:
+//! ```ignore
+//! #[server]
+//! pub async fn my_projects() -> Result<Vec<Project>, AppError> {
+//!     let user = require_user()?;              // 401 unless signed in
+//!     let org = require_org_role("admin")?;    // 403 unless an admin of the active org
+//!     ...
+//! }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// The active organization, as pages see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgView {
+    pub id: String,
+    pub slug: Option<String>,
+    pub role: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// What a page may know about the signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub clerk_id: Option<String>,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: String,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub org: Option<OrgView>,
+}
+
+#[cfg(feature = "ssr")]
+pub use guards::*;
+
+#[cfg(feature = "ssr")]
+mod guards {
+    use backend::auth::{Auth, CurrentUser, Rejection};
+    use leptos::prelude::use_context;
+
+    use super::{OrgView, UserView};
+    use crate::error::AppError;
+
+    impl From<&CurrentUser> for UserView {
+        fn from(current: &CurrentUser) -> Self {
+            let u = &current.user;
+            Self {
+                id: u.id,
+                clerk_id: u.clerk_id.clone(),
+                email: u.email.clone(),
+                username: u.username.clone(),
+                first_name: u.first_name.clone(),
+                last_name: u.last_name.clone(),
+                image_url: u.image_url.clone(),
+                is_staff: u.is_staff,
+                is_superuser: u.is_superuser,
+                org: current.org.as_ref().map(|o| OrgView {
+                    id: o.id.clone(),
+                    slug: o.slug.clone(),
+                    role: o.role.clone(),
+                    permissions: o.permissions.clone(),
+                }),
+            }
+        }
+    }
+
+    fn fail<T>(err: AppError) -> Result<T, AppError> {
+        err.set_response_status();
+        Err(err)
+    }
+
+    /// The request's authentication state, as the auth middleware left it.
+    pub fn auth_state() -> Auth {
+        use_context::<Auth>().unwrap_or(Auth::Anonymous)
+    }
+
+    /// The signed-in user, or `None` when nobody is. A bad token is still an error (401),
+    /// and an outage is 503, rather than quietly anonymous.
+    pub fn current_user() -> Result<Option<CurrentUser>, AppError> {
+        match auth_state() {
+            Auth::SignedIn(user) => Ok(Some(user)),
+            Auth::Anonymous => Ok(None),
+            Auth::Rejected(Rejection::Unavailable) => fail(AppError::Unavailable),
+            Auth::Rejected(Rejection::Inactive) => fail(AppError::Unauthorized("User is inactive".into())),
+            Auth::Rejected(Rejection::SessionEnded) => fail(AppError::Unauthorized("Session ended".into())),
+            Auth::Rejected(Rejection::Token(err)) => fail(AppError::Unauthorized(err.to_string())),
+        }
+    }
+
+    /// 401 unless someone is signed in.
+    pub fn require_user() -> Result<CurrentUser, AppError> {
+        match current_user()? {
+            Some(user) => Ok(user),
+            None => fail(AppError::unauthenticated()),
+        }
+    }
+
+    /// 403 unless the user is staff.
+    pub fn require_staff() -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.user.is_staff { Ok(user) } else { fail(AppError::Forbidden("Staff access required".into())) }
+    }
+
+    /// 403 unless the user is a superuser.
+    pub fn require_superuser() -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.user.is_superuser { Ok(user) } else { fail(AppError::Forbidden("Superuser access required".into())) }
+    }
+
+    /// 403 unless an organization is active.
+    pub fn require_org() -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.org.is_some() { Ok(user) } else { fail(AppError::Forbidden("Organization context required".into())) }
+    }
+
+    /// 403 unless the user has `role` (`admin` or `org:admin`) in the active organization.
+    pub fn require_org_role(role: &str) -> Result<CurrentUser, AppError> {
+        let user = require_org()?;
+        if user.has_org_role(role) {
+            Ok(user)
+        } else {
+            fail(AppError::Forbidden(format!("Organization role {role} required")))
+        }
+    }
+
+    /// 403 unless the user has `permission` in the active organization.
+    pub fn require_org_permission(permission: &str) -> Result<CurrentUser, AppError> {
+        let user = require_org()?;
+        if user.has_org_permission(permission) {
+            Ok(user)
+        } else {
+            fail(AppError::Forbidden(format!("Organization permission {permission} required")))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Server functions that show each guard. Copy one to start your own; the tests call them to
+//! prove the guards answer 401 and 403 as documented.
+
+use leptos::prelude::*;
+
+use crate::{auth::UserView, error::AppError};
+
+/// Any signed-in user: returns who they are.
+#[server(prefix = "/api/examples", endpoint = "whoami")]
+pub async fn whoami() -> Result<UserView, AppError> {
+    let user = crate::auth::require_user()?;
+    Ok(UserView::from(&user))
+}
+
+/// Staff only.
+#[server(prefix = "/api/examples", endpoint = "staff")]
+pub async fn staff_only() -> Result<String, AppError> {
+    let user = crate::auth::require_staff()?;
+    Ok(format!("hello, staff member {}", user.user.email))
+}
+
+/// Superusers only.
+#[server(prefix = "/api/examples", endpoint = "superuser")]
+pub async fn superuser_only() -> Result<String, AppError> {
+    crate::auth::require_superuser()?;
+    Ok("hello, superuser".into())
+}
+
+/// Anyone with an active organization: returns its id.
+#[server(prefix = "/api/examples", endpoint = "org")]
+pub async fn active_org() -> Result<String, AppError> {
+    let user = crate::auth::require_org()?;
+    Ok(user.org.map(|o| o.id).unwrap_or_default())
+}
+
+/// Admins of the active organization.
+#[server(prefix = "/api/examples", endpoint = "org-admin")]
+pub async fn org_admin_only() -> Result<String, AppError> {
+    crate::auth::require_org_role("admin")?;
+    Ok("hello, org admin".into())
+}
+
+/// Members holding `org:sys_memberships:manage`.
+#[server(prefix = "/api/examples", endpoint = "org-permission")]
+pub async fn org_permission_only() -> Result<String, AppError> {
+    crate::auth::require_org_permission("org:sys_memberships:manage")?;
+    Ok("hello, member manager".into())
+}

@@ -1,0 +1,179 @@
+//! Turns a request's token, server session and `X-Organization-Id` into an [`Auth`].
+
+use std::time::Duration;
+
+use tower_sessions::Session;
+
+use super::{
+    Auth, AuthVia, CurrentUser, Rejection,
+    directory::UserDirectory,
+    session::{self, ClerkSessionRecord},
+};
+use crate::clerk::{OrgClaims, SessionClaims, TokenError, TokenVerifier};
+
+/// Where the token came from: the `Authorization` header wins over the `__session` cookie.
+#[derive(Clone, Debug)]
+pub enum TokenSource {
+    Header(String),
+    Cookie(String),
+}
+
+impl TokenSource {
+    fn value(&self) -> &str {
+        match self {
+            Self::Header(t) | Self::Cookie(t) => t,
+        }
+    }
+}
+
+pub struct Authenticator {
+    pub verifier: TokenVerifier,
+    pub directory: UserDirectory,
+    revalidation: i64,
+    /// Clerk sessions ended by a webhook: refused even while their last token is unexpired.
+    ended_sessions: moka::sync::Cache<String, ()>,
+}
+
+impl Authenticator {
+    pub fn new(verifier: TokenVerifier, directory: UserDirectory, revalidation: Duration) -> Self {
+        Self {
+            verifier,
+            directory,
+            revalidation: revalidation.as_secs() as i64,
+            // Longer than any token lives or any session may stand in for one.
+            ended_sessions: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(revalidation.max(Duration::from_secs(3600)))
+                .build(),
+        }
+    }
+
+    /// Marks a Clerk session as ended on this instance.
+    pub fn session_ended(&self, sid: &str) {
+        self.ended_sessions.insert(sid.to_owned(), ());
+    }
+
+    pub async fn authenticate(
+        &self,
+        token: Option<TokenSource>,
+        session: Option<&Session>,
+        org_header: Option<&str>,
+    ) -> Auth {
+        let record = match session {
+            Some(s) => session::load(s).await,
+            None => None,
+        };
+        let Some(token) = token else {
+            return self.from_server_session(record, session, org_header, None).await;
+        };
+        match self.verifier.verify(token.value()).await {
+            Ok(claims) => self.from_claims(&claims, &token, session, record, org_header).await,
+            // An expired token (Clerk's last one, for a tab that slept) may be covered by the session.
+            Err(err) if err.is_expiry() => self.from_server_session(record, session, org_header, Some(err)).await,
+            Err(TokenError::KeysUnavailable) => Auth::Rejected(Rejection::Unavailable),
+            Err(err) => Auth::Rejected(Rejection::Token(err)),
+        }
+    }
+
+    async fn from_claims(
+        &self,
+        claims: &SessionClaims,
+        token: &TokenSource,
+        session: Option<&Session>,
+        record: Option<ClerkSessionRecord>,
+        org_header: Option<&str>,
+    ) -> Auth {
+        if claims.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
+            return Auth::Rejected(Rejection::SessionEnded);
+        }
+        let user = match self.directory.user_or_provision(&claims.sub).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::warn!(clerk_id = %claims.sub, error = %err, "loading the signed-in user failed");
+                return Auth::Rejected(Rejection::Unavailable);
+            }
+        };
+        if !user.can_sign_in() {
+            return Auth::Rejected(Rejection::Inactive);
+        }
+        // Only browser sessions (cookie tokens) get a server session; API clients send a Bearer each time.
+        if let (TokenSource::Cookie(_), Some(session)) = (token, session) {
+            let fresh = ClerkSessionRecord {
+                user: claims.sub.clone(),
+                sid: claims.sid.clone(),
+                org: claims.org.clone(),
+                verified_at: unix_now(),
+            };
+            session::store(session, fresh, record.as_ref()).await;
+        }
+        let org = self.resolve_org(&user, claims.org.clone(), org_header).await;
+        Auth::SignedIn(CurrentUser { user, org, clerk_session_id: claims.sid.clone(), via: AuthVia::Token })
+    }
+
+    async fn from_server_session(
+        &self,
+        record: Option<ClerkSessionRecord>,
+        session: Option<&Session>,
+        org_header: Option<&str>,
+        token_error: Option<TokenError>,
+    ) -> Auth {
+        let not_signed_in = || match &token_error {
+            Some(err) => Auth::Rejected(Rejection::Token(err.clone())),
+            None => Auth::Anonymous,
+        };
+        let Some(record) = record else { return not_signed_in() };
+        if unix_now() - record.verified_at > self.revalidation {
+            return not_signed_in();
+        }
+        if record.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
+            if let Some(session) = session {
+                session::clear(session).await;
+            }
+            return Auth::Rejected(Rejection::SessionEnded);
+        }
+        let user = match self.directory.user(&record.user).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return not_signed_in(),
+            Err(err) => {
+                tracing::warn!(error = %err, "loading the session's user failed");
+                return Auth::Rejected(Rejection::Unavailable);
+            }
+        };
+        if !user.can_sign_in() {
+            return Auth::Rejected(Rejection::Inactive);
+        }
+        let org = self.resolve_org(&user, record.org.clone(), org_header).await;
+        Auth::SignedIn(CurrentUser { user, org, clerk_session_id: record.sid, via: AuthVia::ServerSession })
+    }
+
+    /// The token's organization, unless `X-Organization-Id` names another one the user belongs to locally.
+    async fn resolve_org(
+        &self,
+        user: &crate::db::users::User,
+        from_token: Option<OrgClaims>,
+        header: Option<&str>,
+    ) -> Option<OrgClaims> {
+        let requested = header.map(str::trim).filter(|h| !h.is_empty());
+        let Some(requested) = requested else { return from_token };
+        if from_token.as_ref().is_some_and(|o| o.id == requested) {
+            return from_token;
+        }
+        match self.directory.membership(user.id, requested).await {
+            Ok(Some(m)) => Some(OrgClaims {
+                id: requested.to_owned(),
+                slug: None,
+                role: Some(m.role.clone()),
+                permissions: m.permissions.0.clone(),
+            }),
+            Ok(None) => from_token,
+            Err(err) => {
+                tracing::warn!(error = %err, "loading an organization membership failed");
+                from_token
+            }
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

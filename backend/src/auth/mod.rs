@@ -1,0 +1,80 @@
+//! Who is making a request: a verified Clerk token, or a recent server session standing in for
+//! one. The result is an [`Auth`] that middleware stores and guards read.
+
+mod authenticator;
+mod directory;
+pub mod session;
+
+pub use authenticator::{Authenticator, TokenSource};
+pub use directory::{DirectoryError, UserDirectory};
+
+use std::sync::Arc;
+
+use crate::{clerk::OrgClaims, clerk::TokenError, db::users::User};
+
+/// How the user was recognised on this request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    /// A Clerk session token verified on this request.
+    Token,
+    /// A server session, within the revalidation window of its last verified token.
+    ServerSession,
+}
+
+/// A signed-in, active Clerk user.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: Arc<User>,
+    /// The active organization: from the token, or from `X-Organization-Id` if the user is a member.
+    pub org: Option<OrgClaims>,
+    /// Clerk's session id (`sid`).
+    pub clerk_session_id: Option<String>,
+    pub via: AuthVia,
+}
+
+impl CurrentUser {
+    pub fn has_org_role(&self, role: &str) -> bool {
+        let wanted = normalize_org_name(role);
+        self.org.as_ref().and_then(|o| o.role.as_deref()).is_some_and(|r| r == wanted)
+    }
+
+    pub fn has_org_permission(&self, permission: &str) -> bool {
+        let wanted = normalize_org_name(permission);
+        self.org.as_ref().is_some_and(|o| o.permissions.iter().any(|p| *p == wanted))
+    }
+}
+
+/// `admin` and `org:admin` name the same role.
+fn normalize_org_name(name: &str) -> String {
+    if name.starts_with("org:") { name.to_owned() } else { format!("org:{name}") }
+}
+
+/// Why a request that presented credentials is not signed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// 401: the token failed verification.
+    Token(TokenError),
+    /// 401: the user is inactive or deleted.
+    Inactive,
+    /// 401: Clerk ended this session.
+    SessionEnded,
+    /// 503: keys or the user could not be loaded; retrying may work.
+    Unavailable,
+}
+
+/// The authentication state of one request.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    Anonymous,
+    SignedIn(CurrentUser),
+    Rejected(Rejection),
+}
+
+impl Auth {
+    pub fn user(&self) -> Option<&CurrentUser> {
+        match self {
+            Self::SignedIn(user) => Some(user),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The Clerk half of a hybrid server session: which Clerk user and session it stands for, and
+//! when their token was last verified. Staff password sessions use a different key and never mix.
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::{clerk::OrgClaims, db::Db, on_pool};
+
+/// The session key under which the Clerk record lives. The session store indexes it.
+pub const CLERK_KEY: &str = "clerk";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClerkSessionRecord {
+    /// The Clerk user id (`sub`).
+    pub user: String,
+    /// The Clerk session id (`sid`).
+    pub sid: Option<String>,
+    pub org: Option<OrgClaims>,
+    /// Unix seconds of the last successful token verification.
+    pub verified_at: i64,
+}
+
+pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
+    match session.get::<ClerkSessionRecord>(CLERK_KEY).await {
+        Ok(record) => record,
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the Clerk session record failed");
+            None
+        }
+    }
+}
+
+/// Writes the record, cycling the session id when the user changes (no session fixation).
+/// Skips the write while nothing but a recent `verified_at` would change.
+pub async fn store(session: &Session, record: ClerkSessionRecord, previous: Option<&ClerkSessionRecord>) {
+    const REFRESH_EVERY: i64 = 30;
+    if let Some(prev) = previous {
+        let same = prev.user == record.user && prev.sid == record.sid && prev.org == record.org;
+        if same && record.verified_at - prev.verified_at < REFRESH_EVERY {
+            return;
+        }
+        if prev.user != record.user {
+            if let Err(err) = session.cycle_id().await {
+                tracing::warn!(error = %err, "cycling the session id failed");
+            }
+        }
+    }
+    if let Err(err) = session.insert(CLERK_KEY, record).await {
+        tracing::warn!(error = %err, "writing the Clerk session record failed");
+    }
+}
+
+pub async fn clear(session: &Session) {
+    let _ = session.remove_value(CLERK_KEY).await;
+}
+
+/// Which server sessions to end.
+#[derive(Clone, Copy, Debug)]
+pub enum EndSessions<'a> {
+    /// Every server session of this Clerk session (`sess_…`).
+    ClerkSession(&'a str),
+    /// Every server session of this Clerk user (`user_…`).
+    ClerkUser(&'a str),
+}
+
+/// Deletes the matching server sessions at once, returning how many ended.
+pub async fn end_clerk_sessions(db: &Db, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
+    let (column, value) = match which {
+        EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
+        EndSessions::ClerkUser(user) => ("clerk_user_id", user),
+    };
+    let delete_sessions = format!(
+        "DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM clerk_session_index WHERE {column} = $1)"
+    );
+    let delete_index = format!("DELETE FROM clerk_session_index WHERE {column} = $1");
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let ended = sqlx::query(&delete_sessions).bind(value).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(&delete_index).bind(value).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(ended)
+    })
+}

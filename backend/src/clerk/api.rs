@@ -1,0 +1,60 @@
+//! A small Backend API client: the calls the mirror needs, each with a timeout.
+//! See https://clerk.com/docs/reference/backend-api
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no CLERK_SECRET_KEY is configured")]
+    NotConfigured,
+    #[error("Clerk answered {status}: {message}")]
+    Status { status: u16, message: String, retry_after: Option<u64> },
+    #[error("Clerk could not be reached: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+#[derive(Clone)]
+pub struct ClerkApi {
+    http: reqwest::Client,
+    base: Url,
+    secret_key: Option<SecretString>,
+}
+
+impl ClerkApi {
+    pub fn new(http: reqwest::Client, base: Url, secret_key: Option<SecretString>) -> Self {
+        Self { http, base, secret_key }
+    }
+
+    /// `GET /v1/users/{id}`.
+    pub async fn get_user(&self, id: &str) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::GET, &format!("/v1/users/{id}"), None).await
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+        let secret = self.secret_key.as_ref().ok_or(ApiError::NotConfigured)?;
+        let url = self.base.join(path).map_err(|_| ApiError::NotConfigured)?;
+        let mut req =
+            self.http.request(method, url).bearer_auth(secret.expose_secret()).timeout(Duration::from_secs(10));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res.json().await?);
+        }
+        let retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        // Clerk's error shape: {"errors":[{"message","long_message","code"}]}.
+        let message = body["errors"][0]["long_message"]
+            .as_str()
+            .or_else(|| body["errors"][0]["message"].as_str())
+            .unwrap_or("no error message")
+            .to_owned();
+        Err(ApiError::Status { status: status.as_u16(), message, retry_after })
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything that talks Clerk: session-token verification (JWKS or a PEM key), the Backend API
+//! client, and the mapping from Clerk's objects to our rows.
+
+pub mod api;
+pub mod claims;
+pub mod keys;
+pub mod mapping;
+pub mod verify;
+
+pub use claims::{OrgClaims, SessionClaims};
+pub use verify::{TokenError, TokenVerifier};

@@ -1,0 +1,167 @@
+//! Session-token verification, in Clerk's order: decode, check the algorithm, verify the RS256
+//! signature, then the claims (`sub`, `azp`, `exp`, `nbf`, `iat` with the clock skew).
+//! Verified tokens are cached until they expire, so the hot path is a hash lookup.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+use secrecy::ExposeSecret;
+
+use super::{
+    claims::{ClaimsProblem, RawClaims, SessionClaims},
+    keys::{JwksCache, KeyError, KeySource},
+};
+use crate::Config;
+
+/// Why a token was not accepted. Everything but `KeysUnavailable` means "not signed in" (401).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("only RS256 tokens are accepted")]
+    UnsupportedAlgorithm,
+    #[error("the token has no kid")]
+    MissingKid,
+    #[error("no JWKS key matches the token's kid")]
+    UnknownKid,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token is not a session token")]
+    NotASessionToken,
+    #[error("the token has no subject")]
+    MissingSubject,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
+    #[error("the token's authorized party is not allowed")]
+    UnauthorizedParty,
+    #[error("no Clerk keys are configured")]
+    NoKeysConfigured,
+    /// 503: the JWKS is unreachable and nothing is cached.
+    #[error("the signing keys are unavailable")]
+    KeysUnavailable,
+}
+
+impl TokenError {
+    /// Errors a server session may paper over (Clerk also retries these by handshake).
+    pub fn is_expiry(&self) -> bool {
+        matches!(self, Self::Expired)
+    }
+}
+
+pub struct TokenVerifier {
+    keys: KeySource,
+    skew: i64,
+    authorized_parties: Vec<String>,
+    verified: moka::sync::Cache<String, Arc<SessionClaims>>,
+}
+
+impl TokenVerifier {
+    pub fn from_config(config: &Config, http: reqwest::Client) -> Result<Self, String> {
+        let keys = if let Some(pem) = &config.clerk_jwt_key {
+            let key = DecodingKey::from_rsa_pem(pem.expose_secret().as_bytes())
+                .map_err(|e| format!("CLERK_JWT_KEY: not an RSA public key ({e})"))?;
+            KeySource::Pem(Arc::new(key))
+        } else if let Some(secret) = &config.clerk_secret_key {
+            let cache = JwksCache::new(http, &config.clerk_api_url, secret.clone())
+                .map_err(|e| format!("CLERK_API_URL: {e}"))?;
+            KeySource::Jwks(Arc::new(cache))
+        } else {
+            KeySource::None
+        };
+        Ok(Self::new(keys, config.clock_skew, config.clerk_authorized_parties.clone()))
+    }
+
+    pub fn new(keys: KeySource, skew: Duration, authorized_parties: Vec<String>) -> Self {
+        Self {
+            keys,
+            skew: skew.as_secs() as i64,
+            authorized_parties,
+            // Clerk tokens live 60 s; an hour bounds anything longer-lived.
+            verified: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        }
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Arc<SessionClaims>, TokenError> {
+        let now = unix_now();
+        if let Some(claims) = self.verified.get(token) {
+            // A cached verification never outlives the token's own exp.
+            return if claims.exp <= now - self.skew { Err(TokenError::Expired) } else { Ok(claims) };
+        }
+
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenError::UnsupportedAlgorithm);
+        }
+        if header.typ.as_deref().is_some_and(|t| t != "JWT") {
+            return Err(TokenError::NotASessionToken);
+        }
+        let key = self.key_for(header.kid.as_deref()).await?;
+
+        // Signature first; our own claim checks follow, with Clerk's semantics.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let raw = jsonwebtoken::decode::<RawClaims>(token, &key, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::UnsupportedAlgorithm,
+                _ => TokenError::Malformed,
+            })?
+            .claims;
+
+        let nbf = raw.nbf();
+        let claims = raw.into_claims().map_err(|p| match p {
+            ClaimsProblem::MissingSub => TokenError::MissingSubject,
+            ClaimsProblem::MachineToken => TokenError::NotASessionToken,
+            ClaimsProblem::MissingExp => TokenError::Expired,
+        })?;
+        if !self.authorized_parties.is_empty()
+            && !claims.azp.as_deref().is_some_and(|azp| self.authorized_parties.iter().any(|p| p == azp))
+        {
+            return Err(TokenError::UnauthorizedParty);
+        }
+        if claims.exp <= now - self.skew {
+            return Err(TokenError::Expired);
+        }
+        if nbf.is_some_and(|nbf| nbf > now + self.skew) {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.iat.is_some_and(|iat| iat > now + self.skew) {
+            return Err(TokenError::IssuedInFuture);
+        }
+
+        let claims = Arc::new(claims);
+        self.verified.insert(token.to_owned(), Arc::clone(&claims));
+        Ok(claims)
+    }
+
+    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<DecodingKey>, TokenError> {
+        match &self.keys {
+            KeySource::Pem(key) => Ok(Arc::clone(key)),
+            KeySource::Jwks(cache) => {
+                let kid = kid.ok_or(TokenError::MissingKid)?;
+                cache.key(kid).await.map_err(|e| match e {
+                    KeyError::UnknownKid => TokenError::UnknownKid,
+                    KeyError::Unavailable => TokenError::KeysUnavailable,
+                })
+            }
+            KeySource::None => Err(TokenError::NoKeysConfigured),
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}

@@ -1,0 +1,216 @@
+//! The HTTP side of the fake: JWKS and the Backend API endpoints a user mirror needs.
+
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, Query, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{Fault, Recorded, Shared, now_millis, test_keys};
+
+pub(crate) fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/v1/jwks", get(jwks))
+        .route("/v1/users", get(list_users))
+        .route("/v1/users/{id}", get(get_user).patch(patch_user))
+        .route("/v1/organizations", get(list_organizations))
+        .route("/v1/organizations/{id}", get(get_organization).patch(patch_organization))
+        .route("/v1/organizations/{id}/memberships", get(list_memberships))
+        .route(
+            "/v1/organizations/{id}/memberships/{user_id}",
+            axum::routing::patch(patch_membership).delete(delete_membership),
+        )
+        .layer(middleware::from_fn_with_state(shared.clone(), record_and_misbehave))
+        .with_state(shared)
+}
+
+fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({
+        "errors": [{ "message": message, "long_message": message, "code": code, "meta": {} }],
+        "meta": {},
+        "clerk_trace_id": "trace_fake"
+    });
+    (status, Json(body)).into_response()
+}
+
+/// Records each request, checks the bearer secret, and applies any fault set for its path.
+async fn record_and_misbehave(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let method = req.method().to_string();
+    let authorized = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {}", shared.secret_key));
+
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let parsed = serde_json::from_slice::<Value>(&bytes).ok();
+
+    let fault = {
+        let mut data = shared.lock();
+        data.requests.push(Recorded { method, path: path.clone(), body: parsed });
+        let mut hit = None;
+        for (prefix, fault, count) in data.faults.iter_mut() {
+            if path.starts_with(prefix.as_str()) && count.is_none_or(|c| c > 0) {
+                if let Some(c) = count {
+                    *c -= 1;
+                }
+                hit = Some(fault.clone());
+                break;
+            }
+        }
+        hit
+    };
+
+    match fault {
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return clerk_error(status, "fake_fault", "injected failure");
+        }
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            let mut res = clerk_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests");
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return res;
+        }
+        Some(Fault::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        None => {}
+    }
+    if !authorized {
+        return clerk_error(StatusCode::UNAUTHORIZED, "clerk_key_invalid", "The provided Clerk Secret Key is invalid.");
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+async fn jwks(State(shared): State<Shared>) -> Json<Value> {
+    let (primary, rotated) = test_keys();
+    let mut keys = vec![primary.jwk.clone()];
+    if shared.lock().rotated {
+        keys.push(rotated.jwk.clone());
+    }
+    Json(json!({ "keys": keys }))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn list_users(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
+    let data = shared.lock();
+    let mut users: Vec<&Value> = data.users.values().collect();
+    users.sort_by_key(|u| (u["created_at"].as_i64(), u["id"].as_str().map(str::to_owned)));
+    let limit = page.limit.unwrap_or(10).clamp(1, 500);
+    Json(Value::Array(users.into_iter().skip(page.offset.unwrap_or(0)).take(limit).cloned().collect()))
+}
+
+async fn get_user(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    match shared.lock().users.get(&id) {
+        Some(user) => Json(user.clone()).into_response(),
+        None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
+    }
+}
+
+/// Applies the fields Clerk's PATCH accepts; an empty username is refused with 422, like Clerk.
+async fn patch_user(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> Response {
+    let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&body) else {
+        return clerk_error(StatusCode::BAD_REQUEST, "form_param_format_invalid", "body must be a JSON object");
+    };
+    let mut data = shared.lock();
+    let Some(user) = data.users.get_mut(&id) else {
+        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
+    };
+    for (key, value) in changes {
+        if key == "username" && value.as_str().is_some_and(str::is_empty) {
+            return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_username_invalid", "Username is invalid.");
+        }
+        user[key] = value;
+    }
+    user["updated_at"] = json!(now_millis());
+    Json(user.clone()).into_response()
+}
+
+async fn list_organizations(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
+    let data = shared.lock();
+    let all: Vec<&Value> = data.organizations.values().collect();
+    let limit = page.limit.unwrap_or(10).clamp(1, 500);
+    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
+    Json(json!({ "data": slice, "total_count": all.len() }))
+}
+
+async fn get_organization(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    let data = shared.lock();
+    let found = data.organizations.get(&id).or_else(|| data.organizations.values().find(|o| o["slug"] == id.as_str()));
+    match found {
+        Some(org) => Json(org.clone()).into_response(),
+        None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
+    }
+}
+
+async fn patch_organization(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Json(changes): Json<Value>,
+) -> Response {
+    let mut data = shared.lock();
+    let Some(org) = data.organizations.get_mut(&id) else {
+        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
+    };
+    if let Some(fields) = changes.as_object() {
+        for (key, value) in fields {
+            org[key.as_str()] = value.clone();
+        }
+    }
+    org["updated_at"] = json!(now_millis());
+    Json(org.clone()).into_response()
+}
+
+async fn list_memberships(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Json<Value> {
+    let data = shared.lock();
+    let all: Vec<&Value> = data.memberships.iter().filter(|((org, _), _)| *org == id).map(|(_, m)| m).collect();
+    let limit = page.limit.unwrap_or(10).clamp(1, 500);
+    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
+    Json(json!({ "data": slice, "total_count": all.len() }))
+}
+
+async fn patch_membership(
+    State(shared): State<Shared>,
+    Path((org, user)): Path<(String, String)>,
+    Json(changes): Json<Value>,
+) -> Response {
+    let mut data = shared.lock();
+    let Some(membership) = data.memberships.get_mut(&(org, user)) else {
+        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
+    };
+    if let Some(role) = changes.get("role") {
+        membership["role"] = role.clone();
+    }
+    membership["updated_at"] = json!(now_millis());
+    Json(membership.clone()).into_response()
+}
+
+async fn delete_membership(
+    State(shared): State<Shared>,
+    Path((org, user)): Path<(String, String)>,
+    _h: HeaderMap,
+) -> Response {
+    match shared.lock().memberships.remove(&(org, user)) {
+        Some(membership) => Json(membership).into_response(),
+        None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
+    }
+}
