@@ -68,10 +68,10 @@ impl AppError {
     /// Sets this error's status on the response being built (SSR or server function).
     pub fn set_response_status(&self) {
         use leptos::prelude::use_context;
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(self.status()) {
-                res.set_status(status);
-            }
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(self.status())
+        {
+            res.set_status(status);
         }
     }
 }

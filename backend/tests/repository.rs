@@ -18,6 +18,18 @@ testkit::each_backend!(
     a_recreated_membership_replaces_the_old_clerk_id,
 );
 
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
+    let t = TestDb::new(testkit::Backend::Sqlite).await.expect("sqlite");
+    let backend::Db::Sqlite(pool) = &t.db else { panic!("sqlite") };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.expect("pragma");
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.expect("pragma");
+    assert_eq!(fk, 1);
+    let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await.expect("pragma");
+    assert_eq!(timeout, 5000);
+}
+
 fn alice(updated_at: i64) -> ClerkUserFields {
     ClerkUserFields {
         clerk_id: "user_alice".into(),

@@ -50,6 +50,11 @@ impl Application {
         self.state.db.clone()
     }
 
+    /// The authenticator (caches included), for tests and tooling.
+    pub fn authenticator(&self) -> Arc<Authenticator> {
+        Arc::clone(&self.state.auth)
+    }
+
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }

@@ -64,18 +64,18 @@ impl Authenticator {
             None => None,
         };
         let Some(token) = token else {
-            return self.from_server_session(record, session, org_header, None).await;
+            return self.signed_in_by_session(record, session, org_header, None).await;
         };
         match self.verifier.verify(token.value()).await {
-            Ok(claims) => self.from_claims(&claims, &token, session, record, org_header).await,
+            Ok(claims) => self.signed_in_by_token(&claims, &token, session, record, org_header).await,
             // An expired token (Clerk's last one, for a tab that slept) may be covered by the session.
-            Err(err) if err.is_expiry() => self.from_server_session(record, session, org_header, Some(err)).await,
+            Err(err) if err.is_expiry() => self.signed_in_by_session(record, session, org_header, Some(err)).await,
             Err(TokenError::KeysUnavailable) => Auth::Rejected(Rejection::Unavailable),
             Err(err) => Auth::Rejected(Rejection::Token(err)),
         }
     }
 
-    async fn from_claims(
+    async fn signed_in_by_token(
         &self,
         claims: &SessionClaims,
         token: &TokenSource,
@@ -110,7 +110,7 @@ impl Authenticator {
         Auth::SignedIn(CurrentUser { user, org, clerk_session_id: claims.sid.clone(), via: AuthVia::Token })
     }
 
-    async fn from_server_session(
+    async fn signed_in_by_session(
         &self,
         record: Option<ClerkSessionRecord>,
         session: Option<&Session>,

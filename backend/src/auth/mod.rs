@@ -40,7 +40,7 @@ impl CurrentUser {
 
     pub fn has_org_permission(&self, permission: &str) -> bool {
         let wanted = normalize_org_name(permission);
-        self.org.as_ref().is_some_and(|o| o.permissions.iter().any(|p| *p == wanted))
+        self.org.as_ref().is_some_and(|o| o.permissions.contains(&wanted))
     }
 }
 

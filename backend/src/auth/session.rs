@@ -39,10 +39,10 @@ pub async fn store(session: &Session, record: ClerkSessionRecord, previous: Opti
         if same && record.verified_at - prev.verified_at < REFRESH_EVERY {
             return;
         }
-        if prev.user != record.user {
-            if let Err(err) = session.cycle_id().await {
-                tracing::warn!(error = %err, "cycling the session id failed");
-            }
+        if prev.user != record.user
+            && let Err(err) = session.cycle_id().await
+        {
+            tracing::warn!(error = %err, "cycling the session id failed");
         }
     }
     if let Err(err) = session.insert(CLERK_KEY, record).await {

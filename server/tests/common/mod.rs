@@ -12,6 +12,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub auth: std::sync::Arc<backend::auth::Authenticator>,
     pub test_db: TestDb,
     server: tokio::task::JoinHandle<()>,
 }
@@ -46,11 +47,12 @@ impl TestApp {
         let app = Application::build(config, leptos_options()).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.db();
+        let auth = app.authenticator();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base, client, db, test_db, server }
+        Self { base, client, db, auth, test_db, server }
     }
 
     /// Spawns against a fake Clerk: its secret key and API URL, plus `env`.

@@ -1,0 +1,21 @@
+//! Runs the fake Clerk as a process, for benchmarks and manual testing. Prints `API_URL=…` and,
+//! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), then serves until killed.
+
+use fake_clerk::{FakeClerk, now_secs, session_claims};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mint = args.iter().position(|a| a == "--mint").and_then(|i| args.get(i + 1)).cloned();
+
+    let clerk = FakeClerk::start().await;
+    println!("API_URL={}", clerk.api_url());
+    println!("SECRET_KEY={}", FakeClerk::SECRET_KEY);
+    if let Some(user_id) = mint {
+        clerk.put_user(fake_clerk::user(&user_id, &format!("{user_id}@example.com"), "Bench", "User"));
+        let mut claims = session_claims(&user_id);
+        claims["exp"] = serde_json::json!(now_secs() + 3600);
+        println!("TOKEN={}", clerk.mint(&claims));
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
