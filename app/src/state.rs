@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use backend::{Config, Db, auth::Authenticator};
+use backend::{Config, Db, auth::Authenticator, webhooks::WebhookProcessor};
 use leptos::prelude::*;
 
 /// Cheap to clone: everything inside is a handle.
@@ -13,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
+    pub webhooks: Arc<WebhookProcessor>,
 }
 
 /// The state, from a server function's context. Fails (rather than panics) if the server did

@@ -6,6 +6,7 @@ pub mod clerk;
 pub mod config;
 pub mod db;
 pub mod sessions;
+pub mod webhooks;
 
 pub use config::{Config, ConfigError};
 pub use db::Db;

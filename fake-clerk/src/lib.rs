@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use keys::{KeyPair, foreign_key, test_keys};
 pub use objects::{membership, organization, user};
-pub use svix::sign_webhook;
+pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at};
 
 /// How the fake misbehaves for a request.
 #[derive(Clone, Debug, PartialEq)]

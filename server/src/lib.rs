@@ -5,5 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod health;
+pub mod hooks;
 pub mod startup;
 pub mod telemetry;
+pub mod webhook;

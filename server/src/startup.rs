@@ -5,19 +5,24 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{App, shell, state::AppState};
-use axum::{Router, middleware, routing::get};
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
 use backend::{
     Config, Db,
     auth::{Auth, Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     sessions,
+    webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{api, auth, health};
+use crate::{api, auth, health, webhook};
 
 pub struct Application {
     listener: TcpListener,
@@ -28,6 +33,11 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, and binds `leptos.site_addr`, but does not serve yet.
     pub async fn build(config: Config, leptos: LeptosOptions) -> anyhow::Result<Self> {
+        Self::build_with_hooks(config, leptos, crate::hooks::registered()).await
+    }
+
+    /// [`Application::build`] with the given webhook hooks.
+    pub async fn build_with_hooks(config: Config, leptos: LeptosOptions, hooks: WebhookHooks) -> anyhow::Result<Self> {
         tracing::info!(config = %config, "starting");
         for warning in config.warnings() {
             tracing::warn!("{warning}");
@@ -39,8 +49,14 @@ impl Application {
         let listener =
             TcpListener::bind(leptos.site_addr).await.with_context(|| format!("binding {}", leptos.site_addr))?;
 
-        let auth = authenticator(&config, &db)?;
-        let state = AppState { leptos_options: leptos, db, config: Arc::new(config), auth: Arc::new(auth) };
+        let (auth, api) = authenticator(&config, &db)?;
+        let auth = Arc::new(auth);
+        let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
+        let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
+        let webhooks = WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&auth), api, usernames, hooks)
+            .map_err(anyhow::Error::msg)?;
+        let state =
+            AppState { leptos_options: leptos, db, config: Arc::new(config), auth, webhooks: Arc::new(webhooks) };
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }
@@ -67,7 +83,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let addr = self.listener.local_addr()?;
         tracing::info!("listening on http://{addr}");
-        spawn_session_pruning(self.state.db.clone());
+        spawn_pruning(self.state.db.clone());
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         self.state.db.close().await;
         tracing::info!("stopped");
@@ -75,7 +91,7 @@ impl Application {
     }
 }
 
-fn authenticator(config: &Config, db: &Db) -> anyhow::Result<Authenticator> {
+fn authenticator(config: &Config, db: &Db) -> anyhow::Result<(Authenticator, ClerkApi)> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("leptos-clerk-starter/", env!("CARGO_PKG_VERSION")))
@@ -83,8 +99,8 @@ fn authenticator(config: &Config, db: &Db) -> anyhow::Result<Authenticator> {
         .context("building the HTTP client")?;
     let verifier = TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?;
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
-    let directory = UserDirectory::new(db.clone(), api, config.user_cache_ttl, config.org_cache_ttl);
-    Ok(Authenticator::new(verifier, directory, config.session_revalidation))
+    let directory = UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl);
+    Ok((Authenticator::new(verifier, directory, config.session_revalidation), api))
 }
 
 fn router(state: AppState) -> Router {
@@ -109,6 +125,7 @@ fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .route("/api/me", get(api::me))
+        .route("/webhooks/clerk", post(webhook::clerk))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
@@ -116,13 +133,21 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn spawn_session_pruning(db: Db) {
+/// Hourly: expired sessions, and webhook log rows past their retention (7 days; Svix retries
+/// for about a day, and duplicates must be caught for at least 72 hours). Plain DELETEs by
+/// age, so every instance may run it.
+fn spawn_pruning(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             if let Err(err) = sessions::delete_expired(&db).await {
                 tracing::warn!(error = %err, "pruning expired sessions failed");
+            }
+            match backend::db::webhook_events::prune(&db, chrono::Duration::days(7)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned old webhook events"),
+                Err(err) => tracing::warn!(error = %err, "pruning webhook events failed"),
             }
         }
     });

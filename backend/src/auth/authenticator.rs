@@ -59,6 +59,9 @@ impl Authenticator {
         session: Option<&Session>,
         org_header: Option<&str>,
     ) -> Auth {
+        // Like Clerk, a header token takes the API path and ignores cookies, so the server
+        // session is not even read: no database round trip for Bearer requests.
+        let session = if matches!(token, Some(TokenSource::Header(_))) { None } else { session };
         let record = match session {
             Some(s) => session::load(s).await,
             None => None,

@@ -4,7 +4,11 @@
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::{clerk::OrgClaims, db::Db, on_pool};
+use crate::{
+    clerk::OrgClaims,
+    db::{Conn, Db},
+    on_conn,
+};
 
 /// The session key under which the Clerk record lives. The session store indexes it.
 pub const CLERK_KEY: &str = "clerk";
@@ -65,6 +69,14 @@ pub enum EndSessions<'a> {
 
 /// Deletes the matching server sessions at once, returning how many ended.
 pub async fn end_clerk_sessions(db: &Db, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let ended = end_clerk_sessions_in(tx.conn(), which).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// [`end_clerk_sessions`] inside a caller's transaction.
+pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
     let (column, value) = match which {
         EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
         EndSessions::ClerkUser(user) => ("clerk_user_id", user),
@@ -73,11 +85,9 @@ pub async fn end_clerk_sessions(db: &Db, which: EndSessions<'_>) -> Result<u64, 
         "DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM clerk_session_index WHERE {column} = $1)"
     );
     let delete_index = format!("DELETE FROM clerk_session_index WHERE {column} = $1");
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let ended = sqlx::query(&delete_sessions).bind(value).execute(&mut *tx).await?.rows_affected();
-        sqlx::query(&delete_index).bind(value).execute(&mut *tx).await?;
-        tx.commit().await?;
+    on_conn!(conn, c => {
+        let ended = sqlx::query(&delete_sessions).bind(value).execute(&mut *c).await?.rows_affected();
+        sqlx::query(&delete_index).bind(value).execute(&mut *c).await?;
         Ok(ended)
     })
 }

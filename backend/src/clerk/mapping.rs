@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::db::users::ClerkUserFields;
+use crate::db::{organizations::ClerkOrganizationFields, users::ClerkUserFields};
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the Clerk object is missing {0}")]
@@ -45,6 +45,53 @@ pub fn user_fields(user: &Value) -> Result<ClerkUserFields, MappingError> {
         last_sign_in_at: millis(&user["last_sign_in_at"]),
         is_active: !banned && !locked,
         clerk_updated_at,
+    })
+}
+
+/// A Clerk Organization object (also embedded in membership payloads).
+pub fn organization_fields(org: &Value) -> Result<ClerkOrganizationFields, MappingError> {
+    let clerk_id = org["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned();
+    let clerk_updated_at = org["updated_at"].as_i64().ok_or(MappingError("updated_at"))?;
+    Ok(ClerkOrganizationFields {
+        clerk_id,
+        name: text(&org["name"]),
+        slug: org["slug"].as_str().map(str::to_owned),
+        image_url: text(&org["image_url"]),
+        members_count: org["members_count"].as_i64(),
+        max_allowed_memberships: org["max_allowed_memberships"].as_i64(),
+        public_metadata: match &org["public_metadata"] {
+            Value::Object(map) => Value::Object(map.clone()),
+            _ => Value::Object(Default::default()),
+        },
+        clerk_updated_at,
+    })
+}
+
+/// The parts of an OrganizationMembership we store, besides its organization and user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MembershipParts {
+    pub clerk_id: String,
+    pub org_clerk_id: String,
+    pub user_clerk_id: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub clerk_updated_at: i64,
+}
+
+pub fn membership_parts(m: &Value) -> Result<MembershipParts, MappingError> {
+    Ok(MembershipParts {
+        clerk_id: m["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned(),
+        org_clerk_id: m["organization"]["id"].as_str().ok_or(MappingError("organization.id"))?.to_owned(),
+        user_clerk_id: m["public_user_data"]["user_id"]
+            .as_str()
+            .ok_or(MappingError("public_user_data.user_id"))?
+            .to_owned(),
+        role: m["role"].as_str().ok_or(MappingError("role"))?.to_owned(),
+        permissions: m["permissions"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        clerk_updated_at: m["updated_at"].as_i64().ok_or(MappingError("updated_at"))?,
     })
 }
 

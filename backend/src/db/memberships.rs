@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use super::{Db, now};
-use crate::on_pool;
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Membership {
@@ -34,20 +34,31 @@ pub struct MembershipFields {
 }
 
 /// Upserts on (organization, user): a membership deleted and re-created in Clerk comes back
-/// with a new `clerk_id`, which replaces the old one. An older event is ignored (`None`).
+/// with a new `clerk_id`, which replaces the old one. An older event is ignored (`None`), and a
+/// tombstone yields only to a strictly newer event.
 pub async fn upsert(db: &Db, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let membership = upsert_in(tx.conn(), fields).await?;
+    tx.commit().await?;
+    Ok(membership)
+}
+
+/// [`upsert`] inside a caller's transaction.
+pub async fn upsert_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organization_memberships (clerk_id, organization_id, user_id, role, permissions, \
              clerk_updated_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          ON CONFLICT (organization_id, user_id) DO UPDATE SET clerk_id = excluded.clerk_id, \
              role = excluded.role, permissions = excluded.permissions, \
-             clerk_updated_at = excluded.clerk_updated_at, updated_at = excluded.updated_at \
+             clerk_updated_at = excluded.clerk_updated_at, updated_at = excluded.updated_at, deleted_at = NULL \
          WHERE organization_memberships.clerk_updated_at IS NULL \
-             OR organization_memberships.clerk_updated_at <= excluded.clerk_updated_at \
+             OR (organization_memberships.deleted_at IS NULL \
+                 AND organization_memberships.clerk_updated_at <= excluded.clerk_updated_at) \
+             OR organization_memberships.clerk_updated_at < excluded.clerk_updated_at \
          RETURNING {COLUMNS}"
     );
-    on_pool!(db, pool => sqlx::query_as(&sql)
+    on_conn!(conn, c => sqlx::query_as(&sql)
         .bind(&fields.clerk_id)
         .bind(fields.organization_id)
         .bind(fields.user_id)
@@ -55,12 +66,13 @@ pub async fn upsert(db: &Db, fields: &MembershipFields) -> Result<Option<Members
         .bind(Json(&fields.permissions))
         .bind(fields.clerk_updated_at)
         .bind(now())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *c)
         .await)
 }
 
 pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Membership>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM organization_memberships WHERE user_id = $1 ORDER BY id");
+    let sql =
+        format!("SELECT {COLUMNS} FROM organization_memberships WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)
 }
 
@@ -68,8 +80,54 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Membership>, sqlx::Er
 pub async fn find(db: &Db, user_id: i64, org_clerk_id: &str) -> Result<Option<Membership>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
-         WHERE m.user_id = $1 AND o.clerk_id = $2 AND o.deleted_at IS NULL",
+         WHERE m.user_id = $1 AND o.clerk_id = $2 AND o.deleted_at IS NULL AND m.deleted_at IS NULL",
         COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
     );
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(org_clerk_id).fetch_optional(pool).await)
+}
+
+/// Records the membership of (organization, user) as deleted, as of Clerk's `updated_at`.
+/// A row is written even if we never saw the membership, so a late `created` stays dead.
+/// Returns `None` when the stored row is newer.
+pub async fn tombstone_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO organization_memberships (clerk_id, organization_id, user_id, role, permissions, \
+             clerk_updated_at, created_at, updated_at, deleted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) \
+         ON CONFLICT (organization_id, user_id) DO UPDATE SET clerk_id = excluded.clerk_id, \
+             clerk_updated_at = excluded.clerk_updated_at, updated_at = excluded.updated_at, \
+             deleted_at = COALESCE(organization_memberships.deleted_at, excluded.deleted_at) \
+         WHERE organization_memberships.clerk_updated_at IS NULL \
+             OR organization_memberships.clerk_updated_at <= excluded.clerk_updated_at \
+         RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql)
+        .bind(&fields.clerk_id)
+        .bind(fields.organization_id)
+        .bind(fields.user_id)
+        .bind(&fields.role)
+        .bind(Json(&fields.permissions))
+        .bind(fields.clerk_updated_at)
+        .bind(now())
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+/// Tombstones every live membership of a user (`user.deleted`) or an organization.
+pub async fn tombstone_all_in(conn: Conn<'_>, column: MembershipOwner, id: i64) -> Result<u64, sqlx::Error> {
+    let sql = match column {
+        MembershipOwner::User => {
+            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE user_id = $1 AND deleted_at IS NULL"
+        }
+        MembershipOwner::Organization => {
+            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE organization_id = $1 AND deleted_at IS NULL"
+        }
+    };
+    on_conn!(conn, c => sqlx::query(sql).bind(id).bind(now()).execute(&mut *c).await.map(|r| r.rows_affected()))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum MembershipOwner {
+    User,
+    Organization,
 }

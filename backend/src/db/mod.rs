@@ -11,9 +11,14 @@ use sqlx::{
 
 use crate::config::DatabaseUrl;
 
+mod conn;
+pub mod invitations;
 pub mod memberships;
 pub mod organizations;
 pub mod users;
+pub mod webhook_events;
+
+pub use conn::{Conn, Tx};
 
 /// Runs the same body against whichever pool is configured. The body is compiled once per
 /// backend, so a query that uses only portable SQL is written once.

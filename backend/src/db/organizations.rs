@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{Db, now};
-use crate::on_pool;
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Organization {
@@ -43,6 +43,17 @@ pub struct ClerkOrganizationFields {
 
 /// Inserts or updates in one statement; a newer or deleted row is left alone (`None`).
 pub async fn upsert_from_clerk(db: &Db, fields: &ClerkOrganizationFields) -> Result<Option<Organization>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let org = upsert_from_clerk_in(tx.conn(), fields).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// [`upsert_from_clerk`] inside a caller's transaction.
+pub async fn upsert_from_clerk_in(
+    conn: Conn<'_>,
+    fields: &ClerkOrganizationFields,
+) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organizations (clerk_id, name, slug, image_url, members_count, max_allowed_memberships, \
              public_metadata, clerk_updated_at, created_at, updated_at) \
@@ -57,7 +68,7 @@ pub async fn upsert_from_clerk(db: &Db, fields: &ClerkOrganizationFields) -> Res
              AND (organizations.clerk_updated_at IS NULL OR organizations.clerk_updated_at <= excluded.clerk_updated_at) \
          RETURNING {COLUMNS}"
     );
-    on_pool!(db, pool => sqlx::query_as(&sql)
+    on_conn!(conn, c => sqlx::query_as(&sql)
         .bind(&fields.clerk_id)
         .bind(&fields.name)
         .bind(&fields.slug)
@@ -67,11 +78,27 @@ pub async fn upsert_from_clerk(db: &Db, fields: &ClerkOrganizationFields) -> Res
         .bind(Json(&fields.public_metadata))
         .bind(fields.clerk_updated_at)
         .bind(now())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *c)
         .await)
 }
 
 pub async fn find_by_clerk_id(db: &Db, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
+}
+
+pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)
+}
+
+/// Marks the organization deleted (inserting a tombstone if we never saw it).
+pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO organizations (clerk_id, is_active, deleted_at, created_at, updated_at) VALUES ($1, FALSE, $2, $2, $2) \
+         ON CONFLICT (clerk_id) DO UPDATE SET is_active = FALSE, \
+             deleted_at = COALESCE(organizations.deleted_at, excluded.deleted_at), updated_at = excluded.updated_at \
+         RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(now()).fetch_optional(&mut *c).await)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{Db, now};
-use crate::on_pool;
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
 
 /// A mirrored user as the rest of the code sees it. The password hash is deliberately absent:
 /// only the staff-login code reads it, through its own query.
@@ -75,6 +75,14 @@ pub enum Upserted {
 /// Inserts or updates the user with this `clerk_id` in one statement, so concurrent upserts of
 /// one id leave one row. A row with a newer `clerk_updated_at`, or a deleted one, is left alone.
 pub async fn upsert_from_clerk(db: &Db, fields: &ClerkUserFields) -> Result<Upserted, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let upserted = upsert_from_clerk_in(tx.conn(), fields).await?;
+    tx.commit().await?;
+    Ok(upserted)
+}
+
+/// [`upsert_from_clerk`] inside a caller's transaction.
+pub async fn upsert_from_clerk_in(conn: Conn<'_>, fields: &ClerkUserFields) -> Result<Upserted, sqlx::Error> {
     let now = now();
     let sql = format!(
         "INSERT INTO users (clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
@@ -89,7 +97,7 @@ pub async fn upsert_from_clerk(db: &Db, fields: &ClerkUserFields) -> Result<Upse
              AND (users.clerk_updated_at IS NULL OR users.clerk_updated_at <= excluded.clerk_updated_at) \
          RETURNING {COLUMNS}"
     );
-    let row: Option<User> = on_pool!(db, pool => sqlx::query_as(&sql)
+    let row: Option<User> = on_conn!(conn, c => sqlx::query_as(&sql)
         .bind(&fields.clerk_id)
         .bind(&fields.email)
         .bind(&fields.username)
@@ -101,7 +109,7 @@ pub async fn upsert_from_clerk(db: &Db, fields: &ClerkUserFields) -> Result<Upse
         .bind(fields.last_sign_in_at)
         .bind(fields.clerk_updated_at)
         .bind(now)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *c)
         .await)?;
     Ok(match row {
         Some(user) if user.created_at == now => Upserted::Created(user),
@@ -122,4 +130,39 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+}
+
+pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE clerk_id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)
+}
+
+/// Marks the user deleted and inactive. A user we never saw gets a tombstone row, so that a
+/// late `user.created` cannot bring them back. Returns the tombstoned row.
+pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let now = now();
+    let sql = format!(
+        "INSERT INTO users (clerk_id, is_active, deleted_at, created_at, updated_at) VALUES ($1, FALSE, $2, $2, $2) \
+         ON CONFLICT (clerk_id) DO UPDATE SET is_active = FALSE, deleted_at = COALESCE(users.deleted_at, excluded.deleted_at), \
+             updated_at = excluded.updated_at \
+         RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(now).fetch_optional(&mut *c).await)
+}
+
+/// Moves `last_login` forward (never back: session events arrive out of order).
+pub async fn record_login_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE users SET last_login = $2, updated_at = $3 \
+         WHERE clerk_id = $1 AND deleted_at IS NULL AND (last_login IS NULL OR last_login < $2) RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(at).bind(now()).fetch_optional(&mut *c).await)
+}
+
+pub async fn username_taken_in(conn: Conn<'_>, username: &str) -> Result<bool, sqlx::Error> {
+    on_conn!(conn, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&mut *c)
+        .await)
+    .map(|n| n > 0)
 }

@@ -39,12 +39,20 @@ impl TestApp {
 
     /// Spawns with extra environment variables; `DATABASE_URL` is always the test database.
     pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Self {
+        Self::spawn_with_hooks(backend, env, backend::webhooks::WebhookHooks::new()).await
+    }
+
+    pub async fn spawn_with_hooks(
+        backend: Backend,
+        env: &[(&str, &str)],
+        hooks: backend::webhooks::WebhookHooks,
+    ) -> Self {
         let test_db = TestDb::new(backend).await.expect("test database");
         let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         vars.insert("DATABASE_URL".into(), test_db.url.as_str().to_owned());
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
 
-        let app = Application::build(config, leptos_options()).await.expect("application builds");
+        let app = Application::build_with_hooks(config, leptos_options(), hooks).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.db();
         let auth = app.authenticator();
@@ -97,6 +105,29 @@ impl TestApp {
             req = req.header(*k, *v);
         }
         req.send().await.expect("request")
+    }
+}
+
+impl TestApp {
+    /// POSTs a signed delivery to `/webhooks/clerk`, returning the status and JSON body.
+    pub async fn post_webhook(&self, delivery: &fake_clerk::SignedWebhook) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut req = self.client.post(self.url("/webhooks/clerk")).body(delivery.body.clone());
+        for (name, value) in delivery.headers() {
+            req = req.header(name, value);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Signs `data` as a `event_type` event with a fresh svix-id and delivers it.
+    pub async fn deliver(
+        &self,
+        event_type: &str,
+        data: &serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        self.post_webhook(&fake_clerk::webhook(fake_clerk::TEST_WEBHOOK_SECRET, &id, event_type, data)).await
     }
 }
 

@@ -1,0 +1,74 @@
+//! The `webhook_events` table: one row per Svix delivery id, written in the same transaction
+//! as the delivery's effect. It is both the idempotency record and the webhook log.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct WebhookEventRow {
+    pub svix_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub object_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// Claims a delivery id. `false` means another delivery of it already committed (or is
+/// committing: Postgres and SQLite both make the second insert wait for the first).
+pub async fn claim_in(conn: Conn<'_>, svix_id: &str, event_type: &str) -> Result<bool, sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "INSERT INTO webhook_events (svix_id, event_type, status, received_at) VALUES ($1, $2, 'processing', $3) \
+         ON CONFLICT (svix_id) DO NOTHING",
+    )
+    .bind(svix_id)
+    .bind(event_type)
+    .bind(now())
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+pub async fn finish_in(
+    conn: Conn<'_>,
+    svix_id: &str,
+    status: &str,
+    object_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "UPDATE webhook_events SET status = $2, object_id = $3, processed_at = $4 WHERE svix_id = $1",
+    )
+    .bind(svix_id)
+    .bind(status)
+    .bind(object_id)
+    .bind(now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes rows older than `retention`. Safe when every instance runs it.
+pub async fn prune(db: &Db, retention: chrono::Duration) -> Result<u64, sqlx::Error> {
+    let cutoff = now() - retention;
+    on_pool!(db, pool => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+        .bind(cutoff)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+pub async fn find(db: &Db, svix_id: &str) -> Result<Option<WebhookEventRow>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT svix_id, event_type, status, error, object_id, received_at, processed_at FROM webhook_events WHERE svix_id = $1",
+    )
+    .bind(svix_id)
+    .fetch_optional(pool)
+    .await)
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(pool).await)
+}

@@ -1,0 +1,37 @@
+//! Generated usernames (`{prefix}_{8 hex}`), for users Clerk gives none. Generated once: a user
+//! who already has one keeps it across every later update.
+
+use crate::db::{Tx, users, users::ClerkUserFields};
+
+/// `Some(prefix)` when `CLERK_AUTO_GENERATE_USERNAME` is on.
+#[derive(Clone, Debug, Default)]
+pub struct UsernamePolicy(pub Option<String>);
+
+pub fn generate(prefix: &str) -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}_{}", &hex[..8])
+}
+
+/// Fills `fields.username` when Clerk has none: the stored one if any, else a fresh unique one.
+pub async fn assign_username(
+    tx: &mut Tx,
+    policy: &UsernamePolicy,
+    fields: &mut ClerkUserFields,
+) -> Result<(), sqlx::Error> {
+    let Some(prefix) = &policy.0 else { return Ok(()) };
+    if fields.username.is_some() {
+        return Ok(());
+    }
+    if let Some(existing) = users::find_by_clerk_id_in(tx.conn(), &fields.clerk_id).await?.and_then(|u| u.username) {
+        fields.username = Some(existing);
+        return Ok(());
+    }
+    for _ in 0..5 {
+        let candidate = generate(prefix);
+        if !users::username_taken_in(tx.conn(), &candidate).await? {
+            fields.username = Some(candidate);
+            return Ok(());
+        }
+    }
+    Err(sqlx::Error::Protocol("could not find a free username".into()))
+}

@@ -1,0 +1,430 @@
+//! `POST /webhooks/clerk` through real HTTP, with deliveries signed by the fake Clerk.
+
+mod common;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use backend::{
+    db::{users, webhook_events},
+    on_pool,
+};
+use common::{TestApp, server_session_cookie};
+use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, now_secs, session_claims, sign_raw, webhook, webhook_at};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::Backend;
+
+http_tests!(
+    user_events_create_update_and_tombstone_the_row,
+    session_created_records_the_last_login,
+    session_revoked_ends_the_server_session_on_the_next_request,
+    organization_events_mirror_the_organization,
+    membership_events_mirror_the_membership_and_fetch_an_unknown_user,
+    invitation_events_track_the_status,
+    unknown_event_types_are_ignored_and_logged,
+    every_refused_delivery_is_400_and_writes_nothing,
+    a_replay_is_a_duplicate_and_changes_nothing,
+    ten_concurrent_deliveries_of_one_id_apply_once,
+    out_of_order_user_events_never_go_back_in_time,
+    a_late_membership_created_after_deleted_stays_deleted,
+    a_database_failure_is_503_and_the_retry_is_processed,
+    generated_usernames_are_stable_across_updates,
+    a_missing_secret_answers_503,
+);
+
+async fn setup(backend: Backend) -> (FakeClerk, TestApp) {
+    setup_with(backend, &[]).await
+}
+
+async fn setup_with(backend: Backend, env: &[(&str, &str)]) -> (FakeClerk, TestApp) {
+    let clerk = FakeClerk::start().await;
+    let mut all = vec![("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)];
+    all.extend_from_slice(env);
+    let app = TestApp::with_clerk(backend, &clerk, &all).await;
+    (clerk, app)
+}
+
+fn alice_at(updated_at: i64) -> Value {
+    let mut user = fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell");
+    user["updated_at"] = json!(updated_at);
+    user
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    on_pool!(&app.db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).expect("count")
+}
+
+async fn user_events_create_update_and_tombstone_the_row(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let (status, body) = app.deliver("user.created", &alice_at(1_000)).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("processed")));
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("created");
+    assert_eq!(row.email, "alice@example.com", "the primary address, not the first listed");
+    assert_eq!(row.image_url, "https://img.clerk.com/user_alice.png");
+    assert!(row.last_sign_in_at.is_some());
+
+    let mut updated = alice_at(2_000);
+    updated["first_name"] = json!("Alicia");
+    updated["public_metadata"] = json!({ "plan": "pro" });
+    updated["locked"] = json!(true);
+    assert_eq!(app.deliver("user.updated", &updated).await.1["status"], "processed");
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert_eq!(row.first_name, "Alicia");
+    assert_eq!(row.public_metadata.0, json!({ "plan": "pro" }));
+    assert!(!row.is_active, "locked users are inactive");
+
+    let deleted = json!({ "object": "user", "id": "user_alice", "deleted": true });
+    assert_eq!(app.deliver("user.deleted", &deleted).await.1["status"], "processed");
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("tombstone");
+    assert!(row.deleted_at.is_some() && !row.is_active);
+
+    let stored = webhook_events::count(&app.db).await.expect("count");
+    assert_eq!(stored, 3, "each delivery is logged");
+}
+
+async fn session_created_records_the_last_login(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    app.deliver("user.created", &alice_at(1_000)).await;
+    let session = json!({ "object": "session", "id": "sess_1", "user_id": "user_alice", "status": "active",
+        "created_at": 1_700_000_000_000i64, "updated_at": 1_700_000_000_000i64 });
+    assert_eq!(app.deliver("session.created", &session).await.1["status"], "processed");
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert_eq!(row.last_login.map(|t| t.timestamp()), Some(1_700_000_000));
+}
+
+async fn session_revoked_ends_the_server_session_on_the_next_request(backend: Backend) {
+    let (clerk, app) = setup(backend).await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
+    let token = clerk.mint(&session_claims("user_alice"));
+    let res = app.me_cookie(&format!("__session={token}")).await;
+    let session = server_session_cookie(&res).expect("server session");
+    assert_eq!(app.me_cookie(&session).await.status(), StatusCode::OK);
+
+    let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
+    assert_eq!(app.deliver("session.revoked", &revoked).await.1["status"], "processed");
+    assert_eq!(app.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED, "the server session is gone");
+    let both = format!("__session={token}; {session}");
+    assert_eq!(
+        app.me_cookie(&both).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the unexpired token of the ended session too"
+    );
+}
+
+async fn organization_events_mirror_the_organization(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let mut org = fake_clerk::organization("org_acme", "Acme", "acme");
+    org["updated_at"] = json!(1_000);
+    assert_eq!(app.deliver("organization.created", &org).await.1["status"], "processed");
+    org["name"] = json!("Acme Inc");
+    org["updated_at"] = json!(2_000);
+    assert_eq!(app.deliver("organization.updated", &org).await.1["status"], "processed");
+    let row = backend::db::organizations::find_by_clerk_id(&app.db, "org_acme").await.expect("query").expect("org");
+    assert_eq!(row.name, "Acme Inc");
+    assert_eq!(row.max_allowed_memberships, Some(5));
+
+    let deleted = json!({ "object": "organization", "id": "org_acme", "slug": "acme", "deleted": true });
+    assert_eq!(app.deliver("organization.deleted", &deleted).await.1["status"], "processed");
+    org["updated_at"] = json!(3_000);
+    assert_eq!(app.deliver("organization.updated", &org).await.1["status"], "stale", "tombstones win");
+    let row = backend::db::organizations::find_by_clerk_id(&app.db, "org_acme").await.expect("query").expect("org");
+    assert!(row.deleted_at.is_some() && !row.is_active);
+}
+
+async fn membership_events_mirror_the_membership_and_fetch_an_unknown_user(backend: Backend) {
+    let (clerk, app) = setup(backend).await;
+    let org = fake_clerk::organization("org_acme", "Acme", "acme");
+    let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "Builder");
+    clerk.put_user(bob.clone());
+    let mut membership = fake_clerk::membership("orgmem_1", &org, &bob, "org:member");
+    membership["updated_at"] = json!(1_000);
+
+    // Bob is unknown locally: the one call back to Clerk fetches him.
+    assert_eq!(app.deliver("organizationMembership.created", &membership).await.1["status"], "processed");
+    assert_eq!(clerk.requests("/v1/users/user_bob").len(), 1);
+    let bob_row = users::find_by_clerk_id(&app.db, "user_bob").await.expect("query").expect("fetched");
+    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    assert_eq!(m.role, "org:member");
+
+    membership["role"] = json!("org:admin");
+    membership["updated_at"] = json!(2_000);
+    assert_eq!(app.deliver("organizationMembership.updated", &membership).await.1["status"], "processed");
+    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    assert_eq!(m.role, "org:admin");
+
+    membership["updated_at"] = json!(3_000);
+    assert_eq!(app.deliver("organizationMembership.deleted", &membership).await.1["status"], "processed");
+    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query"), None);
+
+    // Re-created with a new id for the same (org, user).
+    let mut again = fake_clerk::membership("orgmem_2", &org, &bob, "org:member");
+    again["updated_at"] = json!(4_000);
+    assert_eq!(app.deliver("organizationMembership.created", &again).await.1["status"], "processed");
+    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    assert_eq!(m.clerk_id, "orgmem_2");
+}
+
+async fn invitation_events_track_the_status(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    app.deliver("organization.created", &fake_clerk::organization("org_acme", "Acme", "acme")).await;
+    let mut invitation = json!({ "object": "organization_invitation", "id": "orginv_1", "email_address": "new@example.com",
+        "role": "org:member", "status": "pending", "organization_id": "org_acme", "created_at": 1, "updated_at": 1 });
+    assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "processed");
+    invitation["status"] = json!("accepted");
+    assert_eq!(app.deliver("organizationInvitation.accepted", &invitation).await.1["status"], "processed");
+    // A late "created" does not undo the acceptance.
+    invitation["status"] = json!("pending");
+    assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "stale");
+    let status: String = on_pool!(&app.db, pool => sqlx::query_scalar("SELECT status FROM organization_invitations WHERE clerk_id = 'orginv_1'")
+        .fetch_one(pool).await).expect("row");
+    assert_eq!(status, "accepted");
+
+    let mut revoked = invitation.clone();
+    revoked["id"] = json!("orginv_2");
+    assert_eq!(app.deliver("organizationInvitation.revoked", &revoked).await.1["status"], "processed");
+    assert_eq!(count(&app, "organization_invitations").await, 2);
+}
+
+async fn unknown_event_types_are_ignored_and_logged(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let (status, body) = app.deliver("email.created", &json!({ "id": "ema_1" })).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ignored" })));
+    assert_eq!(webhook_events::count(&app.db).await.expect("count"), 1);
+}
+
+type Headers = Vec<(&'static str, String)>;
+
+async fn every_refused_delivery_is_400_and_writes_nothing(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let good = webhook(TEST_WEBHOOK_SECRET, "msg_good", "user.created", &alice_at(1));
+    let send = |headers: Vec<(&'static str, String)>, body: String| {
+        let mut req = app.client.post(app.url("/webhooks/clerk")).body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        async move {
+            let res = req.send().await.expect("request");
+            (res.status(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let all = good.headers().to_vec();
+    let mut cases: Vec<(&str, Headers, String)> = Vec::new();
+    for skip in 0..3 {
+        let headers = all.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| h.clone()).collect();
+        cases.push(("a missing header", headers, good.body.clone()));
+    }
+    let mut bad_sig = all.clone();
+    bad_sig[2].1 = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
+    cases.push(("a bad signature", bad_sig, good.body.clone()));
+    cases.push(("a body changed after signing", all.clone(), good.body.replace("Alice", "Mallory")));
+    let wrong_secret = webhook("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "msg_good", "user.created", &alice_at(1));
+    cases.push(("another secret", wrong_secret.headers().to_vec(), wrong_secret.body.clone()));
+    for offset in [-400, 400] {
+        let d = webhook_at(TEST_WEBHOOK_SECRET, "msg_time", "user.created", &alice_at(1), now_secs() + offset);
+        cases.push(("a timestamp beyond 5 minutes", d.headers().to_vec(), d.body.clone()));
+    }
+    let huge = format!("{{\"type\":\"user.created\",\"data\":{{\"pad\":\"{}\"}}}}", "x".repeat(1_100_000));
+    let d = sign_raw(TEST_WEBHOOK_SECRET, "msg_huge", now_secs(), huge);
+    cases.push(("an oversized body", d.headers().to_vec(), d.body.clone()));
+    for body in [
+        "[1,2,3]",
+        "\"a string\"",
+        "not json",
+        "{\"data\":{}}",
+        "{\"type\":5,\"data\":{}}",
+        "{\"type\":\"user.created\",\"data\":null}",
+        "{\"type\":\"user.created\",\"data\":[]}",
+        "{\"type\":\"user.created\",\"data\":{\"id\":\"user_x\"}}",
+    ] {
+        let d = sign_raw(TEST_WEBHOOK_SECRET, "msg_shape", now_secs(), body.to_owned());
+        cases.push(("a malformed body", d.headers().to_vec(), d.body.clone()));
+    }
+
+    for (what, headers, body) in cases {
+        let (status, json) = send(headers, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}");
+        assert!(json["error"].is_string(), "{what}: {json}");
+    }
+    assert_eq!(webhook_events::count(&app.db).await.expect("count"), 0);
+    assert_eq!(users::count(&app.db).await.expect("count"), 0);
+}
+
+async fn a_replay_is_a_duplicate_and_changes_nothing(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let delivery = webhook(TEST_WEBHOOK_SECRET, "msg_replay", "user.created", &alice_at(1_000));
+    assert_eq!(app.post_webhook(&delivery).await.1["status"], "processed");
+    // A later change, then the replay of the first delivery.
+    let mut newer = alice_at(2_000);
+    newer["first_name"] = json!("Alicia");
+    app.deliver("user.updated", &newer).await;
+    let (status, body) = app.post_webhook(&delivery).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "duplicate" })));
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert_eq!(row.first_name, "Alicia");
+}
+
+async fn ten_concurrent_deliveries_of_one_id_apply_once(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let app = Arc::new(app);
+    let delivery = Arc::new(webhook(TEST_WEBHOOK_SECRET, "msg_race", "user.created", &alice_at(1_000)));
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (app, delivery) = (Arc::clone(&app), Arc::clone(&delivery));
+        tasks.push(tokio::spawn(async move { app.post_webhook(&delivery).await }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("task");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        statuses.push(body["status"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(statuses.iter().filter(|s| *s == "processed").count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| *s == "duplicate").count(), 9, "{statuses:?}");
+    assert_eq!(webhook_events::count(&app.db).await.expect("count"), 1);
+    assert_eq!(users::count(&app.db).await.expect("count"), 1);
+}
+
+async fn out_of_order_user_events_never_go_back_in_time(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    // updated (newer) before created (older)
+    let mut updated = alice_at(2_000);
+    updated["first_name"] = json!("Newer");
+    assert_eq!(app.deliver("user.updated", &updated).await.1["status"], "processed");
+    assert_eq!(app.deliver("user.created", &alice_at(1_000)).await.1["status"], "stale");
+    // an old update after a new one
+    let mut old = alice_at(1_500);
+    old["first_name"] = json!("Older");
+    assert_eq!(app.deliver("user.updated", &old).await.1["status"], "stale");
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert_eq!(row.first_name, "Newer");
+    // an update after deleted
+    app.deliver("user.deleted", &json!({ "id": "user_alice", "deleted": true, "object": "user" })).await;
+    assert_eq!(app.deliver("user.updated", &alice_at(9_000)).await.1["status"], "stale");
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert!(row.deleted_at.is_some() && !row.is_active, "no resurrection");
+    // a deleted user we never saw stays deleted when its created arrives late
+    app.deliver("user.deleted", &json!({ "id": "user_ghost", "deleted": true, "object": "user" })).await;
+    let ghost = fake_clerk::user("user_ghost", "ghost@example.com", "G", "H");
+    assert_eq!(app.deliver("user.created", &ghost).await.1["status"], "stale");
+}
+
+async fn a_late_membership_created_after_deleted_stays_deleted(backend: Backend) {
+    let (clerk, app) = setup(backend).await;
+    let org = fake_clerk::organization("org_acme", "Acme", "acme");
+    let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "Builder");
+    clerk.put_user(bob.clone());
+    let mut m = fake_clerk::membership("orgmem_1", &org, &bob, "org:member");
+    m["updated_at"] = json!(1_000);
+    assert_eq!(app.deliver("organizationMembership.deleted", &m).await.1["status"], "processed");
+    assert_eq!(app.deliver("organizationMembership.created", &m).await.1["status"], "stale");
+    let bob_row = users::find_by_clerk_id(&app.db, "user_bob").await.expect("query").expect("bob");
+    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query"), None);
+}
+
+async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let (create, drop) = match backend {
+        Backend::Sqlite => (
+            vec!["CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"],
+            "DROP TRIGGER fail_users",
+        ),
+        Backend::Postgres => (
+            vec![
+                "CREATE FUNCTION fail_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER fail_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fail_users()",
+            ],
+            "DROP TRIGGER fail_users ON users",
+        ),
+    };
+    for sql in create {
+        on_pool!(&app.db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("trigger");
+    }
+    let delivery = webhook(TEST_WEBHOOK_SECRET, "msg_retry", "user.created", &alice_at(1_000));
+    let (status, body) = app.post_webhook(&delivery).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(!body.to_string().contains("disk on fire"), "database errors stay in the log: {body}");
+    assert_eq!(webhook_events::count(&app.db).await.expect("count"), 0, "nothing marked as processed");
+
+    on_pool!(&app.db, pool => sqlx::query(drop).execute(pool).await.map(|_| ())).expect("drop trigger");
+    assert_eq!(app.post_webhook(&delivery).await.1["status"], "processed", "Svix's retry is applied");
+    assert_eq!(users::count(&app.db).await.expect("count"), 1);
+}
+
+async fn generated_usernames_are_stable_across_updates(backend: Backend) {
+    let (_clerk, app) = setup_with(
+        backend,
+        &[("CLERK_AUTO_GENERATE_USERNAME", "true"), ("CLERK_AUTO_GENERATE_USERNAME_PREFIX", "member")],
+    )
+    .await;
+    app.deliver("user.created", &alice_at(1_000)).await;
+    let first = users::find_by_clerk_id(&app.db, "user_alice")
+        .await
+        .expect("query")
+        .expect("exists")
+        .username
+        .expect("generated");
+    assert!(first.starts_with("member_") && first.len() == "member_".len() + 8, "{first}");
+    for at in [2_000, 3_000] {
+        app.deliver("user.updated", &alice_at(at)).await;
+    }
+    let later = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists").username;
+    assert_eq!(later.as_deref(), Some(first.as_str()), "generated once, never regenerated");
+    // A username set in Clerk wins.
+    let mut named = alice_at(4_000);
+    named["username"] = json!("alice");
+    app.deliver("user.updated", &named).await;
+    let named_row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    assert_eq!(named_row.username.as_deref(), Some("alice"));
+}
+
+async fn a_missing_secret_answers_503(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    let app = TestApp::with_clerk(backend, &clerk, &[]).await;
+    let (status, body) = app.deliver("user.created", &alice_at(1)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].is_string());
+    assert_eq!(users::count(&app.db).await.expect("count"), 0);
+}
+
+#[test]
+fn the_fake_signer_agrees_with_the_svix_crate() {
+    let svix = svix::webhooks::Webhook::new(TEST_WEBHOOK_SECRET).expect("secret");
+    for (id, ts, body) in
+        [("msg_1", 1_700_000_000, "{}"), ("msg_2", 1_649_367_553, "{\"type\":\"user.created\",\"data\":{}}")]
+    {
+        let expected = svix.sign(id, ts, body.as_bytes()).expect("sign");
+        assert_eq!(fake_clerk::sign_webhook(TEST_WEBHOOK_SECRET, id, ts, body), expected);
+    }
+}
+
+/// A hook that panics on every event.
+struct PanickingHook(Arc<AtomicUsize>);
+
+#[async_trait::async_trait]
+impl backend::webhooks::WebhookHook for PanickingHook {
+    async fn on_event(&self, _event: &backend::webhooks::HookEvent) -> Result<(), backend::webhooks::HookError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("hook exploded");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_hook_still_yields_200_and_a_stored_row() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let hooks = backend::webhooks::WebhookHooks::new().with(PanickingHook(Arc::clone(&calls)));
+    let app =
+        TestApp::spawn_with_hooks(Backend::Sqlite, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)], hooks)
+            .await;
+    let (status, body) = app.deliver("user.created", &alice_at(1_000)).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("processed")));
+    assert!(users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").is_some());
+    let ran =
+        common::eventually(std::time::Duration::from_secs(5), || async { calls.load(Ordering::SeqCst) == 1 }).await;
+    assert!(ran, "the hook ran");
+    // The server is still healthy after the panic.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
