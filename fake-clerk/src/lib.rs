@@ -146,11 +146,16 @@ impl FakeClerk {
         self.shared.lock().memberships.insert((org, user), membership);
     }
 
+    pub fn remove_membership(&self, org_id: &str, user_id: &str) {
+        self.shared.lock().memberships.remove(&(org_id.to_owned(), user_id.to_owned()));
+    }
+
     pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Value> {
         self.shared.lock().memberships.get(&(org_id.to_owned(), user_id.to_owned())).cloned()
     }
 
-    /// Misbehaves for every request under `path_prefix` until [`FakeClerk::clear_faults`].
+    /// Misbehaves for every request whose path and query start with `path_prefix` (e.g.
+    /// `/v1/users?limit=500&offset=1000` for the third page) until [`FakeClerk::clear_faults`].
     pub fn fail(&self, path_prefix: &str, fault: Fault) {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, None));
     }

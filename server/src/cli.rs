@@ -4,7 +4,12 @@ use anyhow::Context;
 use backend::{Config, Db};
 use clap::{Parser, Subcommand};
 
-use crate::startup::Application;
+use backend::sync::SyncOptions;
+
+use crate::{
+    startup::Application,
+    sync_cli::{self, What},
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about = "Leptos + Clerk starter: serve the app, or run a maintenance task")]
@@ -29,19 +34,30 @@ pub enum Command {
     },
     /// Mirror every Clerk user from the Backend API.
     SyncUsers {
+        /// Tombstone local users that Clerk no longer has.
         #[arg(long)]
         prune: bool,
+        /// Report what would change, and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Mirror organizations and, with --members, their memberships.
     SyncOrgs {
+        /// Also mirror every membership, removing those Clerk no longer lists.
         #[arg(long)]
         members: bool,
+        /// Tombstone local organizations that Clerk no longer has.
         #[arg(long)]
         prune: bool,
+        /// Report what would change, and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Fill in missing usernames.
     GenerateUsernames {
@@ -67,6 +83,15 @@ impl Cli {
                 db.close().await;
                 Ok(())
             }
+            Some(Command::SyncUsers { prune, dry_run, json }) => {
+                let options = SyncOptions { prune, dry_run, members: false };
+                sync_cli::run(&config, What::Users, options, json).await
+            }
+            Some(Command::SyncOrgs { members, prune, dry_run, json }) => {
+                let options = SyncOptions { prune, dry_run, members };
+                sync_cli::run(&config, What::Organizations, options, json).await
+            }
+            Some(Command::GenerateUsernames { prefix }) => sync_cli::generate_usernames(&config, prefix).await,
             Some(command) => anyhow::bail!("`{}` is not built yet", command.name()),
         }
     }

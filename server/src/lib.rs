@@ -7,5 +7,6 @@ pub mod cli;
 pub mod health;
 pub mod hooks;
 pub mod startup;
+pub mod sync_cli;
 pub mod telemetry;
 pub mod webhook;

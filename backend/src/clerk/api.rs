@@ -34,6 +34,28 @@ impl ClerkApi {
         self.send(reqwest::Method::GET, &format!("/v1/users/{id}"), None).await
     }
 
+    /// `GET /v1/users?limit&offset&order_by=+created_at`: a plain array.
+    pub async fn list_users(&self, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        self.send(
+            reqwest::Method::GET,
+            &format!("/v1/users?limit={limit}&offset={offset}&order_by=%2Bcreated_at"),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/organizations?limit&offset&include_members_count=true`: `{data, total_count}`.
+    pub async fn list_organizations(&self, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations?limit={limit}&offset={offset}&include_members_count=true");
+        self.send(reqwest::Method::GET, &path, None).await
+    }
+
+    /// `GET /v1/organizations/{id}/memberships?limit&offset`: `{data, total_count}`.
+    pub async fn list_memberships(&self, org_id: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations/{org_id}/memberships?limit={limit}&offset={offset}");
+        self.send(reqwest::Method::GET, &path, None).await
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let secret = self.secret_key.as_ref().ok_or(ApiError::NotConfigured)?;
         let url = self.base.join(path).map_err(|_| ApiError::NotConfigured)?;

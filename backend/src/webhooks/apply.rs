@@ -99,7 +99,7 @@ fn id_of(data: &Value) -> Result<String, MappingError> {
     data["id"].as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or(MappingError("id"))
 }
 
-async fn upsert_user(tx: &mut Tx, policy: &UsernamePolicy, user: &Value) -> Result<Upserted, ApplyError> {
+pub(crate) async fn upsert_user(tx: &mut Tx, policy: &UsernamePolicy, user: &Value) -> Result<Upserted, ApplyError> {
     let mut fields = mapping::user_fields(user)?;
     assign_username(tx, policy, &mut fields).await?;
     Ok(users::upsert_from_clerk_in(tx.conn(), &fields).await?)
@@ -182,7 +182,7 @@ async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, Appl
 
 /// The local user for a membership, fetched from Clerk if we do not have them yet.
 /// `None` when Clerk no longer knows them either.
-async fn user_for_membership(
+pub(crate) async fn user_for_membership(
     tx: &mut Tx,
     api: &ClerkApi,
     policy: &UsernamePolicy,

@@ -2,7 +2,7 @@
 //! once per `svix-id`, in one transaction with its `webhook_events` row, then tell caches and
 //! hooks. Any database failure rolls everything back, so Svix's retry processes it.
 
-mod apply;
+pub(crate) mod apply;
 pub mod hooks;
 pub mod usernames;
 mod verify;

@@ -1,5 +1,6 @@
 //! Runs the fake Clerk as a process, for benchmarks and manual testing. Prints `API_URL=…` and,
 //! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), then serves until killed.
+//! `--users N` seeds N users (`user_0000000`…) for sync benchmarks.
 
 use fake_clerk::{FakeClerk, now_secs, session_claims};
 
@@ -7,10 +8,21 @@ use fake_clerk::{FakeClerk, now_secs, session_claims};
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mint = args.iter().position(|a| a == "--mint").and_then(|i| args.get(i + 1)).cloned();
+    let users: usize = args
+        .iter()
+        .position(|a| a == "--users")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
 
     let clerk = FakeClerk::start().await;
     println!("API_URL={}", clerk.api_url());
     println!("SECRET_KEY={}", FakeClerk::SECRET_KEY);
+    for i in 0..users {
+        let id = format!("user_{i:07}");
+        clerk.put_user(fake_clerk::user(&id, &format!("{id}@example.com"), "Bench", &format!("User{i}")));
+    }
+    println!("USERS={users}");
     if let Some(user_id) = mint {
         clerk.put_user(fake_clerk::user(&user_id, &format!("{user_id}@example.com"), "Bench", "User"));
         let mut claims = session_claims(&user_id);

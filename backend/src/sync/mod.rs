@@ -1,0 +1,91 @@
+//! Full sync from Clerk's Backend API: every page, batched transactions, rate-limit aware, and
+//! safe to kill and re-run. Rows go through the same mapping and order-safe upserts as webhooks.
+
+mod fetch;
+mod organizations;
+mod users;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use fetch::Fetcher;
+pub use organizations::sync_organizations;
+pub use users::{generate_missing_usernames, sync_users};
+
+/// Clerk's maximum page size.
+pub const PAGE_SIZE: usize = 500;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyncOptions {
+    pub prune: bool,
+    pub dry_run: bool,
+    pub members: bool,
+}
+
+/// What a sync did (or, with `--dry-run`, would do).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct SyncReport {
+    pub fetched: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+    pub pruned: u64,
+    pub errors: u64,
+    pub requests: u64,
+    pub elapsed_ms: u64,
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memberships: Option<Box<SyncReport>>,
+}
+
+impl SyncReport {
+    pub fn changed(&self) -> u64 {
+        self.created + self.updated + self.pruned
+    }
+}
+
+impl std::fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}{} changed: fetched {}, created {}, updated {}, unchanged {}, stale {}, pruned {}, errors {} \
+             ({} requests, {:.1}s)",
+            if self.dry_run { "dry run, would have " } else { "" },
+            self.changed(),
+            self.fetched,
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.stale,
+            self.pruned,
+            self.errors,
+            self.requests,
+            Duration::from_millis(self.elapsed_ms).as_secs_f64(),
+        )?;
+        if let Some(m) = &self.memberships {
+            write!(f, "; memberships: {m}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A progress event for the caller to render (a bar on a terminal, lines otherwise).
+#[derive(Clone, Debug)]
+pub enum Progress<'a> {
+    Page { what: &'a str, fetched: u64, total: Option<u64> },
+    Waiting { seconds: u64, reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Clerk refused the secret key ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    #[error("Clerk kept failing: {0}")]
+    Clerk(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("unexpected response from Clerk: {0}")]
+    BadResponse(String),
+}

@@ -1,0 +1,223 @@
+//! `sync-orgs [--members]`.
+
+use std::{collections::HashSet, time::Instant};
+
+use serde_json::Value;
+
+use super::{
+    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport,
+    users::{Plan, plan, stored_versions},
+};
+use crate::{
+    clerk::{api::ClerkApi, mapping},
+    db::{
+        Db,
+        memberships::{self, MembershipFields, MembershipOwner},
+        organizations::{self, Organization},
+    },
+    on_conn, on_pool,
+    webhooks::{UsernamePolicy, apply::user_for_membership},
+};
+
+fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
+    page["data"].as_array().cloned().ok_or_else(|| SyncError::BadResponse(format!("{what}: no data array")))
+}
+
+pub async fn sync_organizations(
+    db: &Db,
+    api: &ClerkApi,
+    policy: &UsernamePolicy,
+    options: SyncOptions,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let mut report = SyncReport { dry_run: options.dry_run, ..Default::default() };
+    let mut members = SyncReport { dry_run: options.dry_run, ..Default::default() };
+    let mut fetcher = Fetcher::new(api, progress);
+    let mut seen = HashSet::new();
+    let mut offset = 0;
+    loop {
+        let page = fetcher.call(|| api.list_organizations(PAGE_SIZE, offset)).await?;
+        let list = page_data(&page, "GET /v1/organizations")?;
+        let total = page["total_count"].as_u64();
+        report.fetched += list.len() as u64;
+        let orgs = apply_page(db, &list, options, &mut report).await?;
+        seen.extend(orgs.iter().map(|o| o.clerk_id.clone()));
+        if options.members {
+            for org in &orgs {
+                sync_members(db, &mut fetcher, api, policy, org, options, &mut members).await?;
+            }
+        }
+        progress(Progress::Page { what: "organizations", fetched: report.fetched, total });
+        if list.len() < PAGE_SIZE {
+            break;
+        }
+        offset += PAGE_SIZE;
+    }
+    if options.prune {
+        report.pruned = prune(db, &seen, options.dry_run).await?;
+    }
+    report.requests = fetcher.requests;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    if options.members {
+        report.memberships = Some(Box::new(members));
+    }
+    Ok(report)
+}
+
+/// Upserts one page of organizations in one transaction; returns the live stored rows.
+async fn apply_page(
+    db: &Db,
+    list: &[Value],
+    options: SyncOptions,
+    report: &mut SyncReport,
+) -> Result<Vec<Organization>, SyncError> {
+    let mut fields = Vec::new();
+    for org in list {
+        match mapping::organization_fields(org) {
+            Ok(f) => fields.push(f),
+            Err(err) => {
+                tracing::warn!(error = %err, "skipping an organization");
+                report.errors += 1;
+            }
+        }
+    }
+    let ids: Vec<String> = fields.iter().map(|f| f.clerk_id.clone()).collect();
+    let stored = stored_versions(db, "organizations", &ids).await?;
+    let mut tx = db.begin().await?;
+    for f in &fields {
+        match plan(stored.get(&f.clerk_id).copied(), f.clerk_updated_at) {
+            Plan::Unchanged => report.unchanged += 1,
+            Plan::Stale => report.stale += 1,
+            Plan::Create if options.dry_run => report.created += 1,
+            Plan::Update if options.dry_run => report.updated += 1,
+            p => match organizations::upsert_from_clerk_in(tx.conn(), f).await? {
+                Some(_) if p == Plan::Create => report.created += 1,
+                Some(_) => report.updated += 1,
+                None => report.stale += 1,
+            },
+        }
+    }
+    let mut live = Vec::new();
+    for id in &ids {
+        if let Some(org) = organizations::find_by_clerk_id_in(tx.conn(), id).await?.filter(|o| o.deleted_at.is_none()) {
+            live.push(org);
+        }
+    }
+    tx.commit().await?;
+    Ok(live)
+}
+
+/// Every page of one organization's memberships; local memberships Clerk no longer lists are removed.
+async fn sync_members(
+    db: &Db,
+    fetcher: &mut Fetcher<'_>,
+    api: &ClerkApi,
+    policy: &UsernamePolicy,
+    org: &Organization,
+    options: SyncOptions,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let mut seen_users: HashSet<i64> = HashSet::new();
+    let mut offset = 0;
+    loop {
+        let page = fetcher.call(|| api.list_memberships(&org.clerk_id, PAGE_SIZE, offset)).await?;
+        let list = page_data(&page, "GET /v1/organizations/{id}/memberships")?;
+        report.fetched += list.len() as u64;
+        let mut tx = db.begin().await?;
+        for m in &list {
+            let parts = match mapping::membership_parts(m) {
+                Ok(p) => p,
+                Err(err) => {
+                    tracing::warn!(error = %err, "skipping a membership");
+                    report.errors += 1;
+                    continue;
+                }
+            };
+            let user = match user_for_membership(&mut tx, api, policy, &parts.user_clerk_id).await {
+                Ok(Some(user)) if user.deleted_at.is_none() => user,
+                Ok(_) => {
+                    report.stale += 1;
+                    continue;
+                }
+                Err(crate::webhooks::apply::ApplyError::Database(e)) => return Err(e.into()),
+                Err(err) => {
+                    tracing::warn!(error = %err, "skipping a membership whose user could not be fetched");
+                    report.errors += 1;
+                    continue;
+                }
+            };
+            seen_users.insert(user.id);
+            let existing = memberships::find(db, user.id, &org.clerk_id).await?;
+            let fields = MembershipFields {
+                clerk_id: parts.clerk_id,
+                organization_id: org.id,
+                user_id: user.id,
+                role: parts.role,
+                permissions: parts.permissions,
+                clerk_updated_at: parts.clerk_updated_at,
+            };
+            let unchanged = existing
+                .as_ref()
+                .is_some_and(|e| e.clerk_id == fields.clerk_id && e.clerk_updated_at == Some(fields.clerk_updated_at));
+            if unchanged {
+                report.unchanged += 1;
+            } else if options.dry_run {
+                if existing.is_some() { report.updated += 1 } else { report.created += 1 }
+            } else {
+                match memberships::upsert_in(tx.conn(), &fields).await? {
+                    Some(_) if existing.is_some() => report.updated += 1,
+                    Some(_) => report.created += 1,
+                    None => report.stale += 1,
+                }
+            }
+        }
+        tx.commit().await?;
+        if list.len() < PAGE_SIZE {
+            break;
+        }
+        offset += PAGE_SIZE;
+    }
+
+    // Removed in Clerk: tombstone what Clerk no longer lists for this organization.
+    let live: Vec<(i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, user_id FROM organization_memberships WHERE organization_id = $1 AND deleted_at IS NULL")
+        .bind(org.id)
+        .fetch_all(pool)
+        .await)?;
+    let gone: Vec<i64> = live.into_iter().filter(|(_, u)| !seen_users.contains(u)).map(|(id, _)| id).collect();
+    report.pruned += gone.len() as u64;
+    if !options.dry_run && !gone.is_empty() {
+        let mut tx = db.begin().await?;
+        for id in gone {
+            on_conn!(tx.conn(), c => sqlx::query(
+                "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(crate::db::now())
+                .execute(&mut *c)
+                .await
+                .map(|_| ()))?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, SyncError> {
+    let local: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT clerk_id FROM organizations WHERE deleted_at IS NULL")
+        .fetch_all(pool)
+        .await)?;
+    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
+    if dry_run || vanished.is_empty() {
+        return Ok(vanished.len() as u64);
+    }
+    let mut tx = db.begin().await?;
+    for clerk_id in &vanished {
+        if let Some(org) = organizations::tombstone_in(tx.conn(), clerk_id).await? {
+            memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(vanished.len() as u64)
+}

@@ -1,0 +1,213 @@
+//! `sync-users` and `generate-usernames`.
+
+use std::{collections::HashSet, time::Instant};
+
+use serde_json::Value;
+
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport};
+use crate::{
+    auth::session::{EndSessions, end_clerk_sessions_in},
+    clerk::{api::ClerkApi, mapping},
+    db::{
+        Db,
+        memberships::{self, MembershipOwner},
+        users::{self, Upserted},
+    },
+    on_pool,
+    webhooks::{UsernamePolicy, apply::upsert_user, usernames},
+};
+
+/// How a fetched object compares with what we store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Plan {
+    Create,
+    Update,
+    Unchanged,
+    Stale,
+}
+
+/// Compares Clerk's `updated_at` with the stored one (and respects tombstones).
+pub(super) fn plan(stored: Option<(Option<i64>, bool)>, incoming: i64) -> Plan {
+    match stored {
+        None => Plan::Create,
+        Some((_, true)) => Plan::Stale,
+        Some((Some(ts), false)) if ts > incoming => Plan::Stale,
+        Some((Some(ts), false)) if ts == incoming => Plan::Unchanged,
+        Some(_) => Plan::Update,
+    }
+}
+
+/// `(clerk_updated_at, deleted)` for each of these Clerk ids that we store, in `table`.
+pub(super) async fn stored_versions(
+    db: &Db,
+    table: &str,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (Option<i64>, bool)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL FROM {table} WHERE clerk_id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows: Vec<(String, Option<i64>, bool)> = on_pool!(db, pool => {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().map(|(id, ts, deleted)| (id, (ts, deleted))).collect())
+}
+
+pub async fn sync_users(
+    db: &Db,
+    api: &ClerkApi,
+    policy: &UsernamePolicy,
+    options: SyncOptions,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let mut report = SyncReport { dry_run: options.dry_run, ..Default::default() };
+    let mut fetcher = Fetcher::new(api, progress);
+    // Only --prune needs to remember every id; a plain sync stays flat in memory.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut offset = 0;
+    loop {
+        let page = fetcher.call(|| api.list_users(PAGE_SIZE, offset)).await?;
+        let list = page.as_array().ok_or_else(|| SyncError::BadResponse("GET /v1/users is not an array".into()))?;
+        report.fetched += list.len() as u64;
+        apply_page(db, policy, list, options, &mut report, options.prune.then_some(&mut seen)).await?;
+        progress(Progress::Page { what: "users", fetched: report.fetched, total: None });
+        if list.len() < PAGE_SIZE {
+            break;
+        }
+        offset += PAGE_SIZE;
+    }
+    if options.prune {
+        report.pruned = prune(db, &seen, options.dry_run).await?;
+    }
+    report.requests = fetcher.requests;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// One page in one transaction: a kill between pages loses nothing already committed.
+async fn apply_page(
+    db: &Db,
+    policy: &UsernamePolicy,
+    list: &[Value],
+    options: SyncOptions,
+    report: &mut SyncReport,
+    seen: Option<&mut HashSet<String>>,
+) -> Result<(), SyncError> {
+    let mut planned = Vec::with_capacity(list.len());
+    for user in list {
+        match mapping::user_fields(user) {
+            Ok(fields) => planned.push((user, fields)),
+            Err(err) => {
+                tracing::warn!(error = %err, "skipping a user Clerk sent without required fields");
+                report.errors += 1;
+            }
+        }
+    }
+    let ids: Vec<String> = planned.iter().map(|(_, f)| f.clerk_id.clone()).collect();
+    if let Some(seen) = seen {
+        seen.extend(ids.iter().cloned());
+    }
+    let stored = stored_versions(db, "users", &ids).await?;
+    let mut writes = Vec::new();
+    for (user, fields) in planned {
+        match plan(stored.get(&fields.clerk_id).copied(), fields.clerk_updated_at) {
+            Plan::Unchanged => report.unchanged += 1,
+            Plan::Stale => report.stale += 1,
+            Plan::Create if options.dry_run => report.created += 1,
+            Plan::Update if options.dry_run => report.updated += 1,
+            Plan::Create | Plan::Update => writes.push(user),
+        }
+    }
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for user in writes {
+        match upsert_user(&mut tx, policy, user).await {
+            Ok(Upserted::Created(_)) => report.created += 1,
+            Ok(Upserted::Updated(_)) => report.updated += 1,
+            Ok(Upserted::Stale) => report.stale += 1,
+            Err(crate::webhooks::apply::ApplyError::Database(e)) => return Err(e.into()),
+            Err(err) => {
+                tracing::warn!(error = %err, "skipping a user");
+                report.errors += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tombstones local Clerk users that Clerk no longer lists.
+async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, SyncError> {
+    let local: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT clerk_id FROM users WHERE clerk_id IS NOT NULL AND deleted_at IS NULL")
+        .fetch_all(pool)
+        .await)?;
+    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
+    if dry_run || vanished.is_empty() {
+        return Ok(vanished.len() as u64);
+    }
+    let mut tx = db.begin().await?;
+    for clerk_id in &vanished {
+        if let Some(user) = users::tombstone_in(tx.conn(), clerk_id).await? {
+            memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
+        }
+        end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
+    }
+    tx.commit().await?;
+    Ok(vanished.len() as u64)
+}
+
+/// Gives every live Clerk user without a username a generated one; returns how many.
+pub async fn generate_missing_usernames(db: &Db, prefix: &str) -> Result<u64, sqlx::Error> {
+    let ids: Vec<i64> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username IS NULL AND deleted_at IS NULL AND clerk_id IS NOT NULL ORDER BY id")
+        .fetch_all(pool)
+        .await)?;
+    let mut filled = 0;
+    for id in ids {
+        let mut tx = db.begin().await?;
+        let username = loop {
+            let candidate = usernames::generate(prefix);
+            if !users::username_taken_in(tx.conn(), &candidate).await? {
+                break candidate;
+            }
+        };
+        let done = crate::on_conn!(tx.conn(), c => sqlx::query(
+            "UPDATE users SET username = $2, updated_at = $3 WHERE id = $1 AND username IS NULL")
+            .bind(id)
+            .bind(&username)
+            .bind(crate::db::now())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        filled += done;
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Plan, plan};
+
+    #[test]
+    fn plans_follow_updated_at_and_tombstones() {
+        assert_eq!(plan(None, 5), Plan::Create);
+        assert_eq!(plan(Some((Some(4), false)), 5), Plan::Update);
+        assert_eq!(plan(Some((None, false)), 5), Plan::Update);
+        assert_eq!(plan(Some((Some(5), false)), 5), Plan::Unchanged);
+        assert_eq!(plan(Some((Some(6), false)), 5), Plan::Stale);
+        assert_eq!(plan(Some((Some(1), true)), 5), Plan::Stale);
+    }
+}

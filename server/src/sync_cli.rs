@@ -1,0 +1,105 @@
+//! The sync commands' terminal side: a progress bar on a TTY, plain lines otherwise, and the
+//! summary (or JSON) at the end.
+
+use std::{io::IsTerminal, sync::Mutex, time::Instant};
+
+use anyhow::Context;
+use backend::{
+    Config, Db,
+    clerk::api::ClerkApi,
+    sync::{self, Progress, SyncOptions, SyncReport},
+    webhooks::UsernamePolicy,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Clone, Copy, Debug)]
+pub enum What {
+    Users,
+    Organizations,
+}
+
+pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) -> anyhow::Result<()> {
+    if config.clerk_secret_key.is_none() {
+        anyhow::bail!("CLERK_SECRET_KEY is not set: the sync reads Clerk's Backend API with it");
+    }
+    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("building the HTTP client")?;
+    let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
+    let policy = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
+
+    let reporter = Reporter::new();
+    let progress = |p: Progress<'_>| reporter.show(p);
+    let result = match what {
+        What::Users => sync::sync_users(&db, &api, &policy, options, &progress).await,
+        What::Organizations => sync::sync_organizations(&db, &api, &policy, options, &progress).await,
+    };
+    reporter.finish();
+    db.close().await;
+    let report: SyncReport = result?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// Renders progress: a spinner with counts on a terminal, a line per page otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    last_line: Mutex<Instant>,
+}
+
+impl Reporter {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar, started: Instant::now(), last_line: Mutex::new(Instant::now()) }
+    }
+
+    fn show(&self, progress: Progress<'_>) {
+        let line = match progress {
+            Progress::Page { what, fetched, total: Some(total) } => format!("{what}: {fetched}/{total} fetched"),
+            Progress::Page { what, fetched, total: None } => format!("{what}: {fetched} fetched"),
+            Progress::Waiting { seconds, reason } => format!("waiting {seconds}s: {reason}"),
+        };
+        match &self.bar {
+            Some(bar) => bar.set_message(line),
+            None => {
+                // Plain lines at most once a second (and always for waits), for logs and CI.
+                let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
+                if line.starts_with("waiting") || last.elapsed().as_secs() >= 1 {
+                    eprintln!("[{:>5.1}s] {line}", self.started.elapsed().as_secs_f64());
+                    *last = Instant::now();
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub async fn generate_usernames(config: &Config, prefix: Option<String>) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    let prefix = prefix.unwrap_or_else(|| config.username_prefix.clone());
+    let filled = sync::generate_missing_usernames(&db, &prefix).await.context("generating usernames")?;
+    db.close().await;
+    println!("{filled} usernames generated");
+    Ok(())
+}
