@@ -43,7 +43,13 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
       LEPTOS_OUTPUT_NAME: 'clerk-starter',
+      LEPTOS_HASH_FILES: 'true',
       DATABASE_URL: `sqlite://${path.join(dataDir, 'app.db')}`,
+      CLERK_DEV_KEY_FILE: path.join(dataDir, 'dev-signing-key.pem'),
+      // Short-lived dev tokens and a short revalidation window, so a test can prove that an
+      // open tab keeps itself signed in by refreshing its token.
+      CLERK_DEV_TOKEN_TTL_SECONDS: '4',
+      CLERK_SESSION_REVALIDATION_SECONDS: '3',
       RUST_LOG: 'warn',
     },
   },

@@ -2,16 +2,19 @@
 //! Server-only code (state, database access) sits behind the `ssr` feature.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 pub mod auth;
+pub mod components;
 pub mod error;
 pub mod examples;
 pub mod pages;
+pub mod session;
+pub mod site;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -25,7 +28,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
+                <ClerkScripts />
                 <MetaTags />
             </head>
             <body>
@@ -35,21 +40,50 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// With real keys: ClerkJS from the instance's Frontend API, and our small glue script.
+#[component]
+fn ClerkScripts() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let key = use_context::<state::AppState>()
+        .filter(|s| s.dev.is_none())
+        .and_then(|s| s.config.clerk_publishable_key.clone());
+    #[cfg(not(feature = "ssr"))]
+    let key: Option<()> = None;
+
+    #[cfg(feature = "ssr")]
+    return key.map(|pk| {
+        view! {
+            <script
+                async
+                crossorigin="anonymous"
+                data-clerk-publishable-key=pk.as_str().to_owned()
+                src=pk.clerk_js_url()
+                type="text/javascript"
+            ></script>
+            <script src="/clerk-glue.js" defer></script>
+        }
+    });
+    #[cfg(not(feature = "ssr"))]
+    key.map(|_| ())
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    site::provide_site();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/clerk-starter.css" />
         <Title text="Leptos + Clerk starter" />
         <Router>
-            <header class="site-header">
-                <a href="/" class="brand">"Leptos + Clerk starter"</a>
-            </header>
+            <components::header::Header />
             <main>
-                <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage />
-                </Routes>
+                <ErrorBoundary fallback=|errors| view! { <pages::error::ErrorPage errors /> }>
+                    <Routes fallback=pages::not_found::NotFound>
+                        <Route path=StaticSegment("") view=pages::home::HomePage />
+                        <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
+                        <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                    </Routes>
+                </ErrorBoundary>
             </main>
         </Router>
     }

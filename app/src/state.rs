@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use backend::{Config, Db, auth::Authenticator, webhooks::WebhookProcessor};
+use backend::{Config, Db, auth::Authenticator, devmode::DevClerk, webhooks::WebhookProcessor};
 use leptos::prelude::*;
 
 /// Cheap to clone: everything inside is a handle.
@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
     pub webhooks: Arc<WebhookProcessor>,
+    /// The local stand-in for Clerk, in dev mode only.
+    pub dev: Option<Arc<DevClerk>>,
 }
 
 /// The state, from a server function's context. Fails (rather than panics) if the server did

@@ -6,6 +6,8 @@ use std::{collections::HashMap, fmt, time::Duration};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::clerk::publishable_key::PublishableKey;
+
 /// Where the database lives, parsed from `DATABASE_URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -77,7 +79,7 @@ fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub clerk_secret_key: Option<SecretString>,
-    pub clerk_publishable_key: Option<String>,
+    pub clerk_publishable_key: Option<PublishableKey>,
     pub clerk_jwt_key: Option<SecretString>,
     pub clerk_api_url: Url,
     pub clerk_webhook_signing_secret: Option<SecretString>,
@@ -90,6 +92,10 @@ pub struct Config {
     pub username_prefix: String,
     /// True when the Leptos env is PROD: cookies are `Secure` and dev mode is off.
     pub production: bool,
+    /// Where dev mode keeps its signing key (`CLERK_DEV_KEY_FILE`).
+    pub dev_key_file: std::path::PathBuf,
+    /// Dev tokens' lifetime (`CLERK_DEV_TOKEN_TTL_SECONDS`, default 60 like Clerk's).
+    pub dev_token_ttl: Duration,
 }
 
 impl Config {
@@ -122,13 +128,7 @@ impl Config {
             .transpose()?;
 
         let clerk_publishable_key = get("CLERK_PUBLISHABLE_KEY")
-            .map(|key| {
-                if key.starts_with("pk_test_") || key.starts_with("pk_live_") {
-                    Ok(key)
-                } else {
-                    Err(bad("CLERK_PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_"))
-                }
-            })
+            .map(|key| PublishableKey::parse(&key).map_err(|reason| bad("CLERK_PUBLISHABLE_KEY", reason)))
             .transpose()?;
 
         let clerk_jwt_key = get("CLERK_JWT_KEY")
@@ -199,7 +199,26 @@ impl Config {
                 None => "user".into(),
             },
             production,
+            dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
+            dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
         })
+    }
+
+    /// Whether the built-in stand-in for Clerk runs (see `devmode`).
+    pub fn dev_mode(&self) -> bool {
+        crate::devmode::dev_mode_allowed(cfg!(debug_assertions), self.production, self.has_clerk_keys())
+    }
+
+    /// Serving needs Clerk keys, or dev mode.
+    pub fn check_can_serve(&self) -> Result<(), ConfigError> {
+        if self.has_clerk_keys() || self.dev_mode() {
+            return Ok(());
+        }
+        Err(bad(
+            "CLERK_SECRET_KEY",
+            "no Clerk keys are set: set CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY (or CLERK_JWT_KEY); \
+             the keyless dev mode exists only in debug builds outside LEPTOS_ENV=PROD",
+        ))
     }
 
     /// True when a Clerk instance is configured, either by secret key or by a networkless JWT key.
@@ -269,12 +288,12 @@ impl fmt::Display for Config {
             f,
             "database={} clerk_api_url={} secret_key={} jwt_key={} publishable_key={} webhook_secret={} \
              authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s skew={}s \
-             auto_username={} username_prefix={} production={}",
+             auto_username={} username_prefix={} production={} dev_mode={}",
             self.database_url.redacted(),
             self.clerk_api_url,
             redact(&self.clerk_secret_key),
             redact(&self.clerk_jwt_key),
-            self.clerk_publishable_key.as_deref().unwrap_or("unset"),
+            self.clerk_publishable_key.as_ref().map(PublishableKey::as_str).unwrap_or("unset"),
             redact(&self.clerk_webhook_signing_secret),
             self.clerk_authorized_parties,
             self.session_revalidation.as_secs(),
@@ -284,6 +303,7 @@ impl fmt::Display for Config {
             self.auto_generate_username,
             self.username_prefix,
             self.production,
+            self.dev_mode(),
         )
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clerk;
 pub mod config;
 pub mod db;
+pub mod devmode;
 pub mod sessions;
 pub mod sync;
 pub mod webhooks;

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod health;
 pub mod hooks;
 pub mod startup;
+pub mod static_files;
 pub mod sync_cli;
 pub mod telemetry;
 pub mod webhook;

@@ -8,11 +8,13 @@ use app::{App, shell, state::AppState};
 use axum::{
     Router, middleware,
     routing::{get, post},
+    serve::ListenerExt,
 };
 use backend::{
     Config, Db,
     auth::{Auth, Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
+    devmode::DevClerk,
     sessions,
     webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
 };
@@ -22,7 +24,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{api, auth, health, webhook};
+use crate::{api, auth, health, static_files, webhook};
 
 pub struct Application {
     listener: TcpListener,
@@ -39,6 +41,7 @@ impl Application {
     /// [`Application::build`] with the given webhook hooks.
     pub async fn build_with_hooks(config: Config, leptos: LeptosOptions, hooks: WebhookHooks) -> anyhow::Result<Self> {
         tracing::info!(config = %config, "starting");
+        config.check_can_serve()?;
         for warning in config.warnings() {
             tracing::warn!("{warning}");
         }
@@ -46,17 +49,23 @@ impl Application {
         let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
         db.migrate().await.context("applying migrations")?;
 
-        let listener =
-            TcpListener::bind(leptos.site_addr).await.with_context(|| format!("binding {}", leptos.site_addr))?;
-
-        let (auth, api) = authenticator(&config, &db)?;
+        let dev = if config.dev_mode() {
+            tracing::warn!("dev mode: no Clerk keys are set, so sign-in is simulated locally (debug builds only)");
+            let ttl = config.dev_token_ttl.as_secs() as i64;
+            Some(Arc::new(DevClerk::load_or_create(&config.dev_key_file, ttl).map_err(anyhow::Error::msg)?))
+        } else {
+            None
+        };
+        let (auth, api) = authenticator(&config, &db, dev.as_deref())?;
         let auth = Arc::new(auth);
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
         let webhooks = WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&auth), api, usernames, hooks)
             .map_err(anyhow::Error::msg)?;
         let state =
-            AppState { leptos_options: leptos, db, config: Arc::new(config), auth, webhooks: Arc::new(webhooks) };
+            AppState { leptos_options: leptos, db, config: Arc::new(config), auth, webhooks: Arc::new(webhooks), dev };
+        let addr = state.leptos_options.site_addr;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }
@@ -84,20 +93,28 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!("listening on http://{addr}");
         spawn_pruning(self.state.db.clone());
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        // Small responses (static files, JSON) must not wait for Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await?;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-fn authenticator(config: &Config, db: &Db) -> anyhow::Result<(Authenticator, ClerkApi)> {
+fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Result<(Authenticator, ClerkApi)> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("leptos-clerk-starter/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")?;
-    let verifier = TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?;
+    let verifier = match dev {
+        // Dev tokens take the same verification path as a networkless CLERK_JWT_KEY.
+        Some(dev) => TokenVerifier::for_pem(dev.public_pem(), config).map_err(anyhow::Error::msg)?,
+        None => TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?,
+    };
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
     let directory = UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl);
     Ok((Authenticator::new(verifier, directory, config.session_revalidation), api))
@@ -126,7 +143,7 @@ fn router(state: AppState) -> Router {
         )
         .route("/api/me", get(api::me))
         .route("/webhooks/clerk", post(webhook::clerk))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback_service(static_files::service(&state))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
         .layer(TraceLayer::new_for_http())

@@ -85,3 +85,31 @@ fn the_start_up_log_never_shows_a_secret() {
     assert!(!log.contains(secret) && !log.contains(webhook), "a secret leaked: {log}");
     assert_eq!(out.status.code(), Some(1), "cannot bind a foreign address: {log}");
 }
+
+#[test]
+fn without_clerk_keys_prod_refuses_to_start_naming_the_variables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = server(&[], &[("LEPTOS_ENV", "PROD"), ("LEPTOS_OUTPUT_NAME", "clerk-starter")], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("CLERK_SECRET_KEY") && last.contains("CLERK_JWT_KEY"), "{err}");
+    assert!(!dir.path().join("data/dev-signing-key.pem").exists(), "no dev key in PROD");
+}
+
+#[test]
+fn the_dev_key_persists_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("data/dev-signing-key.pem");
+    for _ in 0..2 {
+        // Binding a foreign address fails after the dev key is loaded, so each start exits by itself.
+        let out =
+            server(&[], &[("LEPTOS_SITE_ADDR", "203.0.113.1:9"), ("LEPTOS_OUTPUT_NAME", "clerk-starter")], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    }
+    let first = std::fs::read_to_string(&key).expect("the key was written to data/");
+    let out =
+        server(&[], &[("LEPTOS_SITE_ADDR", "203.0.113.1:9"), ("LEPTOS_OUTPUT_NAME", "clerk-starter")], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&key).expect("key"), first, "the same key after a restart");
+}

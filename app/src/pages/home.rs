@@ -1,6 +1,8 @@
-//! `/`: what the starter is.
+//! `/`: what the starter is, and who you are.
 
 use leptos::prelude::*;
+
+use crate::site::use_site;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -8,6 +10,7 @@ pub fn HomePage() -> impl IntoView {
     // Effects run only in the browser, so this flips once hydration has attached the handlers.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
+    let site = use_site();
 
     view! {
         <section class="hero">
@@ -16,10 +19,31 @@ pub fn HomePage() -> impl IntoView {
                 "A full-stack Rust app: Clerk users mirrored into your own database, verified "
                 "session tokens in every server function, Svix-verified webhooks and an admin for staff."
             </p>
+            <Transition fallback=|| ()>
+                {move || {
+                    site.and_then(|s| s.get())
+                        .and_then(|r| r.ok())
+                        .map(|info| match info.user {
+                            Some(user) => view! {
+                                <p data-testid="signed-in-state">
+                                    "Signed in as " <strong>{user.email}</strong> ". " <a href="/account">"Your account"</a>
+                                </p>
+                            }
+                                .into_any(),
+                            None => view! {
+                                <p data-testid="signed-in-state">
+                                    "You are not signed in. " <a href="/sign-in">"Sign in"</a>
+                                </p>
+                            }
+                                .into_any(),
+                        })
+                }}
+            </Transition>
             <button
                 data-testid="hydration-probe"
                 data-hydrated=move || hydrated.get().to_string()
-                on:click=move |_| set_count.update(|n| *n += 1)>
+                on:click=move |_| set_count.update(|n| *n += 1)
+            >
                 {move || format!("Clicked {} times", count.get())}
             </button>
         </section>

@@ -5,6 +5,7 @@ pub mod api;
 pub mod claims;
 pub mod keys;
 pub mod mapping;
+pub mod publishable_key;
 pub mod verify;
 
 pub use claims::{OrgClaims, SessionClaims};

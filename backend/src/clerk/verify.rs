@@ -78,6 +78,12 @@ impl TokenVerifier {
         Ok(Self::new(keys, config.clock_skew, config.clerk_authorized_parties.clone()))
     }
 
+    /// Verifies with one PEM public key (dev mode's own key).
+    pub fn for_pem(pem: &str, config: &Config) -> Result<Self, String> {
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("not an RSA public key ({e})"))?;
+        Ok(Self::new(KeySource::Pem(Arc::new(key)), config.clock_skew, config.clerk_authorized_parties.clone()))
+    }
+
     pub fn new(keys: KeySource, skew: Duration, authorized_parties: Vec<String>) -> Self {
         Self {
             keys,

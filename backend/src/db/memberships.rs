@@ -131,3 +131,23 @@ pub enum MembershipOwner {
     User,
     Organization,
 }
+
+/// A user's live memberships with their organizations, for pages.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct MembershipWithOrg {
+    pub org_clerk_id: String,
+    pub org_name: String,
+    pub org_slug: Option<String>,
+    pub role: String,
+    pub permissions: Json<Vec<String>>,
+}
+
+pub async fn with_orgs_for_user(db: &Db, user_id: i64) -> Result<Vec<MembershipWithOrg>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT o.clerk_id AS org_clerk_id, o.name AS org_name, o.slug AS org_slug, m.role, m.permissions \
+         FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
+         WHERE m.user_id = $1 AND m.deleted_at IS NULL AND o.deleted_at IS NULL ORDER BY o.name")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)
+}

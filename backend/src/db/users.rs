@@ -28,6 +28,8 @@ pub struct User {
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Local-only: Clerk never sees it.
+    pub bio: String,
 }
 
 impl User {
@@ -44,7 +46,7 @@ impl User {
 
 const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
     is_active, is_staff, is_superuser, last_login, last_sign_in_at, clerk_updated_at, deleted_at, \
-    created_at, updated_at";
+    created_at, updated_at, bio";
 
 /// The fields Clerk owns, already mapped from a Clerk User object.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,4 +167,11 @@ pub async fn username_taken_in(conn: Conn<'_>, username: &str) -> Result<bool, s
         .fetch_one(&mut *c)
         .await)
     .map(|n| n > 0)
+}
+
+/// Sets the local-only `bio`.
+pub async fn set_bio(db: &Db, id: i64, bio: &str) -> Result<Option<User>, sqlx::Error> {
+    let sql =
+        format!("UPDATE users SET bio = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(bio).bind(now()).fetch_optional(pool).await)
 }

@@ -24,9 +24,13 @@ impl Drop for TestApp {
 }
 
 pub fn leptos_options() -> LeptosOptions {
+    leptos_options_at("target/site")
+}
+
+pub fn leptos_options_at(site_root: &str) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("clerk-starter")
-        .site_root("target/site")
+        .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(([127, 0, 0, 1], 0))
         .build()
@@ -47,12 +51,29 @@ impl TestApp {
         env: &[(&str, &str)],
         hooks: backend::webhooks::WebhookHooks,
     ) -> Self {
+        Self::spawn_full(backend, env, hooks, leptos_options()).await
+    }
+
+    /// Spawns serving static files from `site_root`.
+    pub async fn spawn_with_site(backend: Backend, site_root: &str) -> Self {
+        Self::spawn_full(backend, &[], backend::webhooks::WebhookHooks::new(), leptos_options_at(site_root)).await
+    }
+
+    pub async fn spawn_full(
+        backend: Backend,
+        env: &[(&str, &str)],
+        hooks: backend::webhooks::WebhookHooks,
+        leptos: LeptosOptions,
+    ) -> Self {
         let test_db = TestDb::new(backend).await.expect("test database");
         let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         vars.insert("DATABASE_URL".into(), test_db.url.as_str().to_owned());
+        // One dev key for every test app: generating RSA keys is the slow part of a start.
+        let key_file = std::env::temp_dir().join("clerk-starter-tests-dev-key.pem");
+        vars.entry("CLERK_DEV_KEY_FILE".into()).or_insert_with(|| key_file.display().to_string());
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
 
-        let app = Application::build_with_hooks(config, leptos_options(), hooks).await.expect("application builds");
+        let app = Application::build_with_hooks(config, leptos, hooks).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.db();
         let auth = app.authenticator();

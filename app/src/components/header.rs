@@ -1,0 +1,81 @@
+//! The site header (brand, navigation, who is signed in) and the dev-mode banner and token refresher.
+
+use leptos::prelude::*;
+
+use crate::{
+    session::refresh_session,
+    site::{AuthActions, ClerkMode, SiteInfo, use_site},
+};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let site = use_site();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                site.and_then(|s| s.get()).and_then(|r| r.ok()).filter(SiteInfo::dev_mode).map(|_| view! {
+                    <div class="dev-banner" role="note" data-testid="dev-banner">
+                        "Dev mode: sign-in is simulated locally. Set your Clerk keys to use real Clerk."
+                    </div>
+                })
+            }}
+        </Transition>
+        <header class="site-header">
+            <a href="/" class="brand">"Leptos + Clerk starter"</a>
+            <nav>
+                <a href="/">"Home"</a>
+                <a href="/account">"Account"</a>
+            </nav>
+            <div class="auth-area">
+                <Transition fallback=|| ()>
+                    {move || site.and_then(|s| s.get()).and_then(|r| r.ok()).map(|info| view! { <AuthArea info /> })}
+                </Transition>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn AuthArea(info: SiteInfo) -> impl IntoView {
+    let actions = use_context::<AuthActions>();
+    match (&info.mode, info.user.clone()) {
+        (ClerkMode::Dev, Some(user)) => {
+            let sign_out = actions.map(|a| a.sign_out);
+            view! {
+                <span class="who" data-testid="header-user">{user.email.clone()}</span>
+                {sign_out.map(|action| view! {
+                    <ActionForm action=action attr:class="inline-form">
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </ActionForm>
+                })}
+                <DevTokenRefresher ttl=info.token_ttl_secs />
+            }
+            .into_any()
+        }
+        // With real Clerk, ClerkJS mounts its UserButton (sign-out included) here.
+        (ClerkMode::Clerk { .. }, Some(_)) => {
+            view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
+        }
+        (_, None) => view! { <a href="/sign-in" class="sign-in-link">"Sign in"</a> }.into_any(),
+    }
+}
+
+/// Keeps a long-open tab signed in: refreshes the dev token at half its lifetime, as ClerkJS
+/// does for Clerk's 60 s tokens. Runs only in the browser.
+#[component]
+fn DevTokenRefresher(ttl: i64) -> impl IntoView {
+    Effect::new(move |_| {
+        let every = std::time::Duration::from_millis((ttl.max(2) as u64) * 500);
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    let _ = refresh_session().await;
+                })
+            },
+            every,
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}

@@ -1,0 +1,3 @@
+//! Pieces every page shares.
+
+pub mod header;

@@ -1,0 +1,16 @@
+//! The error page: what went wrong, without internals (those stay in the server log).
+
+use leptos::prelude::*;
+
+#[component]
+pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <section class="error-page">
+            <h1>"Something went wrong"</h1>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+            </ul>
+            <p><a href="/">"Go home"</a></p>
+        </section>
+    }
+}

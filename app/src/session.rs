@@ -1,0 +1,114 @@
+//! Signing out, refreshing dev tokens, and switching the active organization in dev mode.
+//! With real Clerk, ClerkJS does these; the server side stays the same.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use backend::clerk::OrgClaims;
+    use http::{HeaderValue, header::SET_COOKIE};
+    use leptos::prelude::use_context;
+    use tower_sessions::Session;
+
+    use crate::{error::AppError, state::AppState};
+
+    /// The request's server session, which the session layer always provides.
+    pub fn server_session() -> Result<Session, AppError> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Session>().cloned())
+            .ok_or_else(|| AppError::internal("no server session in the request"))
+    }
+
+    /// Sets (or, with `None`, clears) Clerk's `__session` cookie on the response.
+    pub fn set_session_cookie(token: Option<&str>) -> Result<(), AppError> {
+        let value = match token {
+            Some(token) => format!("__session={token}; Path=/; HttpOnly; SameSite=Lax"),
+            None => "__session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".to_owned(),
+        };
+        let header = HeaderValue::from_str(&value).map_err(AppError::internal)?;
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.append_header(SET_COOKIE, header);
+        }
+        Ok(())
+    }
+
+    /// Dev mode's stand-in, or 404 when dev mode is off (the routes then do not exist).
+    pub fn dev_state() -> Result<(AppState, std::sync::Arc<backend::devmode::DevClerk>), AppError> {
+        let state = crate::state::app_state().map_err(AppError::internal)?;
+        match state.dev.clone() {
+            Some(dev) => Ok((state, dev)),
+            None => {
+                let err = AppError::NotFound;
+                err.set_response_status();
+                Err(err)
+            }
+        }
+    }
+
+    /// Mints a dev token and sets it as the `__session` cookie.
+    pub fn issue_dev_token(
+        dev: &backend::devmode::DevClerk,
+        sub: &str,
+        sid: &str,
+        org: Option<&OrgClaims>,
+    ) -> Result<(), AppError> {
+        let token = dev.mint(sub, sid, org).map_err(AppError::internal)?;
+        set_session_cookie(Some(&token))
+    }
+}
+
+/// Signs out: clears the token cookie and the server session's Clerk record.
+#[server(prefix = "/api/session", endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let session = ssr::server_session()?;
+    backend::auth::session::clear(&session).await;
+    ssr::set_session_cookie(None)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Dev mode: a fresh token for the signed-in user (as ClerkJS refreshes Clerk's 60 s tokens).
+/// Returns the new token's lifetime in seconds.
+#[server(prefix = "/api/session", endpoint = "refresh")]
+pub async fn refresh_session() -> Result<i64, AppError> {
+    let (_, dev) = ssr::dev_state()?;
+    // Signed out meanwhile (another tab, or a race with sign-out): nothing to refresh.
+    let Some(user) = crate::auth::current_user().ok().flatten() else { return Ok(0) };
+    let Some(sub) = user.user.clerk_id.clone() else { return Ok(0) };
+    let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
+    ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref())?;
+    Ok(dev.token_ttl())
+}
+
+/// Dev mode: makes one of the user's organizations active (ClerkJS's `setActive`).
+#[server(prefix = "/api/session", endpoint = "switch-org")]
+pub async fn switch_org(org_id: String) -> Result<(), AppError> {
+    let (state, dev) = ssr::dev_state()?;
+    let user = crate::auth::require_user()?;
+    let sub = user.user.clerk_id.clone().ok_or_else(|| AppError::Forbidden("Not a Clerk user".into()))?;
+    let memberships =
+        backend::db::memberships::with_orgs_for_user(&state.db, user.user.id).await.map_err(AppError::internal)?;
+    let org = if org_id.is_empty() {
+        None
+    } else {
+        let m = memberships
+            .into_iter()
+            .find(|m| m.org_clerk_id == org_id)
+            .ok_or_else(|| AppError::Forbidden("You are not a member of that organization".into()))?;
+        Some(backend::clerk::OrgClaims {
+            id: m.org_clerk_id,
+            slug: m.org_slug,
+            role: Some(m.role),
+            permissions: m.permissions.0,
+        })
+    };
+    let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
+    ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref())?;
+    // The server session must follow too, or it would stand in with the old organization.
+    let session = ssr::server_session()?;
+    backend::auth::session::clear(&session).await;
+    leptos_axum::redirect("/account");
+    Ok(())
+}

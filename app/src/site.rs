@@ -1,0 +1,81 @@
+//! What every page needs to know: dev mode or Clerk, and who is signed in. One server function,
+//! refetched whenever a sign-in, sign-out or organization switch completes.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::UserView,
+    error::AppError,
+    pages::sign_in::DevSignIn,
+    session::{SignOut, SwitchOrg},
+};
+
+/// How the browser talks to Clerk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClerkMode {
+    /// The local stand-in (debug builds without keys).
+    Dev,
+    /// Real Clerk: ClerkJS from this Frontend API host.
+    Clerk { publishable_key: String, frontend_api: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub mode: ClerkMode,
+    pub user: Option<UserView>,
+    /// Dev tokens' lifetime, so the page can refresh them in time.
+    pub token_ttl_secs: i64,
+}
+
+impl SiteInfo {
+    pub fn dev_mode(&self) -> bool {
+        self.mode == ClerkMode::Dev
+    }
+}
+
+#[server(prefix = "/api/site", endpoint = "info")]
+pub async fn get_site() -> Result<SiteInfo, AppError> {
+    let state = crate::state::app_state().map_err(AppError::internal)?;
+    let mode = match (&state.dev, &state.config.clerk_publishable_key) {
+        (Some(_), _) => ClerkMode::Dev,
+        (None, Some(pk)) => {
+            ClerkMode::Clerk { publishable_key: pk.as_str().to_owned(), frontend_api: pk.frontend_api().to_owned() }
+        }
+        (None, None) => ClerkMode::Clerk { publishable_key: String::new(), frontend_api: String::new() },
+    };
+    // The header shows anonymous for a bad or expired token rather than failing the page.
+    let user = match crate::auth::auth_state() {
+        backend::auth::Auth::SignedIn(user) => Some(UserView::from(&user)),
+        _ => None,
+    };
+    let token_ttl_secs = state.dev.as_ref().map(|d| d.token_ttl()).unwrap_or(60);
+    Ok(SiteInfo { mode, user, token_ttl_secs })
+}
+
+/// The actions that change who is signed in; pages refetch when their versions move.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub sign_in: ServerAction<DevSignIn>,
+    pub sign_out: ServerAction<SignOut>,
+    pub switch_org: ServerAction<SwitchOrg>,
+}
+
+pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
+
+/// Creates the site resource and the auth actions, and provides both.
+pub fn provide_site() -> SiteResource {
+    let actions =
+        AuthActions { sign_in: ServerAction::new(), sign_out: ServerAction::new(), switch_org: ServerAction::new() };
+    provide_context(actions);
+    let site = Resource::new(
+        move || (actions.sign_in.version().get(), actions.sign_out.version().get(), actions.switch_org.version().get()),
+        |_| get_site(),
+    );
+    provide_context(site);
+    site
+}
+
+pub fn use_site() -> Option<SiteResource> {
+    use_context::<SiteResource>()
+}

@@ -1,0 +1,133 @@
+//! Dev mode: a local stand-in for Clerk, so the starter runs with no Clerk account and no
+//! network. It has its own RSA key (persisted, so `cargo leptos watch` restarts keep you signed
+//! in) and mints real session tokens that the normal verification path checks.
+//!
+//! It exists only in debug builds, never when the Leptos env is PROD, and only while no Clerk
+//! keys are set; see [`dev_mode_allowed`].
+
+use std::{
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::{
+    RsaPrivateKey,
+    pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding},
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::clerk::OrgClaims;
+
+/// Where the dev signing key lives unless `CLERK_DEV_KEY_FILE` says otherwise (git-ignored).
+pub const DEFAULT_KEY_FILE: &str = "data/dev-signing-key.pem";
+/// Like Clerk's own session tokens.
+pub const DEFAULT_TOKEN_TTL_SECS: i64 = 60;
+
+/// Dev mode runs only in a debug build, outside PROD, with no Clerk keys configured.
+pub fn dev_mode_allowed(debug_build: bool, production: bool, has_clerk_keys: bool) -> bool {
+    debug_build && !production && !has_clerk_keys
+}
+
+/// The dev stand-in's signing key. No `Debug`: it holds a private key.
+pub struct DevClerk {
+    encoding: EncodingKey,
+    public_pem: String,
+    token_ttl: i64,
+}
+
+impl DevClerk {
+    /// Loads the key from `path`, or creates it (and its folder) on first use.
+    pub fn load_or_create(path: &Path, token_ttl: i64) -> Result<Self, String> {
+        let private = match std::fs::read_to_string(path) {
+            Ok(pem) => RsaPrivateKey::from_pkcs8_pem(&pem)
+                .map_err(|e| format!("{}: not a PKCS#8 RSA key ({e})", path.display()))?,
+            Err(_) => create(path)?,
+        };
+        let pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        Ok(Self { encoding, public_pem, token_ttl })
+    }
+
+    /// The public key, for the verifier (the same path as `CLERK_JWT_KEY`).
+    pub fn public_pem(&self) -> &str {
+        &self.public_pem
+    }
+
+    pub fn token_ttl(&self) -> i64 {
+        self.token_ttl
+    }
+
+    /// A v2 session token, as Clerk would mint it.
+    pub fn mint(&self, sub: &str, sid: &str, org: Option<&OrgClaims>) -> Result<String, String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default();
+        let mut claims = json!({
+            "sub": sub, "sid": sid, "iss": "https://dev-mode.localhost", "v": 2,
+            "iat": now, "nbf": now - 10, "exp": now + self.token_ttl,
+        });
+        if let Some(org) = org {
+            claims["o"] = json!({
+                "id": org.id,
+                "slg": org.slug,
+                "rol": org.role.as_deref().map(|r| r.trim_start_matches("org:")),
+                "per": org.permissions.iter().map(|p| p.trim_start_matches("org:")).collect::<Vec<_>>().join(","),
+            });
+        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("ins_dev_mode".into());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
+    }
+}
+
+/// A stable Clerk-style id for a dev user or organization, from its name.
+pub fn dev_id(prefix: &str, name: &str) -> String {
+    let digest = Sha256::digest(name.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_dev_{hex}")
+}
+
+/// A fresh session id.
+pub fn new_session_id() -> String {
+    format!("sess_dev_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn create(path: &Path) -> Result<RsaPrivateKey, String> {
+    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    // Write then rename, so a concurrent start never reads half a key.
+    let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, pem.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "created the dev-mode signing key");
+    Ok(key)
+}
+
+/// Claims of a dev token, for tests.
+pub fn decode_unverified(token: &str) -> Option<Value> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dev_mode_allowed;
+
+    #[test]
+    fn dev_mode_only_in_debug_builds_outside_prod_without_keys() {
+        assert!(dev_mode_allowed(true, false, false));
+        assert!(!dev_mode_allowed(false, false, false), "never in a release build");
+        assert!(!dev_mode_allowed(true, true, false), "never in PROD");
+        assert!(!dev_mode_allowed(true, false, true), "not when Clerk keys are set");
+    }
+}

@@ -1,0 +1,135 @@
+//! The user-facing pages over HTTP: dev-mode sign-in, the account guard, ClerkJS with real keys.
+
+mod common;
+
+use common::{TestApp, server_session_cookie};
+use fake_clerk::FakeClerk;
+use reqwest::StatusCode;
+use testkit::Backend;
+
+http_tests!(
+    dev_sign_in_sets_a_real_token_that_the_normal_path_verifies,
+    account_redirects_anonymous_visitors_to_sign_in,
+    account_renders_the_user_on_the_server,
+    dev_sign_in_never_signs_in_as_staff,
+    dev_sign_in_rejects_a_bad_email_and_changes_nothing,
+    with_a_publishable_key_the_shell_loads_clerk_js_from_its_frontend_api,
+    dev_routes_do_not_exist_with_real_keys,
+);
+
+/// Posts the dev sign-in form as a browser without JavaScript would.
+async fn dev_sign_in(app: &TestApp, email: &str, org: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/session/dev-sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", app.url("/sign-in"))
+        .body(format!("email={email}&first_name=Ada&last_name=Lovelace&org_name={org}&org_role=admin"))
+        .send()
+        .await
+        .expect("request")
+}
+
+fn session_token(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__session=") && !v.starts_with("__session=;"))
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim_start_matches("__session=").to_owned())
+}
+
+async fn dev_sign_in_sets_a_real_token_that_the_normal_path_verifies(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = dev_sign_in(&app, "ada%40example.com", "Analytical").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/account"));
+    let token = session_token(&res).expect("a __session cookie");
+    let claims = backend::devmode::decode_unverified(&token).expect("a JWT");
+    assert_eq!(claims["exp"].as_i64().unwrap_or_default() - claims["iat"].as_i64().unwrap_or_default(), 60);
+    assert_eq!(claims["o"]["rol"], "admin");
+
+    let me: serde_json::Value = app.me_bearer(&token).await.json().await.expect("json");
+    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(me["first_name"], "Ada");
+    assert_eq!(me["org"]["role"], "org:admin");
+    assert_eq!(me["is_staff"], false);
+
+    // A tampered dev token fails like any other.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    assert_eq!(app.me_bearer(&forged).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn account_redirects_anonymous_visitors_to_sign_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = app.client.get(app.url("/account")).header("accept", "text/html").send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/sign-in"));
+}
+
+async fn account_renders_the_user_on_the_server(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let signed_in = dev_sign_in(&app, "ada%40example.com", "").await;
+    let token = session_token(&signed_in).expect("token");
+    let res = app
+        .client
+        .get(app.url("/account"))
+        .header("cookie", format!("__session={token}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    let session = server_session_cookie(&res);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("Ada Lovelace"), "{html}");
+    assert!(html.contains("ada@example.com"));
+    assert!(html.contains("data-testid=\"dev-banner\""), "the dev banner is on every page");
+    assert!(session.is_some(), "the browser gets a server session");
+}
+
+async fn dev_sign_in_never_signs_in_as_staff(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dev_sign_in(&app, "boss%40example.com", "").await;
+    let clerk_id = backend::devmode::dev_id("user", "boss@example.com");
+    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
+        .bind(&clerk_id).execute(pool).await.map(|_| ()))
+    .expect("promote");
+    let res = dev_sign_in(&app, "boss%40example.com", "").await;
+    assert_eq!(session_token(&res), None, "no token for a staff account");
+}
+
+async fn dev_sign_in_rejects_a_bad_email_and_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for email in ["", "not-an-email", "a%20b%40example.com", "%40example.com"] {
+        let res = dev_sign_in(&app, email, "").await;
+        assert_eq!(session_token(&res), None, "{email}");
+    }
+    assert_eq!(backend::db::users::count(&app.db).await.expect("count"), 0);
+}
+
+async fn with_a_publishable_key_the_shell_loads_clerk_js_from_its_frontend_api(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    let pk = "pk_test_YWxsb3dlZC1sZW1taW5nLTkuY2xlcmsuYWNjb3VudHMuZGV2JA";
+    let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_PUBLISHABLE_KEY", pk)]).await;
+    let html = app.get("/").await.text().await.expect("body");
+    assert!(
+        html.contains(
+            "src=\"https://allowed-lemming-9.clerk.accounts.dev/npm/@clerk/clerk-js@5/dist/clerk.browser.js\""
+        ),
+        "{html}"
+    );
+    assert!(html.contains(&format!("data-clerk-publishable-key=\"{pk}\"")), "{html}");
+    assert!(html.contains("/clerk-glue.js"));
+    assert!(!html.contains("dev-banner"), "no dev banner with real keys");
+    let sign_in = app.get("/sign-in").await.text().await.expect("body");
+    assert!(sign_in.contains("id=\"clerk-sign-in\""), "{sign_in}");
+}
+
+async fn dev_routes_do_not_exist_with_real_keys(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    let app = TestApp::with_clerk(backend, &clerk, &[]).await;
+    let res = dev_sign_in(&app, "ada%40example.com", "").await;
+    assert_eq!(session_token(&res), None);
+    assert_eq!(backend::db::users::count(&app.db).await.expect("count"), 0);
+}
