@@ -22,7 +22,9 @@ trap cleanup EXIT
 
 run_against() {
   local label=$1 url=$2
-  DATABASE_URL="$url" CLERK_WEBHOOK_SIGNING_SECRET=$SECRET LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
+  # A release build has no dev mode: give it (unused) keys.
+  DATABASE_URL="$url" CLERK_SECRET_KEY=sk_test_bench CLERK_API_URL=http://127.0.0.1:9 \
+    CLERK_WEBHOOK_SIGNING_SECRET=$SECRET LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
     LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "$target_dir/release/server" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -10,7 +10,9 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 echo "==> cargo test"
-cargo test --workspace --exclude frontend
+# One test at a time per binary: each HTTP test runs a whole server, and under heavy CPU load a
+# Leptos SSR stream was seen to stall while several servers shared one test process.
+cargo test --workspace --exclude frontend -- --test-threads=1
 
 echo "==> cargo leptos build"
 cargo leptos build

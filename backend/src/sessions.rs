@@ -125,10 +125,10 @@ pub fn layer(db: &Db, production: bool) -> SessionManagerLayer<SessionStore> {
         .with_expiry(Expiry::OnInactivity(Duration::days(7)))
 }
 
-/// Deletes expired sessions; run periodically in the background.
+/// Deletes expired sessions, and index rows left without a session; run periodically.
 pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
     let now = chrono::Utc::now();
-    match db {
+    let deleted = match db {
         Db::Sqlite(pool) => sqlx::query("DELETE FROM tower_sessions WHERE expiry_date < $1")
             .bind(now.timestamp())
             .execute(pool)
@@ -139,5 +139,11 @@ pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()),
-    }
+    }?;
+    on_pool!(db, pool => sqlx::query(
+        "DELETE FROM clerk_session_index WHERE session_id NOT IN (SELECT id FROM tower_sessions)")
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(deleted)
 }

@@ -7,6 +7,7 @@ test('the home page renders on the server and becomes interactive', async ({ pag
   const probe = page.getByTestId('hydration-probe');
   await expect(probe).toHaveText('Clicked 0 times');
   await expect(probe).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 
   await probe.click();
   await expect(probe).toHaveText('Clicked 1 times');

@@ -26,6 +26,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
+/// Sends anonymous browsers asking for a signed-in page (`app::SIGNED_IN_PAGES`) to `/sign-in`.
+pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
+    let protected = req.method() == axum::http::Method::GET && app::SIGNED_IN_PAGES.contains(&req.uri().path());
+    let signed_in = matches!(req.extensions().get::<Auth>(), Some(Auth::SignedIn(_)));
+    if protected && !signed_in {
+        return axum::response::Redirect::to("/sign-in").into_response();
+    }
+    next.run(req).await
+}
+
 fn token_from(headers: &HeaderMap) -> Option<TokenSource> {
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let value = value.trim();

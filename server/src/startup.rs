@@ -144,6 +144,7 @@ fn router(state: AppState) -> Router {
         .route("/api/me", get(api::me))
         .route("/webhooks/clerk", post(webhook::clerk))
         .fallback_service(static_files::service(&state))
+        .layer(middleware::from_fn(auth::redirect_anonymous_pages))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
         .layer(TraceLayer::new_for_http())

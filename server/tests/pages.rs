@@ -64,8 +64,12 @@ async fn dev_sign_in_sets_a_real_token_that_the_normal_path_verifies(backend: Ba
 async fn account_redirects_anonymous_visitors_to_sign_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let res = app.client.get(app.url("/account")).header("accept", "text/html").send().await.expect("request");
-    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/sign-in"));
+    // A bad token is not signed in either.
+    let res =
+        app.client.get(app.url("/account")).header("cookie", "__session=not.a.token").send().await.expect("request");
+    assert!(res.status().is_redirection(), "{}", res.status());
 }
 
 async fn account_renders_the_user_on_the_server(backend: Backend) {

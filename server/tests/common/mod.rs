@@ -80,7 +80,12 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        // A bounded wait: a request that hangs fails its test instead of stalling the run.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
         Self { base, client, db, auth, test_db, server }
     }
 
