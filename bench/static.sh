@@ -11,7 +11,7 @@ DURATION=${DURATION:-5s}
 PORT=${PORT:-3202}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 
-cargo leptos build --release --precompress >/dev/null
+cargo leptos build --release --precompress >/dev/null 2>&1
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
@@ -34,7 +34,7 @@ server_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 if grep -q "no Clerk keys" "$work/server.log"; then
   echo "the release server has no dev mode: running it with fake keys for the benchmark"
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
   DATABASE_URL="sqlite://$work/app.db" CLERK_SECRET_KEY=sk_test_bench CLERK_API_URL=http://127.0.0.1:9 \
     LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site \
     LEPTOS_HASH_FILES=true RUST_LOG=warn "$target_dir/release/server" 2>"$work/server.log" &
