@@ -6,6 +6,7 @@ pub mod clerk;
 pub mod config;
 pub mod db;
 pub mod devmode;
+pub mod invalidation;
 pub mod sessions;
 pub mod sync;
 pub mod webhooks;

@@ -15,6 +15,7 @@ use backend::{
     auth::{Auth, Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
+    invalidation::InvalidationBus,
     sessions,
     webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
 };
@@ -30,6 +31,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    invalidations: Arc<InvalidationBus>,
 }
 
 impl Application {
@@ -60,14 +62,16 @@ impl Application {
         let auth = Arc::new(auth);
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
-        let webhooks = WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&auth), api, usernames, hooks)
-            .map_err(anyhow::Error::msg)?;
+        let invalidations = InvalidationBus::new(db.clone(), Arc::clone(&auth));
+        let webhooks =
+            WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, usernames, hooks)
+                .map_err(anyhow::Error::msg)?;
         let state =
             AppState { leptos_options: leptos, db, config: Arc::new(config), auth, webhooks: Arc::new(webhooks), dev };
         let addr = state.leptos_options.site_addr;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, router, state, invalidations })
     }
 
     /// The database handle the app uses (shared pool), for tests and tooling.
@@ -78,6 +82,11 @@ impl Application {
     /// The authenticator (caches included), for tests and tooling.
     pub fn authenticator(&self) -> Arc<Authenticator> {
         Arc::clone(&self.state.auth)
+    }
+
+    /// Cross-instance invalidation (its listener's backend pid, for tests and operators).
+    pub fn invalidations(&self) -> Arc<InvalidationBus> {
+        Arc::clone(&self.invalidations)
     }
 
     pub fn port(&self) -> u16 {
@@ -93,11 +102,15 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!("listening on http://{addr}");
         spawn_pruning(self.state.db.clone());
+        let listener_task = self.invalidations.spawn_listener();
         // Small responses (static files, JSON) must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
         axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await?;
+        if let Some(task) = listener_task {
+            task.abort();
+        }
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -16,7 +16,11 @@ pub use hooks::{AppliedEvent, HookError, HookEvent, WebhookHook, WebhookHooks};
 pub use usernames::UsernamePolicy;
 pub use verify::{MAX_BODY_BYTES, Refusal};
 
-use crate::{auth::Authenticator, clerk::api::ClerkApi, db::Db, db::webhook_events};
+use crate::{
+    clerk::api::ClerkApi,
+    db::{Db, webhook_events},
+    invalidation::{Invalidation, InvalidationBus},
+};
 
 /// The answer to Svix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +58,7 @@ pub enum WebhookError {
 pub struct WebhookProcessor {
     db: Db,
     webhook: Option<svix::webhooks::Webhook>,
-    auth: Arc<Authenticator>,
+    invalidations: Arc<InvalidationBus>,
     api: ClerkApi,
     usernames: UsernamePolicy,
     hooks: WebhookHooks,
@@ -64,7 +68,7 @@ impl WebhookProcessor {
     pub fn new(
         db: Db,
         signing_secret: Option<&str>,
-        auth: Arc<Authenticator>,
+        invalidations: Arc<InvalidationBus>,
         api: ClerkApi,
         usernames: UsernamePolicy,
         hooks: WebhookHooks,
@@ -73,7 +77,7 @@ impl WebhookProcessor {
             .map(svix::webhooks::Webhook::new)
             .transpose()
             .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
-        Ok(Self { db, webhook, auth, api, usernames, hooks })
+        Ok(Self { db, webhook, invalidations, api, usernames, hooks })
     }
 
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
@@ -105,16 +109,15 @@ impl WebhookProcessor {
             .map_err(|e| unavailable(&e))?;
         tx.commit().await.map_err(|e| unavailable(&e))?;
 
-        // Committed: make caches and sessions agree, then run hooks.
-        for clerk_id in &applied.after.users {
-            self.auth.directory.invalidate_user(clerk_id).await;
-        }
+        // Committed: make every instance's caches and sessions agree, then run hooks.
+        let mut stale: Vec<Invalidation> = applied.after.users.iter().cloned().map(Invalidation::User).collect();
         if applied.after.memberships_changed {
-            self.auth.directory.invalidate_memberships();
+            stale.push(Invalidation::Memberships);
         }
         if let Some(sid) = &applied.after.ended_session {
-            self.auth.session_ended(sid);
+            stale.push(Invalidation::SessionEnded(sid.clone()));
         }
+        self.invalidations.invalidate(&stale).await;
         if let Some(event) = applied.event {
             self.hooks.dispatch(HookEvent {
                 svix_id: delivery.svix_id,

@@ -13,7 +13,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub auth: std::sync::Arc<backend::auth::Authenticator>,
-    pub test_db: TestDb,
+    pub db_url: backend::config::DatabaseUrl,
+    pub invalidations: std::sync::Arc<backend::invalidation::InvalidationBus>,
+    _test_db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -66,8 +68,25 @@ impl TestApp {
         leptos: LeptosOptions,
     ) -> Self {
         let test_db = TestDb::new(backend).await.expect("test database");
+        let url = test_db.url.clone();
+        Self::spawn_at(url, Some(test_db), env, hooks, leptos).await
+    }
+
+    /// A second instance on this one's database, as behind a load balancer.
+    pub async fn spawn_beside(&self, env: &[(&str, &str)]) -> Self {
+        let hooks = backend::webhooks::WebhookHooks::new();
+        Self::spawn_at(self.db_url.clone(), None, env, hooks, leptos_options()).await
+    }
+
+    async fn spawn_at(
+        url: backend::config::DatabaseUrl,
+        test_db: Option<TestDb>,
+        env: &[(&str, &str)],
+        hooks: backend::webhooks::WebhookHooks,
+        leptos: LeptosOptions,
+    ) -> Self {
         let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        vars.insert("DATABASE_URL".into(), test_db.url.as_str().to_owned());
+        vars.insert("DATABASE_URL".into(), url.as_str().to_owned());
         // One dev key for every test app: generating RSA keys is the slow part of a start.
         let key_file = std::env::temp_dir().join("clerk-starter-tests-dev-key.pem");
         vars.entry("CLERK_DEV_KEY_FILE".into()).or_insert_with(|| key_file.display().to_string());
@@ -77,6 +96,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.db();
         let auth = app.authenticator();
+        let invalidations = app.invalidations();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
@@ -86,7 +106,7 @@ impl TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("client");
-        Self { base, client, db, auth, test_db, server }
+        Self { base, client, db, auth, db_url: url, invalidations, _test_db: test_db, server }
     }
 
     /// Spawns against a fake Clerk: its secret key and API URL, plus `env`.

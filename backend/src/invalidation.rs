@@ -1,0 +1,121 @@
+//! Cache invalidation across instances. Every instance drops the same cache entries when a
+//! webhook changes something: locally at once, and on Postgres through LISTEN/NOTIFY so that
+//! the other instances follow within milliseconds rather than a cache TTL. On SQLite (one
+//! instance by nature) publishing is a no-op with the same interface.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI32, Ordering},
+    },
+    time::Duration,
+};
+
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+
+use crate::{auth::Authenticator, db::Db};
+
+/// The NOTIFY channel.
+pub const CHANNEL: &str = "clerk_starter_invalidations";
+
+/// One thing every instance must forget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Invalidation {
+    User(String),
+    Memberships,
+    SessionEnded(String),
+}
+
+/// Applies invalidations locally and publishes them to the other instances.
+pub struct InvalidationBus {
+    db: Db,
+    auth: Arc<Authenticator>,
+    /// The backend pid of this instance's listener connection (0 when none), for operators and tests.
+    listener_pid: AtomicI32,
+}
+
+impl InvalidationBus {
+    pub fn new(db: Db, auth: Arc<Authenticator>) -> Arc<Self> {
+        Arc::new(Self { db, auth, listener_pid: AtomicI32::new(0) })
+    }
+
+    pub fn listener_pid(&self) -> i32 {
+        self.listener_pid.load(Ordering::Relaxed)
+    }
+
+    /// Drops the entries here, then tells the other instances. A failed NOTIFY is logged: the
+    /// others then catch up within their cache TTL.
+    pub async fn invalidate(&self, items: &[Invalidation]) {
+        for item in items {
+            self.apply(item).await;
+        }
+        let Db::Postgres(pool) = &self.db else { return };
+        for item in items {
+            let Ok(payload) = serde_json::to_string(item) else { continue };
+            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(pool).await {
+                tracing::warn!(error = %err, "publishing a cache invalidation failed");
+            }
+        }
+    }
+
+    async fn apply(&self, item: &Invalidation) {
+        match item {
+            Invalidation::User(clerk_id) => self.auth.directory.invalidate_user(clerk_id).await,
+            Invalidation::Memberships => self.auth.directory.invalidate_memberships(),
+            Invalidation::SessionEnded(sid) => self.auth.session_ended(sid),
+        }
+    }
+
+    /// On Postgres, listens for other instances' invalidations until the task is aborted. A lost
+    /// connection is re-established, and caches are cleared once since notifications may have
+    /// been missed meanwhile.
+    pub fn spawn_listener(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        let Db::Postgres(pool) = &self.db else { return None };
+        let (pool, bus) = (pool.clone(), Arc::clone(self));
+        Some(tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let mut listener = match connect(&pool).await {
+                    Ok(listener) => listener,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "invalidation listener cannot connect; retrying in 1 s");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Ok(pid) = sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(&mut listener).await
+                {
+                    bus.listener_pid.store(pid, Ordering::Relaxed);
+                }
+                if !first {
+                    tracing::warn!(
+                        "invalidation listener reconnected; cleared caches in case notifications were missed"
+                    );
+                    bus.auth.directory.invalidate_all();
+                }
+                first = false;
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(note)) => match serde_json::from_str::<Invalidation>(note.payload()) {
+                            Ok(item) => bus.apply(&item).await,
+                            Err(err) => tracing::warn!(error = %err, "ignoring a malformed invalidation"),
+                        },
+                        Ok(None) | Err(_) => {
+                            tracing::warn!("invalidation listener lost its connection; reconnecting");
+                            bus.auth.directory.invalidate_all();
+                            break;
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+async fn connect(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
