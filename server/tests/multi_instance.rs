@@ -92,3 +92,26 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
             .await;
     assert!(refused, "the invalidation reached B after the reconnect");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_revoked_on_one_instance_ends_the_server_session_on_the_other() {
+    if !postgres_available("session_revoked_on_one_instance_ends_the_server_session_on_the_other") {
+        return;
+    }
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
+    let (a, b) = two_instances(&clerk).await;
+    let token = clerk.mint(&session_claims("user_alice"));
+    let res = b.me_cookie(&format!("__session={token}")).await;
+    let session = common::server_session_cookie(&res).expect("B created a server session");
+    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::OK);
+
+    let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
+    assert_eq!(a.deliver("session.revoked", &revoked).await.1["status"], "processed");
+    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED, "the shared session row is gone");
+    let both = format!("__session={token}; {session}");
+    let refused =
+        eventually(Duration::from_secs(1), || async { b.me_cookie(&both).await.status() == StatusCode::UNAUTHORIZED })
+            .await;
+    assert!(refused, "B also refuses the ended session's unexpired token");
+}
