@@ -5,10 +5,7 @@
 //! It exists only in debug builds, never when the Leptos env is PROD, and only while no Clerk
 //! keys are set; see [`dev_mode_allowed`].
 
-use std::{
-    path::{Path, PathBuf},
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::path::{Path, PathBuf};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::{
@@ -62,7 +59,7 @@ impl DevClerk {
 
     /// A v2 session token, as Clerk would mint it.
     pub fn mint(&self, sub: &str, sid: &str, org: Option<&OrgClaims>) -> Result<String, String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default();
+        let now = crate::clerk::verify::unix_now();
         let mut claims = json!({
             "sub": sub, "sid": sid, "iss": "https://dev-mode.localhost", "v": 2,
             "iat": now, "nbf": now - 10, "exp": now + self.token_ttl,

@@ -9,7 +9,7 @@ use super::{
     directory::UserDirectory,
     session::{self, ClerkSessionRecord},
 };
-use crate::clerk::{OrgClaims, SessionClaims, TokenError, TokenVerifier};
+use crate::clerk::{OrgClaims, SessionClaims, TokenError, TokenVerifier, verify::unix_now};
 
 /// Where the token came from: the `Authorization` header wins over the `__session` cookie.
 #[derive(Clone, Debug)]
@@ -175,8 +175,4 @@ impl Authenticator {
             }
         }
     }
-}
-
-fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
 }

@@ -168,6 +168,7 @@ impl TokenVerifier {
     }
 }
 
-fn unix_now() -> i64 {
+/// Unix seconds now: the unit of every JWT time claim.
+pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
