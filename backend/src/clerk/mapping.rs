@@ -78,6 +78,20 @@ pub struct MembershipParts {
     pub clerk_updated_at: i64,
 }
 
+impl MembershipParts {
+    /// The row to store, once the organization and user are known locally.
+    pub fn into_fields(self, organization_id: i64, user_id: i64) -> crate::db::memberships::MembershipFields {
+        crate::db::memberships::MembershipFields {
+            clerk_id: self.clerk_id,
+            organization_id,
+            user_id,
+            role: self.role,
+            permissions: self.permissions,
+            clerk_updated_at: self.clerk_updated_at,
+        }
+    }
+}
+
 pub fn membership_parts(m: &Value) -> Result<MembershipParts, MappingError> {
     Ok(MembershipParts {
         clerk_id: m["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned(),

@@ -11,12 +11,14 @@ use super::{
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
-        Db,
-        memberships::{self, MembershipFields, MembershipOwner},
+        Db, memberships,
         organizations::{self, Organization},
     },
     on_conn, on_pool,
-    webhooks::{UsernamePolicy, apply::user_for_membership},
+    webhooks::{
+        UsernamePolicy,
+        apply::{tombstone_organization, user_for_membership},
+    },
 };
 
 fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
@@ -149,14 +151,7 @@ async fn sync_members(
             };
             seen_users.insert(user.id);
             let existing = memberships::find(db, user.id, &org.clerk_id).await?;
-            let fields = MembershipFields {
-                clerk_id: parts.clerk_id,
-                organization_id: org.id,
-                user_id: user.id,
-                role: parts.role,
-                permissions: parts.permissions,
-                clerk_updated_at: parts.clerk_updated_at,
-            };
+            let fields = parts.into_fields(org.id, user.id);
             let unchanged = existing
                 .as_ref()
                 .is_some_and(|e| e.clerk_id == fields.clerk_id && e.clerk_updated_at == Some(fields.clerk_updated_at));
@@ -214,9 +209,7 @@ async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, Sy
     }
     let mut tx = db.begin().await?;
     for clerk_id in &vanished {
-        if let Some(org) = organizations::tombstone_in(tx.conn(), clerk_id).await? {
-            memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
-        }
+        tombstone_organization(&mut tx, clerk_id).await?;
     }
     tx.commit().await?;
     Ok(vanished.len() as u64)

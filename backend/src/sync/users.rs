@@ -6,15 +6,17 @@ use serde_json::Value;
 
 use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport};
 use crate::{
-    auth::session::{EndSessions, end_clerk_sessions_in},
     clerk::{api::ClerkApi, mapping},
     db::{
         Db,
-        memberships::{self, MembershipOwner},
         users::{self, Upserted},
     },
     on_pool,
-    webhooks::{UsernamePolicy, apply::upsert_user, usernames},
+    webhooks::{
+        UsernamePolicy,
+        apply::{tombstone_user, upsert_user},
+        usernames,
+    },
 };
 
 /// How a fetched object compares with what we store.
@@ -159,10 +161,7 @@ async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, Sy
     }
     let mut tx = db.begin().await?;
     for clerk_id in &vanished {
-        if let Some(user) = users::tombstone_in(tx.conn(), clerk_id).await? {
-            memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
-        }
-        end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
+        tombstone_user(&mut tx, clerk_id).await?;
     }
     tx.commit().await?;
     Ok(vanished.len() as u64)

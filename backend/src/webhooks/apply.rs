@@ -17,7 +17,7 @@ use crate::{
     },
     db::{
         Tx, invitations,
-        memberships::{self, MembershipFields, MembershipOwner},
+        memberships::{self, MembershipOwner},
         organizations, users,
         users::{Upserted, User},
     },
@@ -117,13 +117,32 @@ async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Re
     Ok(applied)
 }
 
-async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
-    let clerk_id = id_of(data)?;
-    let user = users::tombstone_in(tx.conn(), &clerk_id).await?;
+/// A deleted user: tombstoned, memberships tombstoned, server sessions ended. Shared with
+/// `sync-users --prune`.
+pub(crate) async fn tombstone_user(tx: &mut Tx, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let user = users::tombstone_in(tx.conn(), clerk_id).await?;
     if let Some(user) = &user {
         memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
     }
-    end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(&clerk_id)).await?;
+    end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
+    Ok(user)
+}
+
+/// A deleted organization: tombstoned with its memberships. Shared with `sync-orgs --prune`.
+pub(crate) async fn tombstone_organization(
+    tx: &mut Tx,
+    clerk_id: &str,
+) -> Result<Option<crate::db::organizations::Organization>, sqlx::Error> {
+    let organization = organizations::tombstone_in(tx.conn(), clerk_id).await?;
+    if let Some(org) = &organization {
+        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
+    }
+    Ok(organization)
+}
+
+async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
+    let clerk_id = id_of(data)?;
+    let user = tombstone_user(tx, &clerk_id).await?;
     let event = AppliedEvent::UserDeleted { clerk_id: clerk_id.clone(), user };
     let mut applied = Applied::new(Status::Processed, Some(clerk_id.clone()), Some(event));
     applied.after.users.push(clerk_id);
@@ -170,10 +189,7 @@ async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Applied, App
 
 async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
     let clerk_id = id_of(data)?;
-    let organization = organizations::tombstone_in(tx.conn(), &clerk_id).await?;
-    if let Some(org) = &organization {
-        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
-    }
+    let organization = tombstone_organization(tx, &clerk_id).await?;
     let event = AppliedEvent::OrganizationDeleted { clerk_id: clerk_id.clone(), organization };
     let mut applied = Applied::new(Status::Processed, Some(clerk_id), Some(event));
     applied.after.memberships_changed = true;
@@ -219,14 +235,8 @@ async fn membership_changed(
     if org.deleted_at.is_some() || user.deleted_at.is_some() {
         return Ok(Applied::new(Status::Stale, object, None));
     }
-    let fields = MembershipFields {
-        clerk_id: parts.clerk_id,
-        organization_id: org.id,
-        user_id: user.id,
-        role: parts.role,
-        permissions: parts.permissions,
-        clerk_updated_at: parts.clerk_updated_at,
-    };
+    let user_clerk_id = parts.user_clerk_id.clone();
+    let fields = parts.into_fields(org.id, user.id);
     let (status, event) = if event_type == "organizationMembership.deleted" {
         match memberships::tombstone_in(tx.conn(), &fields).await? {
             Some(m) => (Status::Processed, Some(AppliedEvent::MembershipDeleted(Some(m)))),
@@ -242,7 +252,7 @@ async fn membership_changed(
         }
     };
     let mut applied = Applied::new(status, object, event);
-    applied.after.users.push(parts.user_clerk_id);
+    applied.after.users.push(user_clerk_id);
     applied.after.memberships_changed = true;
     Ok(applied)
 }
