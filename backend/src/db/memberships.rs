@@ -58,16 +58,7 @@ pub async fn upsert_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Opti
              OR organization_memberships.clerk_updated_at < excluded.clerk_updated_at \
          RETURNING {COLUMNS}"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql)
-        .bind(&fields.clerk_id)
-        .bind(fields.organization_id)
-        .bind(fields.user_id)
-        .bind(&fields.role)
-        .bind(Json(&fields.permissions))
-        .bind(fields.clerk_updated_at)
-        .bind(now())
-        .fetch_optional(&mut *c)
-        .await)
+    write_in(conn, &sql, fields).await
 }
 
 pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Membership>, sqlx::Error> {
@@ -86,6 +77,20 @@ pub async fn find(db: &Db, user_id: i64, org_clerk_id: &str) -> Result<Option<Me
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(org_clerk_id).fetch_optional(pool).await)
 }
 
+/// Runs an insert-or-update whose parameters are `$1`–`$7`: the fields, then the time now.
+async fn write_in(conn: Conn<'_>, sql: &str, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
+    on_conn!(conn, c => sqlx::query_as(sql)
+        .bind(&fields.clerk_id)
+        .bind(fields.organization_id)
+        .bind(fields.user_id)
+        .bind(&fields.role)
+        .bind(Json(&fields.permissions))
+        .bind(fields.clerk_updated_at)
+        .bind(now())
+        .fetch_optional(&mut *c)
+        .await)
+}
+
 /// Records the membership of (organization, user) as deleted, as of Clerk's `updated_at`.
 /// A row is written even if we never saw the membership, so a late `created` stays dead.
 /// Returns `None` when the stored row is newer.
@@ -101,16 +106,7 @@ pub async fn tombstone_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<O
              OR organization_memberships.clerk_updated_at <= excluded.clerk_updated_at \
          RETURNING {COLUMNS}"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql)
-        .bind(&fields.clerk_id)
-        .bind(fields.organization_id)
-        .bind(fields.user_id)
-        .bind(&fields.role)
-        .bind(Json(&fields.permissions))
-        .bind(fields.clerk_updated_at)
-        .bind(now())
-        .fetch_optional(&mut *c)
-        .await)
+    write_in(conn, &sql, fields).await
 }
 
 /// Tombstones every live membership of a user (`user.deleted`) or an organization.

@@ -78,6 +78,42 @@ pub enum Progress<'a> {
     Waiting { seconds: u64, reason: String },
 }
 
+/// What a sync mirrors, for the parts users and organizations share.
+#[derive(Clone, Copy, Debug)]
+enum Mirrored {
+    Users,
+    Organizations,
+}
+
+/// Tombstones the local rows Clerk no longer lists (`--prune`), through the same code as the
+/// `*.deleted` webhooks. Returns how many vanished (with `dry_run`, without writing).
+async fn prune(
+    db: &crate::db::Db,
+    what: Mirrored,
+    seen: &std::collections::HashSet<String>,
+    dry_run: bool,
+) -> Result<u64, SyncError> {
+    use crate::webhooks::apply::{tombstone_organization, tombstone_user};
+    let sql = match what {
+        Mirrored::Users => "SELECT clerk_id FROM users WHERE clerk_id IS NOT NULL AND deleted_at IS NULL",
+        Mirrored::Organizations => "SELECT clerk_id FROM organizations WHERE deleted_at IS NULL",
+    };
+    let local: Vec<String> = crate::on_pool!(db, pool => sqlx::query_scalar(sql).fetch_all(pool).await)?;
+    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
+    if dry_run || vanished.is_empty() {
+        return Ok(vanished.len() as u64);
+    }
+    let mut tx = db.begin().await?;
+    for clerk_id in &vanished {
+        match what {
+            Mirrored::Users => tombstone_user(&mut tx, clerk_id).await.map(|_| ())?,
+            Mirrored::Organizations => tombstone_organization(&mut tx, clerk_id).await.map(|_| ())?,
+        }
+    }
+    tx.commit().await?;
+    Ok(vanished.len() as u64)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("Clerk refused the secret key ({status}): {message}")]

@@ -5,7 +5,7 @@ use std::{collections::HashSet, time::Instant};
 use serde_json::Value;
 
 use super::{
-    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport,
+    Fetcher, Mirrored, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune,
     users::{Plan, plan, stored_versions},
 };
 use crate::{
@@ -15,10 +15,7 @@ use crate::{
         organizations::{self, Organization},
     },
     on_conn, on_pool,
-    webhooks::{
-        UsernamePolicy,
-        apply::{tombstone_organization, user_for_membership},
-    },
+    webhooks::{UsernamePolicy, apply::user_for_membership},
 };
 
 fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
@@ -57,7 +54,7 @@ pub async fn sync_organizations(
         offset += PAGE_SIZE;
     }
     if options.prune {
-        report.pruned = prune(db, &seen, options.dry_run).await?;
+        report.pruned = prune(db, Mirrored::Organizations, &seen, options.dry_run).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -196,21 +193,4 @@ async fn sync_members(
         tx.commit().await?;
     }
     Ok(())
-}
-
-async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, SyncError> {
-    let local: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT clerk_id FROM organizations WHERE deleted_at IS NULL")
-        .fetch_all(pool)
-        .await)?;
-    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
-    if dry_run || vanished.is_empty() {
-        return Ok(vanished.len() as u64);
-    }
-    let mut tx = db.begin().await?;
-    for clerk_id in &vanished {
-        tombstone_organization(&mut tx, clerk_id).await?;
-    }
-    tx.commit().await?;
-    Ok(vanished.len() as u64)
 }

@@ -4,7 +4,7 @@ use std::{collections::HashSet, time::Instant};
 
 use serde_json::Value;
 
-use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport};
+use super::{Fetcher, Mirrored, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune};
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
@@ -12,11 +12,7 @@ use crate::{
         users::{self, Upserted},
     },
     on_pool,
-    webhooks::{
-        UsernamePolicy,
-        apply::{tombstone_user, upsert_user},
-        usernames,
-    },
+    webhooks::{UsernamePolicy, apply::upsert_user, usernames},
 };
 
 /// How a fetched object compares with what we store.
@@ -88,7 +84,7 @@ pub async fn sync_users(
         offset += PAGE_SIZE;
     }
     if options.prune {
-        report.pruned = prune(db, &seen, options.dry_run).await?;
+        report.pruned = prune(db, Mirrored::Users, &seen, options.dry_run).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -147,24 +143,6 @@ async fn apply_page(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Tombstones local Clerk users that Clerk no longer lists.
-async fn prune(db: &Db, seen: &HashSet<String>, dry_run: bool) -> Result<u64, SyncError> {
-    let local: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT clerk_id FROM users WHERE clerk_id IS NOT NULL AND deleted_at IS NULL")
-        .fetch_all(pool)
-        .await)?;
-    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
-    if dry_run || vanished.is_empty() {
-        return Ok(vanished.len() as u64);
-    }
-    let mut tx = db.begin().await?;
-    for clerk_id in &vanished {
-        tombstone_user(&mut tx, clerk_id).await?;
-    }
-    tx.commit().await?;
-    Ok(vanished.len() as u64)
 }
 
 /// Gives every live Clerk user without a username a generated one; returns how many.
