@@ -36,6 +36,16 @@ pub struct UserView {
     pub org: Option<OrgView>,
 }
 
+/// Who is using the admin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminView {
+    pub user_id: i64,
+    pub email: String,
+    pub is_superuser: bool,
+    /// Signed in with a staff password (rather than a Clerk session).
+    pub password_session: bool,
+}
+
 #[cfg(feature = "ssr")]
 pub use guards::*;
 
@@ -44,7 +54,7 @@ mod guards {
     use backend::auth::{Auth, CurrentUser, Rejection};
     use leptos::prelude::use_context;
 
-    use super::{OrgView, UserView};
+    use super::{AdminView, OrgView, UserView};
     use crate::error::AppError;
 
     impl From<&CurrentUser> for UserView {
@@ -136,6 +146,36 @@ mod guards {
             Ok(user)
         } else {
             fail(AppError::Forbidden(format!("Organization permission {permission} required")))
+        }
+    }
+
+    /// The staff member using the admin: a staff password session, or a signed-in Clerk user
+    /// whose mirrored row is staff. Everyone else, anonymous included, gets 403.
+    pub fn require_admin() -> Result<AdminView, AppError> {
+        if let Some(backend::staff::session::StaffSession(Some(user))) =
+            use_context::<backend::staff::session::StaffSession>()
+        {
+            return Ok(AdminView {
+                user_id: user.id,
+                email: user.email.clone(),
+                is_superuser: user.is_superuser,
+                password_session: true,
+            });
+        }
+        match auth_state() {
+            Auth::SignedIn(current) if current.user.is_staff => Ok(AdminView {
+                user_id: current.user.id,
+                email: current.user.email.clone(),
+                is_superuser: current.user.is_superuser,
+                password_session: false,
+            }),
+            _ => fail(AppError::Forbidden("Staff access required".into())),
+        }
+    }
+
+    impl AdminView {
+        pub fn actor(&self) -> backend::admin::Actor {
+            backend::admin::Actor { user_id: self.user_id, is_superuser: self.is_superuser }
         }
     }
 }

@@ -21,6 +21,15 @@ pub enum AppError {
     /// 400: the input is invalid; the message says why.
     #[error("{0}")]
     BadRequest(String),
+    /// 422: some fields are invalid; each message belongs beside its field.
+    #[error("Please correct the highlighted fields")]
+    Validation(Vec<FieldMessage>),
+    /// 422: Clerk refused the change, with Clerk's message. Nothing was changed.
+    #[error("Clerk refused the change: {0}")]
+    ClerkRefused(String),
+    /// 429: too many attempts; the message says for how long.
+    #[error("{0}")]
+    TooManyAttempts(String),
     /// 503: a dependency (database, Clerk) is unavailable; retrying may work.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -32,13 +41,30 @@ pub enum AppError {
     ServerFn(String),
 }
 
+/// A message for one form field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMessage {
+    pub field: String,
+    pub message: String,
+}
+
 impl AppError {
+    /// The message for `field`, when this is a validation error that has one.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Validation(fields) => fields.iter().find(|f| f.field == field).map(|f| f.message.clone()),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::BadRequest(_) => 400,
+            Self::Validation(_) | Self::ClerkRefused(_) => 422,
+            Self::TooManyAttempts(_) => 429,
             Self::Unavailable => 503,
             Self::Internal | Self::ServerFn(_) => 500,
         }
@@ -65,9 +91,21 @@ impl AppError {
         Self::Internal
     }
 
-    /// Sets this error's status on the response being built (SSR or server function).
+    /// Sets this error's status on the response being built (SSR or server function). Not for
+    /// a form posted without JavaScript: that answer must stay the redirect back to the form,
+    /// which carries the error in its URL.
     pub fn set_response_status(&self) {
         use leptos::prelude::use_context;
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|p| {
+            p.method == http::Method::POST
+                && p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+        });
+        if plain_form_post {
+            return;
+        }
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = http::StatusCode::from_u16(self.status())
         {

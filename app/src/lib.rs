@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
+pub mod admin;
 pub mod auth;
 pub mod components;
 pub mod error;
@@ -87,6 +88,21 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=pages::home::HomePage />
                         <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
                         <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view=admin::login::LoginPage />
+                        <Route path=StaticSegment("admin") view=admin::dashboard::DashboardPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::users::list::UsersPage ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
+                            view=admin::users::detail::UserPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=(StaticSegment("admin"), StaticSegment("orgs")) view=admin::orgs::list::OrgsPage ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
+                            view=admin::orgs::detail::OrgPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=admin::audit::AuditPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use backend::{Config, Db, auth::Authenticator, devmode::DevClerk, webhooks::WebhookProcessor};
+use backend::{
+    Config, Db, admin::ClerkWrites, auth::Authenticator, devmode::DevClerk, invalidation::InvalidationBus,
+    webhooks::WebhookProcessor,
+};
 use leptos::prelude::*;
 
 /// Cheap to clone: everything inside is a handle.
@@ -14,6 +17,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
     pub webhooks: Arc<WebhookProcessor>,
+    /// Cache invalidation, here and on every other instance.
+    pub invalidations: Arc<InvalidationBus>,
+    /// Where the admin's Clerk-owned changes are written.
+    pub clerk_writes: ClerkWrites,
     /// The local stand-in for Clerk, in dev mode only.
     pub dev: Option<Arc<DevClerk>>,
 }

@@ -96,6 +96,9 @@ pub struct Config {
     pub dev_key_file: std::path::PathBuf,
     /// Dev tokens' lifetime (`CLERK_DEV_TOKEN_TTL_SECONDS`, default 60 like Clerk's).
     pub dev_token_ttl: Duration,
+    /// `TRUST_PROXY_HEADERS`: behind a load balancer, the client IP (for login throttling) is
+    /// the last address in `X-Forwarded-For`. Off by default: the header is trivially forged.
+    pub trust_proxy_headers: bool,
 }
 
 impl Config {
@@ -201,6 +204,7 @@ impl Config {
             production,
             dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
+            trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
         })
     }
 

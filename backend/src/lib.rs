@@ -1,6 +1,7 @@
 //! Server-only domain code shared by the Leptos app (under `ssr`) and the `server` binary:
 //! configuration, the database and its repositories, and server sessions.
 
+pub mod admin;
 pub mod auth;
 pub mod clerk;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod db;
 pub mod devmode;
 pub mod invalidation;
 pub mod sessions;
+pub mod staff;
 pub mod sync;
 pub mod webhooks;
 

@@ -133,10 +133,11 @@ async fn patch_user(State(shared): State<Shared>, Path(id): Path<String>, body: 
     let Some(user) = data.users.get_mut(&id) else {
         return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
     };
+    // Like Clerk, a refused change applies none of the request.
+    if changes.get("username").and_then(Value::as_str).is_some_and(str::is_empty) {
+        return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_username_invalid", "Username is invalid.");
+    }
     for (key, value) in changes {
-        if key == "username" && value.as_str().is_some_and(str::is_empty) {
-            return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_username_invalid", "Username is invalid.");
-        }
         user[key] = value;
     }
     user["updated_at"] = json!(now_millis());

@@ -1,14 +1,19 @@
 //! The authentication middleware, and extractors for plain axum handlers.
 
 use app::state::AppState;
+use std::{net::SocketAddr, sync::Arc};
+
 use axum::{
     Json,
-    extract::{FromRequestParts, Request, State},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
-use backend::auth::{Auth, CurrentUser, Rejection, TokenSource};
+use backend::{
+    auth::{Auth, CurrentUser, Rejection, TokenSource},
+    staff::{ClientIp, session::StaffSession},
+};
 use serde_json::json;
 use tower_sessions::Session;
 
@@ -17,21 +22,71 @@ const SESSION_COOKIE: &str = "__session";
 
 /// Reads the token (Bearer header first, then the `__session` cookie), authenticates it against
 /// the server session, and stores the resulting [`Auth`] in the request extensions.
+/// Also resolves a staff password session into [`StaffSession`], and the client's IP.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = token_from(req.headers());
     let org_header = req.headers().get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = req.extensions().get::<Session>().cloned();
     let auth = state.auth.authenticate(token, session.as_ref(), org_header.as_deref()).await;
+    let staff = match &session {
+        Some(session) => match backend::staff::session::resolve(&state.db, session).await {
+            Ok(user) => user.map(Arc::new),
+            Err(err) => {
+                tracing::warn!(error = %err, "loading the staff session's account failed");
+                None
+            }
+        },
+        None => None,
+    };
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
     req.extensions_mut().insert(auth);
+    req.extensions_mut().insert(StaffSession(staff));
+    req.extensions_mut().insert(ip);
     next.run(req).await
 }
 
-/// Sends anonymous browsers asking for a signed-in page (`app::SIGNED_IN_PAGES`) to `/sign-in`.
+/// The peer address, or with `trust_proxy` the last `X-Forwarded-For` hop (the one our own
+/// load balancer added; earlier hops are whatever the client claimed).
+fn client_ip(req: &Request, trust_proxy: bool) -> ClientIp {
+    let forwarded = trust_proxy
+        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .map(|ip| ip.trim().to_owned())
+        .filter(|ip| !ip.is_empty());
+    let peer = || {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    ClientIp(forwarded.unwrap_or_else(peer))
+}
+
+/// Sends anonymous browsers asking for a signed-in page (`app::SIGNED_IN_PAGES`) to `/sign-in`,
+/// and anyone but staff asking for an admin page to `/admin/login?next=…`.
 pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
-    let protected = req.method() == axum::http::Method::GET && app::SIGNED_IN_PAGES.contains(&req.uri().path());
-    let signed_in = matches!(req.extensions().get::<Auth>(), Some(Auth::SignedIn(_)));
-    if protected && !signed_in {
-        return axum::response::Redirect::to("/sign-in").into_response();
+    if req.method() != axum::http::Method::GET {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    let auth = req.extensions().get::<Auth>();
+    let signed_in = matches!(auth, Some(Auth::SignedIn(_)));
+    if app::SIGNED_IN_PAGES.contains(&path) && !signed_in {
+        return Redirect::to("/sign-in").into_response();
+    }
+    if app::admin::is_admin_page(path) {
+        let staff = req.extensions().get::<StaffSession>().is_some_and(|s| s.0.is_some())
+            || matches!(auth, Some(Auth::SignedIn(u)) if u.user.is_staff);
+        if path == app::admin::LOGIN_PATH {
+            if staff {
+                return Redirect::to("/admin").into_response();
+            }
+        } else if !staff {
+            let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
+            let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+            return Redirect::to(&format!("{}?next={next}", app::admin::LOGIN_PATH)).into_response();
+        }
     }
     next.run(req).await
 }

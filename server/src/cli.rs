@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use backend::sync::SyncOptions;
 
 use crate::{
+    staff_cli,
     startup::Application,
     sync_cli::{self, What},
 };
@@ -92,19 +93,9 @@ impl Cli {
                 sync_cli::run(&config, What::Organizations, options, json).await
             }
             Some(Command::GenerateUsernames { prefix }) => sync_cli::generate_usernames(&config, prefix).await,
-            Some(command) => anyhow::bail!("`{}` is not built yet", command.name()),
-        }
-    }
-}
-
-impl Command {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Migrate => "migrate",
-            Self::CreateStaff { .. } => "create-staff",
-            Self::SyncUsers { .. } => "sync-users",
-            Self::SyncOrgs { .. } => "sync-orgs",
-            Self::GenerateUsernames { .. } => "generate-usernames",
+            Some(Command::CreateStaff { email, superuser, password_stdin }) => {
+                staff_cli::create_staff(&config, &email, superuser, password_stdin).await
+            }
         }
     }
 }

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod csrf;
 pub mod health;
 pub mod hooks;
+pub mod staff_cli;
 pub mod startup;
 pub mod static_files;
 pub mod sync_cli;

@@ -12,11 +12,13 @@ use axum::{
 };
 use backend::{
     Config, Db,
+    admin::ClerkWrites,
     auth::{Auth, Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation::InvalidationBus,
     sessions,
+    staff::session::StaffSession,
     webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
@@ -25,7 +27,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{api, auth, health, static_files, webhook};
+use crate::{api, auth, csrf, health, static_files, webhook};
 
 pub struct Application {
     listener: TcpListener,
@@ -63,11 +65,20 @@ impl Application {
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
         let invalidations = InvalidationBus::new(db.clone(), Arc::clone(&auth));
+        let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
             WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, usernames, hooks)
                 .map_err(anyhow::Error::msg)?;
-        let state =
-            AppState { leptos_options: leptos, db, config: Arc::new(config), auth, webhooks: Arc::new(webhooks), dev };
+        let state = AppState {
+            leptos_options: leptos,
+            db,
+            config: Arc::new(config),
+            auth,
+            webhooks: Arc::new(webhooks),
+            invalidations: Arc::clone(&invalidations),
+            clerk_writes,
+            dev,
+        };
         let addr = state.leptos_options.site_addr;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let router = router(state.clone());
@@ -107,7 +118,9 @@ impl Application {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await?;
+        // The peer address is the client's IP for login throttling (see `auth::client_ip`).
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
         if let Some(task) = listener_task {
             task.abort();
         }
@@ -150,6 +163,7 @@ fn router(state: AppState) -> Router {
                 // The auth middleware's verdict, for guards in SSR and server functions alike.
                 if let Some(parts) = use_context::<http::request::Parts>() {
                     provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
+                    provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
                 }
             },
             move || shell(leptos_options.clone()),
@@ -160,11 +174,12 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::redirect_anonymous_pages))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
+        .layer(middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Hourly: expired sessions, and webhook log rows past their retention (7 days; Svix retries
+/// Hourly: expired sessions, login attempts older than a day, and webhook log rows past their retention (7 days; Svix retries
 /// for about a day, and duplicates must be caught for at least 72 hours). Plain DELETEs by
 /// age, so every instance may run it.
 fn spawn_pruning(db: Db) {
@@ -174,6 +189,10 @@ fn spawn_pruning(db: Db) {
             tick.tick().await;
             if let Err(err) = sessions::delete_expired(&db).await {
                 tracing::warn!(error = %err, "pruning expired sessions failed");
+            }
+            let attempts_cutoff = backend::db::now() - chrono::Duration::days(1);
+            if let Err(err) = backend::db::login_attempts::prune(&db, attempts_cutoff).await {
+                tracing::warn!(error = %err, "pruning login attempts failed");
             }
             match backend::db::webhook_events::prune(&db, chrono::Duration::days(7)).await {
                 Ok(0) => {}

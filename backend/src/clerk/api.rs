@@ -56,6 +56,28 @@ impl ClerkApi {
         self.send(reqwest::Method::GET, &path, None).await
     }
 
+    /// `PATCH /v1/users/{id}`: the updated User.
+    pub async fn patch_user(&self, id: &str, changes: &Value) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::PATCH, &format!("/v1/users/{id}"), Some(changes)).await
+    }
+
+    /// `PATCH /v1/organizations/{id}`: the updated Organization.
+    pub async fn patch_organization(&self, id: &str, changes: &Value) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::PATCH, &format!("/v1/organizations/{id}"), Some(changes)).await
+    }
+
+    /// `PATCH /v1/organizations/{org}/memberships/{user}` with `{role}`: the updated membership.
+    pub async fn patch_membership(&self, org_id: &str, user_id: &str, role: &str) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations/{org_id}/memberships/{user_id}");
+        self.send(reqwest::Method::PATCH, &path, Some(&serde_json::json!({ "role": role }))).await
+    }
+
+    /// `DELETE /v1/organizations/{org}/memberships/{user}`: the removed membership.
+    pub async fn delete_membership(&self, org_id: &str, user_id: &str) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations/{org_id}/memberships/{user_id}");
+        self.send(reqwest::Method::DELETE, &path, None).await
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let secret = self.secret_key.as_ref().ok_or(ApiError::NotConfigured)?;
         let url = self.base.join(path).map_err(|_| ApiError::NotConfigured)?;

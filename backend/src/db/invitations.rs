@@ -17,7 +17,7 @@ pub struct Invitation {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, clerk_id, organization_id, email_address, role, status, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, clerk_id, organization_id, email_address, role, status, created_at, updated_at";
 
 /// Inserts or updates by Clerk id. Final statuses (accepted, revoked) are not overwritten by a
 /// late `pending`.

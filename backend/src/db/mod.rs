@@ -11,10 +11,17 @@ use sqlx::{
 
 use crate::config::DatabaseUrl;
 
+pub mod audit_log;
 mod conn;
 pub mod invitations;
+pub mod listing;
+pub mod login_attempts;
 pub mod memberships;
+pub mod org_search;
 pub mod organizations;
+pub mod staff_accounts;
+pub mod stats;
+pub mod user_search;
 pub mod users;
 pub mod webhook_events;
 

@@ -24,7 +24,7 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, clerk_id, name, slug, image_url, members_count, max_allowed_memberships, \
+pub(crate) const COLUMNS: &str = "id, clerk_id, name, slug, image_url, members_count, max_allowed_memberships, \
     public_metadata, is_active, clerk_updated_at, deleted_at, created_at, updated_at";
 
 /// The fields Clerk owns, already mapped from a Clerk Organization object.

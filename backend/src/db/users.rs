@@ -30,6 +30,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Local-only: Clerk never sees it.
     pub bio: String,
+    /// Deactivated by staff here; Clerk's updates do not reactivate the user.
+    pub deactivated_locally: bool,
 }
 
 impl User {
@@ -44,9 +46,9 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
+pub(crate) const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
     is_active, is_staff, is_superuser, last_login, last_sign_in_at, clerk_updated_at, deleted_at, \
-    created_at, updated_at, bio";
+    created_at, updated_at, bio, deactivated_locally";
 
 /// The fields Clerk owns, already mapped from a Clerk User object.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +94,8 @@ pub async fn upsert_from_clerk_in(conn: Conn<'_>, fields: &ClerkUserFields) -> R
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, username = excluded.username, \
              first_name = excluded.first_name, last_name = excluded.last_name, image_url = excluded.image_url, \
-             public_metadata = excluded.public_metadata, is_active = excluded.is_active, \
+             public_metadata = excluded.public_metadata, \
+             is_active = excluded.is_active AND NOT users.deactivated_locally, \
              last_sign_in_at = excluded.last_sign_in_at, clerk_updated_at = excluded.clerk_updated_at, \
              updated_at = excluded.updated_at \
          WHERE users.deleted_at IS NULL \
@@ -174,4 +177,53 @@ pub async fn set_bio(db: &Db, id: i64, bio: &str) -> Result<Option<User>, sqlx::
     let sql =
         format!("UPDATE users SET bio = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(bio).bind(now()).fetch_optional(pool).await)
+}
+
+pub async fn find_by_id_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
+}
+
+/// The flags only we own. `active: Some(false)` also marks the user deactivated here, so that
+/// Clerk's later updates do not reactivate them; `None` leaves activity alone.
+pub async fn set_local_flags_in(
+    conn: Conn<'_>,
+    id: i64,
+    active: Option<bool>,
+    is_staff: bool,
+    is_superuser: bool,
+) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "UPDATE users SET is_active = COALESCE($2, is_active), \
+             deactivated_locally = COALESCE(NOT $2, deactivated_locally), \
+             is_staff = $3, is_superuser = $4, updated_at = $5 WHERE id = $1")
+        .bind(id)
+        .bind(active)
+        .bind(is_staff)
+        .bind(is_superuser)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+}
+
+/// Names of a staff-only account (no Clerk user owns them).
+pub async fn set_names_in(
+    conn: Conn<'_>,
+    id: i64,
+    first_name: &str,
+    last_name: &str,
+    username: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "UPDATE users SET first_name = $2, last_name = $3, username = $4, updated_at = $5 \
+         WHERE id = $1 AND clerk_id IS NULL")
+        .bind(id)
+        .bind(first_name)
+        .bind(last_name)
+        .bind(username)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
 }

@@ -72,3 +72,18 @@ pub async fn find(db: &Db, svix_id: &str) -> Result<Option<WebhookEventRow>, sql
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(pool).await)
 }
+
+const EVENT_COLUMNS: &str = "svix_id, event_type, status, error, object_id, received_at, processed_at";
+
+/// The latest deliveries, newest first (the dashboard).
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<WebhookEventRow>, sqlx::Error> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events ORDER BY received_at DESC LIMIT $1");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)
+}
+
+/// The latest deliveries about one Clerk object (a user page's history).
+pub async fn for_object(db: &Db, object_id: &str, limit: i64) -> Result<Vec<WebhookEventRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE object_id = $1 ORDER BY received_at DESC LIMIT $2");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(object_id).bind(limit).fetch_all(pool).await)
+}

@@ -1,6 +1,8 @@
 //! A running server on port 0 with a fresh database, and one method per endpoint.
 #![allow(dead_code)]
 
+pub mod staff;
+
 use std::collections::HashMap;
 
 use backend::{Config, Db};

@@ -1,0 +1,145 @@
+//! The admin, for staff: log in with a password, then list, search and edit the mirrored users,
+//! organizations and memberships, and read the audit log. Every server function here starts
+//! with `require_admin()`.
+
+pub mod audit;
+pub mod dashboard;
+pub mod layout;
+pub mod login;
+pub mod orgs;
+pub mod users;
+
+use serde::{Deserialize, Serialize};
+
+pub const LOGIN_PATH: &str = "/admin/login";
+
+/// Whether `path` is an admin page (staff only; others are sent to the login page).
+pub fn is_admin_page(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
+/// An audit entry, as the admin shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// (field, before, after); no `before` for context such as the member concerned.
+    pub changes: Vec<(String, Option<String>, String)>,
+}
+
+/// A webhook delivery, as the admin shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    pub svix_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub object_id: Option<String>,
+    pub received_at: String,
+}
+
+impl EventView {
+    /// Deliveries that did not end as processed, duplicate, ignored or stale need a look.
+    pub fn failed(&self) -> bool {
+        !matches!(self.status.as_str(), "processed" | "duplicate" | "ignored" | "stale")
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use backend::{
+        admin::EditError,
+        db::{audit_log::AuditEntry, webhook_events::WebhookEventRow},
+    };
+    use serde_json::Value;
+
+    use super::{AuditView, EventView};
+    use crate::{
+        auth::{AdminView, require_admin},
+        error::{AppError, FieldMessage},
+        state::AppState,
+    };
+
+    /// The guard and the state, for the first line of every admin server function.
+    pub fn admin() -> Result<(AdminView, AppState), AppError> {
+        let admin = require_admin()?;
+        let state = crate::state::app_state().map_err(AppError::internal)?;
+        Ok((admin, state))
+    }
+
+    pub fn fail<T>(err: AppError) -> Result<T, AppError> {
+        err.set_response_status();
+        Err(err)
+    }
+
+    pub fn edit_error(err: EditError) -> AppError {
+        let mapped = match err {
+            EditError::NotFound => AppError::NotFound,
+            EditError::Invalid(fields) => AppError::Validation(
+                fields.into_iter().map(|f| FieldMessage { field: f.field.to_owned(), message: f.message }).collect(),
+            ),
+            EditError::Forbidden(message) => AppError::Forbidden(message),
+            EditError::ClerkRefused(message) => AppError::ClerkRefused(message),
+            EditError::ClerkUnavailable(cause) => {
+                tracing::warn!(%cause, "writing through to Clerk failed");
+                AppError::Unavailable
+            }
+            other => AppError::internal(other),
+        };
+        mapped.set_response_status();
+        mapped
+    }
+
+    pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    fn show(value: &Value) -> String {
+        match value {
+            Value::Null => "—".into(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    impl From<AuditEntry> for AuditView {
+        fn from(e: AuditEntry) -> Self {
+            let changes = match &e.changes.0 {
+                Value::Object(map) => map
+                    .iter()
+                    .map(|(field, change)| match (change.get("before"), change.get("after")) {
+                        (Some(before), Some(after)) => (field.clone(), Some(show(before)), show(after)),
+                        _ => (field.clone(), None, show(change)),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Self {
+                id: e.id,
+                at: time(e.created_at),
+                actor: e.actor_email.unwrap_or_else(|| "(deleted account)".into()),
+                action: e.action,
+                object_type: e.object_type,
+                object_id: e.object_id,
+                changes,
+            }
+        }
+    }
+
+    impl From<WebhookEventRow> for EventView {
+        fn from(e: WebhookEventRow) -> Self {
+            Self {
+                svix_id: e.svix_id,
+                event_type: e.event_type,
+                status: e.status,
+                error: e.error,
+                object_id: e.object_id,
+                received_at: time(e.received_at),
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `/admin/orgs/{id}`: an organization with its members and invitations. Renaming, changing
+//! the slug, changing a member's role and removing a member are written through to Clerk.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    admin::{
+        AuditView,
+        layout::{AdminShell, admin_error, field_error},
+    },
+    error::AppError,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub joined: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub email_address: String,
+    pub role: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgDetail {
+    pub id: i64,
+    pub clerk_id: String,
+    pub name: String,
+    pub slug: String,
+    pub image_url: String,
+    pub members_count: Option<i64>,
+    pub max_allowed_memberships: Option<i64>,
+    pub public_metadata: String,
+    pub deleted_at: Option<String>,
+    pub created_at: String,
+    pub members: Vec<MemberView>,
+    pub invitations: Vec<InvitationView>,
+    pub audit: Vec<AuditView>,
+}
+
+#[server(prefix = "/api/admin", endpoint = "org")]
+pub async fn get_org_detail(id: i64) -> Result<OrgDetail, AppError> {
+    use backend::db::{audit_log, org_search};
+
+    use crate::admin::ssr::time;
+
+    let (_admin, state) = crate::admin::ssr::admin()?;
+    let db = &state.db;
+    let Some(o) = org_search::find(db, id).await.map_err(AppError::internal)? else {
+        return crate::admin::ssr::fail(AppError::NotFound);
+    };
+    let members = org_search::members(db, id).await.map_err(AppError::internal)?;
+    let invitations = org_search::invitations(db, id).await.map_err(AppError::internal)?;
+    let audit = audit_log::for_object(db, "organization", &id.to_string(), 20).await.map_err(AppError::internal)?;
+    Ok(OrgDetail {
+        id: o.id,
+        clerk_id: o.clerk_id,
+        name: o.name,
+        slug: o.slug.unwrap_or_default(),
+        image_url: o.image_url,
+        members_count: o.members_count,
+        max_allowed_memberships: o.max_allowed_memberships,
+        public_metadata: serde_json::to_string_pretty(&o.public_metadata.0).unwrap_or_default(),
+        deleted_at: o.deleted_at.map(time),
+        created_at: time(o.created_at),
+        members: members
+            .into_iter()
+            .map(|m| MemberView {
+                user_id: m.user_id,
+                name: format!("{} {}", m.first_name, m.last_name).trim().to_owned(),
+                email: m.email,
+                role: m.role,
+                joined: time(m.joined_at),
+            })
+            .collect(),
+        invitations: invitations
+            .into_iter()
+            .map(|i| InvitationView {
+                email_address: i.email_address,
+                role: i.role,
+                status: i.status,
+                created_at: time(i.created_at),
+            })
+            .collect(),
+        audit: audit.into_iter().map(AuditView::from).collect(),
+    })
+}
+
+#[server(prefix = "/api/admin", endpoint = "org-update")]
+pub async fn update_org(id: i64, name: String, slug: String) -> Result<(), AppError> {
+    let (admin, state) = crate::admin::ssr::admin()?;
+    backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
+        .await
+        .map_err(crate::admin::ssr::edit_error)?;
+    Ok(())
+}
+
+#[server(prefix = "/api/admin", endpoint = "member-role")]
+pub async fn change_member_role(org_id: i64, user_id: i64, role: String) -> Result<(), AppError> {
+    let (admin, state) = crate::admin::ssr::admin()?;
+    let clerk_user =
+        backend::admin::orgs::change_role(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id, &role)
+            .await
+            .map_err(crate::admin::ssr::edit_error)?;
+    invalidate_member(&state, clerk_user).await;
+    Ok(())
+}
+
+#[server(prefix = "/api/admin", endpoint = "member-remove")]
+pub async fn remove_member(org_id: i64, user_id: i64) -> Result<(), AppError> {
+    let (admin, state) = crate::admin::ssr::admin()?;
+    let clerk_user =
+        backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
+            .await
+            .map_err(crate::admin::ssr::edit_error)?;
+    invalidate_member(&state, clerk_user).await;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn invalidate_member(state: &crate::state::AppState, clerk_user: String) {
+    use backend::invalidation::Invalidation;
+    state.invalidations.invalidate(&[Invalidation::User(clerk_user), Invalidation::Memberships]).await;
+}
+
+#[component]
+pub fn OrgPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let rename = ServerAction::<UpdateOrg>::new();
+    let role = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let org = Resource::new(
+        move || (id.get(), rename.version().get(), role.version().get(), remove.version().get()),
+        |(id, ..)| get_org_detail(id),
+    );
+    view! {
+        <AdminShell>
+            <p><a href="/admin/orgs">"← Organizations"</a></p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || org.get().map(|r| match r {
+                    Ok(o) => view! { <OrgView o rename role remove /> }.into_any(),
+                    Err(e) => admin_error(e),
+                })}
+            </Transition>
+        </AdminShell>
+    }
+}
+
+fn action_error<T: Clone + Send + Sync + 'static>(value: Option<Result<T, AppError>>) -> Option<String> {
+    match value {
+        Some(Err(AppError::Validation(_))) | None | Some(Ok(_)) => None,
+        Some(Err(e)) => Some(e.to_string()),
+    }
+}
+
+#[component]
+fn OrgView(
+    o: OrgDetail,
+    rename: ServerAction<UpdateOrg>,
+    role: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
+    let errors = move || {
+        [action_error(rename.value().get()), action_error(role.value().get()), action_error(remove.value().get())]
+            .into_iter()
+            .flatten()
+            .map(|e| view! { <p class="error" role="alert" data-testid="org-error">{e}</p> })
+            .collect_view()
+    };
+    let role_error = move || match role.value().get() {
+        Some(Err(e)) => e.field_message("role"),
+        _ => None,
+    };
+    let org_id = o.id;
+    view! {
+        <h1 data-testid="org-title">{o.name.clone()}</h1>
+        {errors}
+        <div class="columns">
+            <section>
+                <dl class="facts">
+                    <dt>"Clerk id"</dt><dd><code>{o.clerk_id.clone()}</code></dd>
+                    <dt>"Slug"</dt><dd>{o.slug.clone()}</dd>
+                    <dt>"Members (Clerk's count)"</dt><dd>{o.members_count.map(|n| n.to_string()).unwrap_or_default()}</dd>
+                    <dt>"Member limit"</dt><dd>{o.max_allowed_memberships.map(|n| n.to_string()).unwrap_or_default()}</dd>
+                    <dt>"Image"</dt><dd>{o.image_url.clone()}</dd>
+                    <dt>"Deleted"</dt><dd>{o.deleted_at.clone().unwrap_or_else(|| "no".into())}</dd>
+                    <dt>"Created"</dt><dd>{o.created_at.clone()}</dd>
+                </dl>
+                <h3>"Public metadata"</h3>
+                <pre class="json">{o.public_metadata.clone()}</pre>
+            </section>
+            <section>
+                <h2>"Rename"</h2>
+                <ActionForm action=rename attr:class="stack-form">
+                    <input type="hidden" name="id" value=org_id />
+                    <label>"Name" <input type="text" name="name" value=o.name.clone() />{field_error(rename.value(), "name")}</label>
+                    <label>"Slug" <input type="text" name="slug" value=o.slug.clone() />{field_error(rename.value(), "slug")}</label>
+                    <button type="submit">"Save"</button>
+                </ActionForm>
+            </section>
+        </div>
+
+        <h2>{format!("Members ({})", o.members.len())}</h2>
+        {move || role_error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        <div class="table-wrap"><table class="data" data-testid="members-table">
+            <thead><tr><th>"Member"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
+            <tbody>
+                {o.members.clone().into_iter().map(|m| {
+                    let current = m.role.clone();
+                    view! {
+                        <tr>
+                            <td><a href=format!("/admin/users/{}", m.user_id)>{m.email.clone()}</a>" "<span class="muted">{m.name.clone()}</span></td>
+                            <td>
+                                <ActionForm action=role attr:class="inline-form">
+                                    <input type="hidden" name="org_id" value=org_id />
+                                    <input type="hidden" name="user_id" value=m.user_id />
+                                    <select name="role" aria-label="Role">
+                                        <option value="org:admin" selected=current == "org:admin">"admin"</option>
+                                        <option value="org:member" selected=current == "org:member">"member"</option>
+                                        {(current != "org:admin" && current != "org:member").then(|| view! {
+                                            <option value=current.clone() selected=true>{current.clone()}</option>
+                                        })}
+                                    </select>
+                                    <button type="submit">"Change role"</button>
+                                </ActionForm>
+                            </td>
+                            <td>{m.joined.clone()}</td>
+                            <td>
+                                <ActionForm action=remove attr:class="inline-form">
+                                    <input type="hidden" name="org_id" value=org_id />
+                                    <input type="hidden" name="user_id" value=m.user_id />
+                                    <button type="submit" class="danger">"Remove"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
+
+        <h2>"Invitations"</h2>
+        {if o.invitations.is_empty() {
+            view! { <p class="muted">"No invitations."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap"><table class="data">
+                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th></tr></thead>
+                    <tbody>
+                        {o.invitations.iter().map(|i| view! {
+                            <tr><td>{i.email_address.clone()}</td><td>{i.role.clone()}</td><td>{i.status.clone()}</td><td>{i.created_at.clone()}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
+            }.into_any()
+        }}
+
+        <h2>"History"</h2>
+        <crate::admin::audit::AuditTable entries=o.audit.clone() />
+    }
+}

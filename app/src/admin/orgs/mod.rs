@@ -1,0 +1,4 @@
+//! `/admin/orgs` and `/admin/orgs/{id}`.
+
+pub mod detail;
+pub mod list;

@@ -1,0 +1,207 @@
+//! `/admin/users`: search, filter, sort and page through the mirrored users. The query lives in
+//! the URL, so back, forward and reload keep it; paging happens in SQL.
+
+use leptos::prelude::*;
+use leptos_router::{components::Form, hooks::use_query_map};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    admin::layout::{AdminShell, Pager, TriState, admin_error, query_string},
+    error::AppError,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub clerk_id: Option<String>,
+    pub email: String,
+    pub username: Option<String>,
+    pub name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub deleted: bool,
+    pub created_at: String,
+    pub last_sign_in_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    pub rows: Vec<UserRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// One page of users. `active`, `staff` and `deleted` take `yes` or `no` (anything else: no
+/// filter); `sort` is `created` (default), `last_sign_in` or `email`.
+#[server(prefix = "/api/admin", endpoint = "users")]
+pub async fn list_users(
+    #[server(default)] q: String,
+    #[server(default)] active: String,
+    #[server(default)] staff: String,
+    #[server(default)] deleted: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: i64,
+) -> Result<UserList, AppError> {
+    use backend::db::user_search::{UserFilter, UserSort, search};
+
+    use crate::admin::{layout::tri_state, ssr::time};
+
+    let (_admin, state) = crate::admin::ssr::admin()?;
+    let filter = UserFilter {
+        search: Some(q).filter(|q| !q.trim().is_empty()),
+        active: tri_state(&active),
+        staff: tri_state(&staff),
+        deleted: tri_state(&deleted),
+        sort: match sort.as_str() {
+            "last_sign_in" => UserSort::LastSignIn,
+            "email" => UserSort::Email,
+            _ => UserSort::Created,
+        },
+    };
+    let found = search(&state.db, &filter, page).await.map_err(AppError::internal)?;
+    let pages = found.pages();
+    Ok(UserList {
+        rows: found
+            .items
+            .into_iter()
+            .map(|u| UserRow {
+                id: u.id,
+                name: u.full_name(),
+                clerk_id: u.clerk_id,
+                email: u.email,
+                username: u.username,
+                is_active: u.is_active,
+                is_staff: u.is_staff,
+                is_superuser: u.is_superuser,
+                deleted: u.deleted_at.is_some(),
+                created_at: time(u.created_at),
+                last_sign_in_at: u.last_sign_in_at.map(time),
+            })
+            .collect(),
+        total: found.total,
+        page: found.page,
+        pages,
+    })
+}
+
+/// The list's query, as the URL holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ListQuery {
+    q: String,
+    active: String,
+    staff: String,
+    deleted: String,
+    sort: String,
+    page: i64,
+}
+
+impl ListQuery {
+    /// `key=value&…` without the page, for links that keep the query.
+    fn base(&self) -> String {
+        query_string(&[
+            ("q", &self.q),
+            ("active", &self.active),
+            ("staff", &self.staff),
+            ("deleted", &self.deleted),
+            ("sort", &self.sort),
+        ])
+    }
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        params.with(|p| {
+            let get = |k: &str| p.get(k).unwrap_or_default();
+            ListQuery {
+                q: get("q"),
+                active: get("active"),
+                staff: get("staff"),
+                deleted: get("deleted"),
+                sort: get("sort"),
+                page: get("page").parse().unwrap_or(1),
+            }
+        })
+    });
+    let users = Resource::new(move || query.get(), |q| list_users(q.q, q.active, q.staff, q.deleted, q.sort, q.page));
+
+    view! {
+        <AdminShell>
+            <h1>"Users"</h1>
+            {move || {
+                let q = query.get();
+                view! {
+                    <Form method="GET" action="" attr:class="filters">
+                        <label class="grow">
+                            "Search"
+                            <input type="search" name="q" value=q.q.clone() placeholder="email, name, username or Clerk id" />
+                        </label>
+                        <TriState name="active" label="Active" value=q.active.clone() />
+                        <TriState name="staff" label="Staff" value=q.staff.clone() />
+                        <TriState name="deleted" label="Deleted" value=q.deleted.clone() />
+                        <label>
+                            "Sort"
+                            <select name="sort">
+                                <option value="created" selected=q.sort.is_empty() || q.sort == "created">"newest"</option>
+                                <option value="last_sign_in" selected=q.sort == "last_sign_in">"last sign-in"</option>
+                                <option value="email" selected=q.sort == "email">"email"</option>
+                            </select>
+                        </label>
+                        <button type="submit">"Search"</button>
+                    </Form>
+                }
+            }}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || users.get().map(|r| match r {
+                    Ok(list) => view! { <UsersTable list base=query.get_untracked().base() /> }.into_any(),
+                    Err(e) => admin_error(e),
+                })}
+            </Transition>
+        </AdminShell>
+    }
+}
+
+#[component]
+fn UsersTable(list: UserList, base: String) -> impl IntoView {
+    let flags = |u: &UserRow| {
+        let mut flags = Vec::new();
+        if u.deleted {
+            flags.push("deleted");
+        } else if !u.is_active {
+            flags.push("inactive");
+        }
+        if u.is_superuser {
+            flags.push("superuser");
+        } else if u.is_staff {
+            flags.push("staff");
+        }
+        flags.join(", ")
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="data" data-testid="users-table">
+                <thead>
+                    <tr><th>"Email"</th><th>"Name"</th><th>"Username"</th><th>"Clerk id"</th><th>"Flags"</th><th>"Created"</th><th>"Last sign-in"</th></tr>
+                </thead>
+                <tbody>
+                    {list.rows.iter().map(|u| view! {
+                        <tr>
+                            <td><a href=format!("/admin/users/{}", u.id)>{if u.email.is_empty() { "(no email)".to_owned() } else { u.email.clone() }}</a></td>
+                            <td>{u.name.clone()}</td>
+                            <td>{u.username.clone().unwrap_or_default()}</td>
+                            <td><code>{u.clerk_id.clone().unwrap_or_else(|| "staff only".into())}</code></td>
+                            <td>{flags(u)}</td>
+                            <td>{u.created_at.clone()}</td>
+                            <td>{u.last_sign_in_at.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {list.rows.is_empty().then(|| view! { <p class="muted">"No users match."</p> })}
+        <Pager page=list.page pages=list.pages total=list.total base />
+    }
+}

@@ -1,0 +1,4 @@
+//! `/admin/users` and `/admin/users/{id}`.
+
+pub mod detail;
+pub mod list;

@@ -1,0 +1,131 @@
+//! Editing a mirrored user: names and username through Clerk, access flags locally.
+
+use serde_json::{Map, Value};
+
+use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis};
+use crate::{
+    clerk::mapping,
+    db::{
+        Db,
+        audit_log::{self, AuditRecord},
+        users::{self, ClerkUserFields, User},
+    },
+};
+
+/// The edit form, as submitted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserEdit {
+    pub first_name: String,
+    pub last_name: String,
+    /// Empty means none.
+    pub username: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+/// Clerk's username rule: 4 to 64 letters, digits, `_` or `-`.
+fn username_ok(value: &str) -> bool {
+    (4..=64).contains(&value.chars().count())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Applies `edit` to user `id`. Clerk-owned fields go to Clerk first; only if Clerk accepts are
+/// they stored (from Clerk's answer), together with the local flags and one audit entry.
+pub async fn edit_user(
+    db: &Db,
+    writes: &ClerkWrites,
+    actor: Actor,
+    id: i64,
+    edit: UserEdit,
+) -> Result<User, EditError> {
+    let before = users::find_by_id(db, id).await?.ok_or(EditError::NotFound)?;
+    if before.deleted_at.is_some() {
+        return Err(EditError::Forbidden("A deleted user cannot be edited".into()));
+    }
+    let first_name = edit.first_name.trim().to_owned();
+    let last_name = edit.last_name.trim().to_owned();
+    let username = Some(edit.username.trim().to_owned()).filter(|u| !u.is_empty());
+
+    let mut v = Validation::default();
+    v.check(name_ok(&first_name), "first_name", "At most 256 characters, without control characters");
+    v.check(name_ok(&last_name), "last_name", "At most 256 characters, without control characters");
+    v.check(username.as_deref().is_none_or(username_ok), "username", "4 to 64 characters: letters, digits, _ or -");
+    if actor.user_id == id {
+        v.check(edit.is_staff && edit.is_active, "is_staff", "You cannot remove your own staff access");
+    }
+    v.finish()?;
+    let access_changed = edit.is_staff != before.is_staff || edit.is_superuser != before.is_superuser;
+    if access_changed && !actor.is_superuser {
+        return Err(EditError::Forbidden("Only a superuser can change staff or superuser access".into()));
+    }
+
+    let mut patch = Map::new();
+    if first_name != before.first_name {
+        patch.insert("first_name".into(), Value::from(first_name.clone()));
+    }
+    if last_name != before.last_name {
+        patch.insert("last_name".into(), Value::from(last_name.clone()));
+    }
+    if username != before.username {
+        // Clerk decides whether a username may be removed; it answers 422 when it may not.
+        patch.insert("username".into(), Value::from(username.clone().unwrap_or_default()));
+    }
+    let from_clerk = match (&before.clerk_id, patch.is_empty()) {
+        (Some(clerk_id), false) => Some(match writes {
+            ClerkWrites::Api(api) => {
+                let answer = api.patch_user(clerk_id, &Value::Object(patch.clone())).await?;
+                mapping::user_fields(&answer).map_err(|e| EditError::ClerkAnswer(e.to_string()))?
+            }
+            ClerkWrites::DevLocal => ClerkUserFields {
+                clerk_id: clerk_id.clone(),
+                email: before.email.clone(),
+                username: username.clone(),
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+                image_url: before.image_url.clone(),
+                public_metadata: before.public_metadata.0.clone(),
+                last_sign_in_at: before.last_sign_in_at,
+                is_active: before.is_active,
+                clerk_updated_at: now_millis().max(before.clerk_updated_at.unwrap_or(0) + 1),
+            },
+        }),
+        _ => None,
+    };
+
+    let mut tx = db.begin().await?;
+    match (&from_clerk, &before.clerk_id) {
+        (Some(fields), _) => {
+            users::upsert_from_clerk_in(tx.conn(), fields).await?;
+        }
+        (None, None) if !patch.is_empty() => {
+            users::set_names_in(tx.conn(), id, &first_name, &last_name, username.as_deref()).await?;
+        }
+        _ => {}
+    }
+    let active = (edit.is_active != before.is_active).then_some(edit.is_active);
+    users::set_local_flags_in(tx.conn(), id, active, edit.is_staff, edit.is_superuser).await?;
+    let after = users::find_by_id_in(tx.conn(), id).await?.ok_or(EditError::NotFound)?;
+
+    let mut changes = Changes::default();
+    changes.field("first_name", before.first_name.clone(), after.first_name.clone());
+    changes.field("last_name", before.last_name.clone(), after.last_name.clone());
+    changes.field("username", before.username.clone(), after.username.clone());
+    changes.field("is_active", before.is_active, after.is_active);
+    changes.field("is_staff", before.is_staff, after.is_staff);
+    changes.field("is_superuser", before.is_superuser, after.is_superuser);
+    if !changes.is_empty() {
+        let object_id = id.to_string();
+        let changes = changes.into_value();
+        let record = AuditRecord {
+            actor_user_id: actor.user_id,
+            action: "user.update",
+            object_type: "user",
+            object_id: &object_id,
+            changes: &changes,
+        };
+        audit_log::record_in(tx.conn(), &record).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
+}

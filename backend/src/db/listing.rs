@@ -1,0 +1,114 @@
+//! Paged listings for the admin: a page of rows with the total, and WHERE clauses built from
+//! optional filters whose parameters are bound in order on either backend.
+
+/// Rows per admin page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of a listing, with the total matching rows (one `COUNT`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// A 1-based page number, clamped to something a query can use.
+pub fn offset_of(page: i64) -> (i64, i64) {
+    let page = page.clamp(1, 1_000_000);
+    (page, (page - 1) * PAGE_SIZE)
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Bind {
+    Text(String),
+    Bool(bool),
+    Int(i64),
+}
+
+/// `WHERE a AND b …`, with `$n` placeholders numbered as they are added.
+#[derive(Default)]
+pub(crate) struct Filter {
+    clauses: Vec<String>,
+    pub binds: Vec<Bind>,
+}
+
+impl Filter {
+    /// Adds a parameter and returns its placeholder.
+    pub fn param(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    pub fn and(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+    }
+
+    /// Adds a case-insensitive substring match of `text` against any of `columns`.
+    pub fn search(&mut self, text: &str, columns: &[&str]) {
+        let pattern = self.param(Bind::Text(like_pattern(text)));
+        let any: Vec<String> =
+            columns.iter().map(|c| format!("lower(COALESCE({c}, '')) LIKE {pattern} ESCAPE '\\'")).collect();
+        self.and(format!("({})", any.join(" OR ")));
+    }
+}
+
+/// `%text%`, lower-cased, with LIKE's wildcards escaped so they match literally.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Binds every parameter of a filter, in order, to a sqlx query of either backend.
+#[macro_export]
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds {
+            q = match b {
+                $crate::db::listing::Bind::Text(s) => q.bind(s.clone()),
+                $crate::db::listing::Bind::Bool(v) => q.bind(*v),
+                $crate::db::listing::Bind::Int(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_lowercase() {
+        assert_eq!(like_pattern(" Ada "), "%ada%");
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn pages_round_up_and_never_drop_below_one() {
+        let page = |total| Page::<()> { items: vec![], total, page: 1, per_page: 50 }.pages();
+        assert_eq!((page(0), page(1), page(50), page(51), page(10_000)), (1, 1, 1, 2, 200));
+        assert_eq!(offset_of(0), (1, 0));
+        assert_eq!(offset_of(3), (3, 100));
+    }
+}

@@ -1,0 +1,112 @@
+//! The admin's organization listing and an organization's members and invitations.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    Db,
+    invitations::{self, Invitation},
+    listing::{Bind, Filter, PAGE_SIZE, Page, offset_of},
+    organizations::{COLUMNS, Organization},
+};
+use crate::{bind_all, on_pool};
+
+/// One page of organizations, newest first, optionally matching `search` (name, slug, id).
+pub async fn search(db: &Db, search: Option<&str>, page: i64) -> Result<Page<Organization>, sqlx::Error> {
+    let (page, offset) = offset_of(page);
+    let mut f = Filter::default();
+    if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        f.search(text, &["name", "slug", "clerk_id"]);
+    }
+    let where_sql = f.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM organizations{where_sql}");
+    let n = f.binds.len();
+    let page_sql = format!(
+        "SELECT {COLUMNS} FROM organizations{where_sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut page_binds = f.binds.clone();
+    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
+    let (total, items) = on_pool!(db, pool => {
+        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &f.binds).fetch_one(pool).await?;
+        let items: Vec<Organization> = bind_all!(sqlx::query_as(&page_sql), &page_binds).fetch_all(pool).await?;
+        (total, items)
+    });
+    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// A live membership with its user, as the organization page lists it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Member {
+    pub membership_id: i64,
+    pub membership_clerk_id: String,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+    pub clerk_updated_at: Option<i64>,
+    pub user_id: i64,
+    pub user_clerk_id: Option<String>,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// The most members an organization page shows at once.
+pub const MEMBERS_SHOWN: i64 = 500;
+
+pub async fn members(db: &Db, organization_id: i64) -> Result<Vec<Member>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, m.created_at AS joined_at, \
+             m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name \
+         FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.organization_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2")
+        .bind(organization_id)
+        .bind(MEMBERS_SHOWN)
+        .fetch_all(pool)
+        .await)
+}
+
+/// One live member of an organization, by user id.
+pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Option<Member>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, m.created_at AS joined_at, \
+             m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name \
+         FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL")
+        .bind(organization_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)
+}
+
+pub async fn invitations(db: &Db, organization_id: i64) -> Result<Vec<Invitation>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM organization_invitations WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
+        invitations::COLUMNS
+    );
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(organization_id).fetch_all(pool).await)
+}
+
+/// A user's live memberships with their organizations, for the user page.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct UserMembership {
+    pub organization_id: i64,
+    pub org_clerk_id: String,
+    pub org_name: String,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+pub async fn memberships_of_user(db: &Db, user_id: i64) -> Result<Vec<UserMembership>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT o.id AS organization_id, o.clerk_id AS org_clerk_id, o.name AS org_name, m.role, m.created_at AS joined_at \
+         FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
+         WHERE m.user_id = $1 AND m.deleted_at IS NULL ORDER BY o.name, o.id")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)
+}

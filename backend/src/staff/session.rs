@@ -1,0 +1,50 @@
+//! The staff half of a server session: which staff account is logged in. It lives beside the
+//! Clerk record under its own key, in the shared database, so any instance can serve it.
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::db::{Db, staff_accounts, users::User};
+
+pub const STAFF_KEY: &str = "staff";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffSessionRecord {
+    pub user_id: i64,
+    /// Unix seconds.
+    pub logged_in_at: i64,
+}
+
+/// Starts a staff session for `user`. The session id is cycled first, so an id planted before
+/// login (session fixation) is worthless after it.
+pub async fn start(session: &Session, user: &User) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    let record = StaffSessionRecord { user_id: user.id, logged_in_at: chrono::Utc::now().timestamp() };
+    session.insert(STAFF_KEY, record).await?;
+    // Written now rather than at the end of the response, so the next request (on any
+    // instance) finds it even if this response is slow to finish.
+    session.save().await
+}
+
+/// Ends the whole server session: the store row is deleted and the cookie cleared.
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
+/// The staff account this session is logged in as, while it is still active staff.
+pub async fn resolve(db: &Db, session: &Session) -> Result<Option<User>, sqlx::Error> {
+    let record = match session.get::<StaffSessionRecord>(STAFF_KEY).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Ok(None),
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the staff session failed");
+            return Ok(None);
+        }
+    };
+    staff_accounts::active_staff(db, record.user_id).await
+}
+
+/// The staff account logged in on this request, if any: what the auth middleware leaves in the
+/// request (and the Leptos context) for the admin guard.
+#[derive(Clone, Debug, Default)]
+pub struct StaffSession(pub Option<std::sync::Arc<User>>);

@@ -1,0 +1,270 @@
+//! The admin's users over HTTP: search, filters and paging on 1,000 users, edits written
+//! through to Clerk (and refused by it), local flags, the audit trail, and escaping.
+
+mod common;
+
+use backend::{
+    clerk::mapping,
+    db::{audit_log, users},
+};
+use common::{TestApp, staff::StaffCookie};
+use fake_clerk::{FakeClerk, Fault, TEST_WEBHOOK_SECRET};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::Backend;
+
+http_tests!(
+    search_filters_and_pages_over_a_thousand_users,
+    an_edit_is_written_through_to_clerk_then_stored_and_audited,
+    a_write_through_refused_by_clerk_changes_nothing_and_shows_clerks_message,
+    invalid_fields_are_refused_beside_their_field_without_calling_clerk,
+    only_a_superuser_changes_staff_access,
+    a_user_deactivated_here_stays_inactive_after_clerk_updates,
+    dev_mode_takes_the_write_locally,
+    user_supplied_text_is_escaped_in_admin_pages,
+);
+
+/// Mirrors a fake Clerk user locally, as a webhook or a sync would.
+async fn mirror(app: &TestApp, user: &Value) -> users::User {
+    let fields = mapping::user_fields(user).expect("maps");
+    match users::upsert_from_clerk(&app.db, &fields).await.expect("upsert") {
+        users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
+        users::Upserted::Stale => panic!("stale"),
+    }
+}
+
+async fn list(app: &TestApp, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
+    let res = app.admin_post("/api/admin/users", Some(cookie), form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("json")
+}
+
+fn emails(list: &Value) -> Vec<String> {
+    list["rows"].as_array().expect("rows").iter().map(|r| r["email"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_staff("boss@example.com", true).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    let mut tx = app.db.begin().await.expect("tx");
+    for i in 0..1000 {
+        let mut user = fake_clerk::user(
+            &format!("user_{i:04}"),
+            &format!("u{i:04}@example.com"),
+            if i % 100 == 7 { "Grace" } else { "Ada" },
+            &format!("Hopper{i}"),
+        );
+        user["banned"] = json!(i % 10 == 0);
+        let fields = mapping::user_fields(&user).expect("maps");
+        users::upsert_from_clerk_in(tx.conn(), &fields).await.expect("seed");
+        if i % 50 == 1 {
+            users::tombstone_in(tx.conn(), &format!("user_{i:04}")).await.expect("tombstone");
+        }
+    }
+    tx.commit().await.expect("commit");
+    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id IN ('user_0003', 'user_0253')").execute(pool).await.map(|_| ())).expect("staff");
+
+    let all = list(&app, &cookie, &[]).await;
+    assert_eq!(
+        (all["total"].as_i64(), all["pages"].as_i64(), all["rows"].as_array().map(Vec::len)),
+        (Some(1001), Some(21), Some(50))
+    );
+    assert_eq!(emails(&all)[0], "u0999@example.com", "newest first");
+
+    let grace = list(&app, &cookie, &[("q", "GRACE")]).await;
+    assert_eq!(grace["total"], 10, "case-insensitive name search");
+    assert!(emails(&grace).iter().all(|e| e.ends_with("07@example.com")));
+    assert_eq!(list(&app, &cookie, &[("q", "user_0042")]).await["total"], 1, "by clerk_id");
+    assert_eq!(list(&app, &cookie, &[("q", "hopper12")]).await["total"], 11, "by last name: 12 and 120–129");
+    assert_eq!(list(&app, &cookie, &[("q", "u0500@")]).await["total"], 1, "by email");
+    assert_eq!(list(&app, &cookie, &[("q", "%")]).await["total"], 0, "wildcards match literally");
+
+    // 100 banned, plus 20 deleted (tombstones are inactive); the staff account is active.
+    assert_eq!(list(&app, &cookie, &[("active", "no")]).await["total"], 120);
+    assert_eq!(list(&app, &cookie, &[("deleted", "yes")]).await["total"], 20);
+    assert_eq!(list(&app, &cookie, &[("staff", "yes")]).await["total"], 3);
+    assert_eq!(list(&app, &cookie, &[("active", "yes"), ("deleted", "no"), ("q", "grace")]).await["total"], 10);
+
+    let by_email = list(&app, &cookie, &[("sort", "email"), ("page", "3")]).await;
+    assert_eq!(by_email["page"], 3);
+    assert_eq!(emails(&by_email).first().map(String::as_str), Some("u0099@example.com"));
+    let last = list(&app, &cookie, &[("page", "21")]).await;
+    assert_eq!(last["rows"].as_array().map(Vec::len), Some(1));
+    let beyond = list(&app, &cookie, &[("page", "99")]).await;
+    assert_eq!((beyond["rows"].as_array().map(Vec::len), beyond["total"].as_i64()), (Some(0), Some(1001)));
+
+    // The page itself renders the query's results on the server, with links that keep it.
+    let html = app.admin_page("/admin/users?q=grace&active=yes&page=1", &cookie).await.text().await.expect("html");
+    assert!(html.contains("u0007@example.com") && !html.contains("u0008@example.com"));
+    assert!(html.contains("10 total · page 1 of 1"), "{html}");
+}
+
+async fn setup_with_clerk(backend: Backend) -> (FakeClerk, TestApp, StaffCookie, users::User) {
+    let clerk = FakeClerk::start().await;
+    let mut alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
+    alice["username"] = json!("alice_l");
+    clerk.put_user(alice.clone());
+    let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
+    let row = mirror(&app, &alice).await;
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    (clerk, app, cookie, row)
+}
+
+fn edit_form<'a>(id: &'a str, first: &'a str, last: &'a str, username: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("id", id), ("first_name", first), ("last_name", last), ("username", username), ("is_active", "on")]
+}
+
+async fn an_edit_is_written_through_to_clerk_then_stored_and_audited(backend: Backend) {
+    let (clerk, app, cookie, row) = setup_with_clerk(backend).await;
+    let id = row.id.to_string();
+    let res =
+        app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Alice", "Lovelace", "alice_l")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let patches = clerk.requests("/v1/users/user_alice");
+    let patch = patches.iter().find(|r| r.method == "PATCH").expect("a PATCH reached Clerk");
+    assert_eq!(patch.body, Some(json!({ "last_name": "Lovelace" })), "only the changed Clerk-owned field");
+    assert_eq!(clerk.user("user_alice").expect("user")["last_name"], "Lovelace");
+
+    let stored = users::find_by_id(&app.db, row.id).await.expect("query").expect("row");
+    assert_eq!(stored.last_name, "Lovelace");
+    assert!(stored.clerk_updated_at >= row.clerk_updated_at);
+    let audit = audit_log::for_object(&app.db, "user", &id, 10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "user.update");
+    assert_eq!(audit[0].actor_email.as_deref(), Some("boss@example.com"));
+    assert_eq!(audit[0].changes.0, json!({ "last_name": { "before": "L", "after": "Lovelace" } }));
+
+    // A save that changes nothing calls nobody and records nothing.
+    let before = clerk.requests("/v1/users").len();
+    app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Alice", "Lovelace", "alice_l")).await;
+    assert_eq!(clerk.requests("/v1/users").len(), before);
+    assert_eq!(audit_log::for_object(&app.db, "user", &id, 10).await.expect("audit").len(), 1);
+
+    // The audit page lists it.
+    let html = app.admin_page("/admin/audit", &cookie).await.text().await.expect("html");
+    assert!(html.contains("user.update") && html.contains("Lovelace") && html.contains("boss@example.com"));
+}
+
+async fn a_write_through_refused_by_clerk_changes_nothing_and_shows_clerks_message(backend: Backend) {
+    let (clerk, app, cookie, row) = setup_with_clerk(backend).await;
+    let id = row.id.to_string();
+    // Clerk refuses to clear the username (422, "Username is invalid.").
+    let res = app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Alicia", "L", "")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body, json!({ "ClerkRefused": "Username is invalid." }));
+    assert_eq!(users::find_by_id(&app.db, row.id).await.expect("query").expect("row"), row, "row unchanged");
+    assert!(audit_log::for_object(&app.db, "user", &id, 10).await.expect("audit").is_empty());
+
+    // Any other 4xx carries Clerk's message too; posted without JavaScript, the page shows it.
+    clerk.fail_times("/v1/users/user_alice", Fault::Status(422), 1);
+    let res = app
+        .client
+        .post(app.url("/api/admin/user-update"))
+        .header("origin", &app.base)
+        .header("cookie", &cookie.0)
+        .header("accept", "text/html")
+        .header("referer", app.url(&format!("/admin/users/{id}")))
+        .form(&edit_form(&id, "Alicia", "L", "alice_l"))
+        .send()
+        .await
+        .expect("request");
+    assert!(res.status().is_redirection());
+    let back = res.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+    let html = app.admin_page(back.trim_start_matches(&app.base), &cookie).await.text().await.expect("html");
+    assert!(html.contains("Clerk refused the change: injected failure"), "{html}");
+    assert_eq!(users::find_by_id(&app.db, row.id).await.expect("query").expect("row").first_name, "Alice");
+}
+
+async fn invalid_fields_are_refused_beside_their_field_without_calling_clerk(backend: Backend) {
+    let (clerk, app, cookie, row) = setup_with_clerk(backend).await;
+    let id = row.id.to_string();
+    let long = "x".repeat(300);
+    let cases = [
+        (edit_form(&id, &long, "L", "alice_l"), "first_name"),
+        (edit_form(&id, "Alice", "L\u{7}", "alice_l"), "last_name"),
+        (edit_form(&id, "Alice", "L", "a b"), "username"),
+        (edit_form(&id, "Alice", "L", "abc"), "username"),
+    ];
+    for (form, field) in cases {
+        let res = app.admin_post("/api/admin/user-update", Some(&cookie), &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["Validation"][0]["field"], field);
+    }
+    assert!(clerk.requests("/v1/users/user_alice").iter().all(|r| r.method != "PATCH"));
+    assert_eq!(users::find_by_id(&app.db, row.id).await.expect("query").expect("row"), row);
+    let missing = app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form("999999", "A", "B", "")).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+async fn only_a_superuser_changes_staff_access(backend: Backend) {
+    let (_clerk, app, cookie, row) = setup_with_clerk(backend).await;
+    let id = row.id.to_string();
+    let mut form = edit_form(&id, "Alice", "L", "alice_l");
+    form.push(("is_staff", "on"));
+    let res = app.admin_post("/api/admin/user-update", Some(&cookie), &form).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!users::find_by_id(&app.db, row.id).await.expect("query").expect("row").is_staff);
+
+    app.create_staff("root@example.com", true).await;
+    let root = app.staff_login("root@example.com").await;
+    assert_eq!(app.admin_post("/api/admin/user-update", Some(&root), &form).await.status(), StatusCode::OK);
+    assert!(users::find_by_id(&app.db, row.id).await.expect("query").expect("row").is_staff);
+}
+
+async fn a_user_deactivated_here_stays_inactive_after_clerk_updates(backend: Backend) {
+    let (clerk, app, cookie, row) = setup_with_clerk(backend).await;
+    let id = row.id.to_string();
+    let form = [("id", id.as_str()), ("first_name", "Alice"), ("last_name", "L"), ("username", "alice_l")];
+    assert_eq!(app.admin_post("/api/admin/user-update", Some(&cookie), &form).await.status(), StatusCode::OK);
+    assert!(clerk.requests("/v1/users/user_alice").iter().all(|r| r.method != "PATCH"), "a local field only");
+
+    let mut newer = clerk.user("user_alice").expect("user");
+    newer["first_name"] = json!("Ally");
+    newer["updated_at"] = json!(fake_clerk::now_millis() + 1000);
+    let (status, body) = app.deliver("user.updated", &newer).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("processed")));
+    let stored = users::find_by_id(&app.db, row.id).await.expect("query").expect("row");
+    assert_eq!((stored.first_name.as_str(), stored.is_active), ("Ally", false), "Clerk's names, our flag");
+}
+
+async fn dev_mode_takes_the_write_locally(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let row = mirror(&app, &fake_clerk::user("user_dev", "dev@example.com", "Dev", "User")).await;
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    let id = row.id.to_string();
+    let res = app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Devi", "User", "devi")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let stored = users::find_by_id(&app.db, row.id).await.expect("query").expect("row");
+    assert_eq!((stored.first_name.as_str(), stored.username.as_deref()), ("Devi", Some("devi")));
+    assert_eq!(audit_log::for_object(&app.db, "user", &id, 10).await.expect("audit").len(), 1);
+}
+
+async fn user_supplied_text_is_escaped_in_admin_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut evil = fake_clerk::user(
+        "user_evil",
+        "evil@example.com",
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(2)>",
+    );
+    evil["public_metadata"] = json!({ "note": "</pre><script>alert(3)</script>" });
+    let row = mirror(&app, &evil).await;
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    for path in [format!("/admin/users/{}", row.id), "/admin/users?q=evil".to_owned()] {
+        let html = app.admin_page(&path, &cookie).await.text().await.expect("html");
+        assert!(html.contains("evil@example.com"), "{path}");
+        assert!(!html.contains("<script>alert"), "{path}: a script tag from user data");
+        assert!(!html.contains("<img src=x"), "{path}: markup from user data");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&lt;script>alert(1)&lt;/script>"),
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Staff accounts and admin requests for tests: what a browser on the admin would send.
+
+use backend::{
+    db::{staff_accounts, users::User},
+    staff::NewPassword,
+};
+
+use super::TestApp;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The `starter_session=…` cookie of a logged-in staff member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffCookie(pub String);
+
+impl TestApp {
+    /// Creates (or resets) a staff account directly in the database.
+    pub async fn create_staff(&self, email: &str, superuser: bool) -> User {
+        let hash = NewPassword::parse(PASSWORD).and_then(|p| p.hash()).expect("hash");
+        staff_accounts::create_or_reset(&self.db, email, superuser, &hash).await.expect("create staff").0
+    }
+
+    /// POSTs the login form as a hydrated page would (JSON accepted), from our own origin.
+    pub async fn staff_login_with(&self, email: &str, password: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/admin/login"))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", password), ("next", "")]);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Logs in and returns the session cookie, failing the test if login fails.
+    pub async fn staff_login(&self, email: &str) -> StaffCookie {
+        let res = self.staff_login_with(email, PASSWORD, None).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "staff login");
+        StaffCookie(super::server_session_cookie(&res).expect("login sets a session cookie"))
+    }
+
+    /// Calls an admin server function with a form body, as a same-origin browser would.
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        cookie: Option<&StaffCookie>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .form(form);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", &cookie.0);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// An admin page's HTML (GET), with the staff cookie.
+    pub async fn admin_page(&self, path: &str, cookie: &StaffCookie) -> reqwest::Response {
+        self.client.get(self.url(path)).header("cookie", &cookie.0).send().await.expect("request")
+    }
+}
