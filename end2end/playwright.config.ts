@@ -2,12 +2,14 @@ import { defineConfig } from '@playwright/test';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { staffEmail, staffPassword } from './tests/staff';
 
 // The server under test: the debug binary and site that `cargo leptos build` produced.
 const root = path.resolve(__dirname, '..');
 const serverBin = process.env.SERVER_BIN ?? path.join(root, 'target', 'debug', 'server');
 const port = process.env.E2E_PORT ?? '3100';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starter-e2e-'));
+
 
 export default defineConfig({
   testDir: './tests',
@@ -32,7 +34,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: serverBin,
+    // A staff account first (the admin test logs in with it), then the server itself.
+    command: `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --password-stdin && exec "${serverBin}"`,
     cwd: root,
     url: `http://127.0.0.1:${port}/readyz`,
     timeout: 60_000,
@@ -51,6 +54,8 @@ export default defineConfig({
       CLERK_DEV_TOKEN_TTL_SECONDS: '4',
       CLERK_SESSION_REVALIDATION_SECONDS: '3',
       RUST_LOG: 'warn',
+      E2E_STAFF_EMAIL: staffEmail,
+      E2E_STAFF_PASSWORD: staffPassword,
     },
   },
 });

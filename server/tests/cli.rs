@@ -55,14 +55,6 @@ fn a_usage_error_exits_2() {
 }
 
 #[test]
-fn commands_not_built_yet_fail_clearly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = server(&["create-staff", "--email", "a@b.c"], &[], dir.path());
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not built yet"), "{}", stderr(&out));
-}
-
-#[test]
 fn the_start_up_log_never_shows_a_secret() {
     let dir = tempfile::tempdir().expect("tempdir");
     let secret = "sk_test_NEVERLOGTHISsecret42";

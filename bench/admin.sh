@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# /admin/users with 10,000 mirrored users, on SQLite and on Postgres (release server, wrk on
+# loopback): a deep page (?page=100) and a search matching about 1% of users (q=User12: 111
+# users), each as the SSR page and as the JSON server function alone (the query without SSR).
+# Prints req/s, p50 and p99, and the query plans. Baseline: the original package's Django admin
+# did 27 req/s (deep page) and 36 req/s (1% search) here; the target is 100x.
+#
+#   bench/admin.sh            THREADS=2 CONNS=16 DURATION=10s bench/admin.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-16}
+DURATION=${DURATION:-10s}
+USERS=${USERS:-10000}
+PORT=${PORT:-3210}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+
+cargo build --release -q -p server -p fake-clerk
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+server_bin="$target_dir/release/server"
+work=$(mktemp -d)
+cleanup() { kill "${server_pid:-}" "${clerk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$target_dir/release/fake-clerk" --users "$USERS" > "$work/clerk.env" &
+clerk_pid=$!
+for _ in $(seq 600); do grep -q '^USERS=' "$work/clerk.env" 2>/dev/null && break; sleep 0.1; done
+# shellcheck disable=SC1091
+source "$work/clerk.env"
+export CLERK_SECRET_KEY="$SECRET_KEY" CLERK_API_URL="$API_URL" RUST_LOG=warn
+base="http://127.0.0.1:$PORT"
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = os.getenv("BODY")
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Origin"] = os.getenv("ORIGIN")
+LUA
+
+run() {
+  local name=$1; shift
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" > "$work/$name.txt"
+  local rps p50 p99 non2xx
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$name.txt")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.txt")
+  printf '%-9s %-22s %10s %9s %9s %s\n' "$label" "$name" "$rps" "$p50" "$p99" "${non2xx:+non-2xx=$non2xx}"
+}
+
+bench_on() {
+  label=$1
+  export DATABASE_URL=$2
+  "$server_bin" sync-users > /dev/null
+  printf '%s\n' "bench admin password" | "$server_bin" create-staff --email bench@example.com --password-stdin > /dev/null
+  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site "$server_bin" &
+  server_pid=$!
+  for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+  cookie=$(curl -s -o /dev/null -D - -H "Origin: $base" -H 'Accept: application/json' \
+    --data-urlencode email=bench@example.com --data-urlencode 'password=bench admin password' "$base/admin/login" |
+    awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^starter_session=/ {print $2}')
+  [ -n "$cookie" ] || { echo "$label: staff login failed" >&2; exit 1; }
+  # Prove the pages render what we measure.
+  curl -sf -H "Cookie: $cookie" "$base/admin/users?page=100" | grep -q '10001 total · page 100 of 201'
+  curl -sf -H "Cookie: $cookie" "$base/admin/users?q=User12" | grep -q '111 total'
+
+  run page100_ssr -H "Cookie: $cookie" "$base/admin/users?page=100"
+  run search1pct_ssr -H "Cookie: $cookie" "$base/admin/users?q=User12"
+  BODY="page=100" ORIGIN="$base" run page100_query_only -s "$work/post.lua" -H "Cookie: $cookie" "$base/api/admin/users"
+  BODY="q=User12" ORIGIN="$base" run search1pct_query_only -s "$work/post.lua" -H "Cookie: $cookie" "$base/api/admin/users"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+}
+
+printf '%-9s %-22s %10s %9s %9s\n' backend case 'req/s' p50 p99
+bench_on sqlite "sqlite://$work/bench.db"
+if command -v sqlite3 >/dev/null; then
+  echo "sqlite plan, deep page:"
+  sqlite3 "$work/bench.db" "EXPLAIN QUERY PLAN SELECT id FROM users ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET 4950" | sed 's/^/  /'
+fi
+if psql "$PG_ADMIN_URL" -qc 'DROP DATABASE IF EXISTS bench_admin WITH (FORCE)' -c 'CREATE DATABASE bench_admin' >/dev/null 2>&1; then
+  pg_url="${PG_ADMIN_URL%/*}/bench_admin"
+  bench_on postgres "$pg_url"
+  echo "postgres plan, deep page:"
+  psql "$pg_url" -qAtc "ANALYZE users" -c "EXPLAIN SELECT id FROM users ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET 4950" | sed 's/^/  /'
+else
+  echo "postgres: skipped (cannot reach $PG_ADMIN_URL)"
+fi
+echo "baseline (Django admin, this machine): 27 req/s deep page, 36 req/s 1% search; target >= 2700 / 3600"

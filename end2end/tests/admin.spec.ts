@@ -1,0 +1,55 @@
+import { test, expect } from './fixtures';
+import { staffEmail, staffPassword } from './staff';
+
+test('a staff member logs in, finds a user, renames them, sees the audit entry and logs out', async ({ page, browser }) => {
+  // A user to manage: signed in once through dev mode, in a browser of their own.
+  const email = `grace-${Date.now()}@example.com`;
+  const other = await browser.newContext();
+  const visitor = await other.newPage();
+  await visitor.goto('/sign-in');
+  await visitor.getByLabel('Email').fill(email);
+  await visitor.getByLabel('First name (optional)').fill('Grace');
+  await visitor.getByLabel('Last name (optional)').fill('Hopper');
+  await visitor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(visitor).toHaveURL(/\/account$/);
+  await other.close();
+
+  // Anonymous: the admin sends us to its login page, which remembers where we were going.
+  await page.goto('/admin/users');
+  await expect(page).toHaveURL(/\/admin\/login\?next=%2Fadmin%2Fusers$/);
+  await page.getByLabel('Email').fill(staffEmail);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('login-error')).toHaveText('Invalid email or password.');
+  await page.getByLabel('Password').fill(staffPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+
+  await page.getByLabel('Search').fill(email);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/\/admin\/users\?q=grace-/);
+  const table = page.getByTestId('users-table');
+  await expect(table.getByRole('row')).toHaveCount(2);
+  await table.getByRole('link', { name: email }).click();
+  await expect(page.getByTestId('user-title')).toHaveText(email);
+
+  const form = page.getByTestId('user-form');
+  await expect(form.getByLabel('Last name')).toHaveValue('Hopper');
+  await form.getByLabel('Last name').fill('Murray Hopper');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved.');
+  await expect(page.locator('dl.facts')).toContainText('Grace Murray Hopper');
+  await page.reload();
+  await expect(page.getByTestId('user-form').getByLabel('Last name')).toHaveValue('Murray Hopper');
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  const entry = page.getByTestId('audit-table').getByRole('row').nth(1);
+  await expect(entry).toContainText('user.update');
+  await expect(entry).toContainText(staffEmail);
+  await expect(entry).toContainText('Murray Hopper');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/admin\/login$/);
+  await page.goto('/admin');
+  await expect(page).toHaveURL(/\/admin\/login\?next=%2Fadmin$/);
+});
