@@ -1,15 +1,23 @@
-//! Two instances on one Postgres database: a webhook on one invalidates the other's caches at
-//! once, and the other's listener survives losing its connection.
+//! Two real `server` processes on one Postgres database, as behind a load balancer: a webhook
+//! on one invalidates the other's caches at once, sessions (staff and Clerk) are shared, and a
+//! listener that loses its connection comes back.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, eventually};
+use backend::Db;
+use common::{eventually, process::ServerProcess, server_session_cookie, staff};
 use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, session_claims};
 use reqwest::StatusCode;
 use serde_json::json;
-use testkit::Backend;
+use testkit::{Backend, TestDb};
+
+struct Pair {
+    a: ServerProcess,
+    b: ServerProcess,
+    db: TestDb,
+}
 
 fn postgres_available(test: &str) -> bool {
     let available = std::env::var("TEST_DATABASE_URL").is_ok();
@@ -19,7 +27,29 @@ fn postgres_available(test: &str) -> bool {
     available
 }
 
-async fn two_instances(clerk: &FakeClerk) -> (TestApp, TestApp) {
+/// The database URL with a Postgres `application_name`, so a test can find an instance's
+/// connections in `pg_stat_activity`.
+fn named(url: &str, name: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}application_name={name}")
+}
+
+/// The backend pid of an instance's LISTEN connection (0 while it has none).
+async fn listener_pid(db: &Db, instance: &str) -> i32 {
+    let Db::Postgres(pool) = db else { return 0 };
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 \
+         AND query = 'SELECT pg_backend_pid()'",
+    )
+    .bind(instance)
+    .fetch_optional(pool)
+    .await
+    .expect("pg_stat_activity")
+    .unwrap_or(0)
+}
+
+async fn two_instances(clerk: &FakeClerk) -> Pair {
+    let db = TestDb::new(Backend::Postgres).await.expect("db");
     let api_url = clerk.api_url();
     let env = [
         ("CLERK_SECRET_KEY", FakeClerk::SECRET_KEY),
@@ -27,15 +57,15 @@ async fn two_instances(clerk: &FakeClerk) -> (TestApp, TestApp) {
         ("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET),
         ("CLERK_CACHE_TIMEOUT", "300"),
     ];
-    let a = TestApp::spawn_with(Backend::Postgres, &env).await;
-    let b = a.spawn_beside(&env).await;
+    let a = ServerProcess::start(&named(db.url.as_str(), "instance_a"), &env).await;
+    let b = ServerProcess::start(&named(db.url.as_str(), "instance_b"), &env).await;
     // Both listeners are up before anything is published.
-    let listening = eventually(Duration::from_secs(5), || async {
-        a.invalidations.listener_pid() != 0 && b.invalidations.listener_pid() != 0
+    let listening = eventually(Duration::from_secs(10), || async {
+        listener_pid(&db.db, "instance_a").await != 0 && listener_pid(&db.db, "instance_b").await != 0
     })
     .await;
     assert!(listening, "both instances listen");
-    (a, b)
+    Pair { a, b, db }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +75,7 @@ async fn a_user_deleted_on_one_instance_is_refused_by_the_other_within_a_second(
     }
     let clerk = FakeClerk::start().await;
     clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
-    let (a, b) = two_instances(&clerk).await;
+    let Pair { a, b, .. } = two_instances(&clerk).await;
     let token = clerk.mint(&session_claims("user_alice"));
     assert_eq!(b.me_bearer(&token).await.status(), StatusCode::OK, "B has the user cached");
 
@@ -59,6 +89,48 @@ async fn a_user_deleted_on_one_instance_is_refused_by_the_other_within_a_second(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_login_on_one_instance_works_on_the_other_and_logout_there_ends_it() {
+    if !postgres_available("a_staff_login_on_one_instance_works_on_the_other_and_logout_there_ends_it") {
+        return;
+    }
+    let clerk = FakeClerk::start().await;
+    let Pair { a, b, db } = two_instances(&clerk).await;
+    staff::create_staff_in(&db.db, "boss@example.com", false).await;
+    let cookie = a.staff_login("boss@example.com").await;
+    assert_eq!(b.admin_page("/admin/users", &cookie).await.status(), StatusCode::OK, "B serves A's session");
+    let listed = b.admin_post("/api/admin/users", Some(&cookie), &[]).await;
+    assert_eq!(listed.status(), StatusCode::OK);
+
+    assert_eq!(b.admin_post("/admin/logout", Some(&cookie), &[]).await.status(), StatusCode::OK);
+    let after = a.admin_page("/admin/users", &cookie).await;
+    assert!(after.status().is_redirection(), "logout on B ended the session on A");
+    assert_eq!(a.admin_post("/api/admin/users", Some(&cookie), &[]).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_revoked_on_one_instance_ends_the_server_session_on_the_other() {
+    if !postgres_available("session_revoked_on_one_instance_ends_the_server_session_on_the_other") {
+        return;
+    }
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
+    let Pair { a, b, .. } = two_instances(&clerk).await;
+    let token = clerk.mint(&session_claims("user_alice"));
+    let res = b.me_cookie(&format!("__session={token}")).await;
+    let session = server_session_cookie(&res).expect("B created a server session");
+    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::OK);
+
+    let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
+    assert_eq!(a.deliver("session.revoked", &revoked).await.1["status"], "processed");
+    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED, "the shared session row is gone");
+    let both = format!("__session={token}; {session}");
+    let refused =
+        eventually(Duration::from_secs(1), || async { b.me_cookie(&both).await.status() == StatusCode::UNAUTHORIZED })
+            .await;
+    assert!(refused, "B also refuses the ended session's unexpired token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_listener_reconnects_after_its_connection_is_killed() {
     if !postgres_available("the_listener_reconnects_after_its_connection_is_killed") {
         return;
@@ -66,17 +138,17 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
     let clerk = FakeClerk::start().await;
     let mut alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
     clerk.put_user(alice.clone());
-    let (a, b) = two_instances(&clerk).await;
+    let Pair { a, b, db } = two_instances(&clerk).await;
     let token = clerk.mint(&session_claims("user_alice"));
     assert_eq!(b.me_bearer(&token).await.status(), StatusCode::OK);
 
-    let old_pid = b.invalidations.listener_pid();
-    let backend::Db::Postgres(pool) = &a.db else { panic!("postgres") };
+    let old_pid = listener_pid(&db.db, "instance_b").await;
+    let Db::Postgres(pool) = &db.db else { panic!("postgres") };
     let killed: bool =
         sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(old_pid).fetch_one(pool).await.expect("terminate");
     assert!(killed);
     let reconnected = eventually(Duration::from_secs(10), || async {
-        let pid = b.invalidations.listener_pid();
+        let pid = listener_pid(&db.db, "instance_b").await;
         pid != 0 && pid != old_pid
     })
     .await;
@@ -91,27 +163,4 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
         eventually(Duration::from_secs(1), || async { b.me_bearer(&token).await.status() == StatusCode::UNAUTHORIZED })
             .await;
     assert!(refused, "the invalidation reached B after the reconnect");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_revoked_on_one_instance_ends_the_server_session_on_the_other() {
-    if !postgres_available("session_revoked_on_one_instance_ends_the_server_session_on_the_other") {
-        return;
-    }
-    let clerk = FakeClerk::start().await;
-    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
-    let (a, b) = two_instances(&clerk).await;
-    let token = clerk.mint(&session_claims("user_alice"));
-    let res = b.me_cookie(&format!("__session={token}")).await;
-    let session = common::server_session_cookie(&res).expect("B created a server session");
-    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::OK);
-
-    let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
-    assert_eq!(a.deliver("session.revoked", &revoked).await.1["status"], "processed");
-    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED, "the shared session row is gone");
-    let both = format!("__session={token}; {session}");
-    let refused =
-        eventually(Duration::from_secs(1), || async { b.me_cookie(&both).await.status() == StatusCode::UNAUTHORIZED })
-            .await;
-    assert!(refused, "B also refuses the ended session's unexpired token");
 }

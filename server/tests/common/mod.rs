@@ -1,6 +1,7 @@
 //! A running server on port 0 with a fresh database, and one method per endpoint.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod staff;
 
 use std::collections::HashMap;
@@ -10,15 +11,41 @@ use leptos::prelude::LeptosOptions;
 use server::startup::Application;
 use testkit::{Backend, TestDb};
 
-pub struct TestApp {
+/// Where a server answers, and a client for it: every request helper lives here, so in-process
+/// apps ([`TestApp`]) and real processes ([`process::ServerProcess`]) share them.
+pub struct Http {
     pub base: String,
     pub client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(base: String) -> Self {
+        // A bounded wait: a request that hangs fails its test instead of stalling the run.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self { base, client }
+    }
+}
+
+pub struct TestApp {
+    pub http: Http,
     pub db: Db,
     pub auth: std::sync::Arc<backend::auth::Authenticator>,
     pub db_url: backend::config::DatabaseUrl,
     pub invalidations: std::sync::Arc<backend::invalidation::InvalidationBus>,
     _test_db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 impl Drop for TestApp {
@@ -102,13 +129,7 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
-        // A bounded wait: a request that hangs fails its test instead of stalling the run.
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("client");
-        Self { base, client, db, auth, db_url: url, invalidations, _test_db: test_db, server }
+        Self { http: Http::new(base), db, auth, db_url: url, invalidations, _test_db: test_db, server }
     }
 
     /// Spawns against a fake Clerk: its secret key and API URL, plus `env`.
@@ -119,7 +140,9 @@ impl TestApp {
         all.extend_from_slice(env);
         Self::spawn_with(backend, &all).await
     }
+}
 
+impl Http {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -156,7 +179,7 @@ impl TestApp {
     }
 }
 
-impl TestApp {
+impl Http {
     /// POSTs a signed delivery to `/webhooks/clerk`, returning the status and JSON body.
     pub async fn post_webhook(&self, delivery: &fake_clerk::SignedWebhook) -> (reqwest::StatusCode, serde_json::Value) {
         let mut req = self.client.post(self.url("/webhooks/clerk")).body(delivery.body.clone());

@@ -5,7 +5,7 @@ use backend::{
     staff::NewPassword,
 };
 
-use super::TestApp;
+use super::{Http, TestApp};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -13,13 +13,19 @@ pub const PASSWORD: &str = "correct horse battery staple";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffCookie(pub String);
 
-impl TestApp {
-    /// Creates (or resets) a staff account directly in the database.
-    pub async fn create_staff(&self, email: &str, superuser: bool) -> User {
-        let hash = NewPassword::parse(PASSWORD).and_then(|p| p.hash()).expect("hash");
-        staff_accounts::create_or_reset(&self.db, email, superuser, &hash).await.expect("create staff").0
-    }
+/// Creates (or resets) a staff account directly in the database.
+pub async fn create_staff_in(db: &backend::Db, email: &str, superuser: bool) -> User {
+    let hash = NewPassword::parse(PASSWORD).and_then(|p| p.hash()).expect("hash");
+    staff_accounts::create_or_reset(db, email, superuser, &hash).await.expect("create staff").0
+}
 
+impl TestApp {
+    pub async fn create_staff(&self, email: &str, superuser: bool) -> User {
+        create_staff_in(&self.db, email, superuser).await
+    }
+}
+
+impl Http {
     /// POSTs the login form as a hydrated page would (JSON accepted), from our own origin.
     pub async fn staff_login_with(&self, email: &str, password: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut req = self

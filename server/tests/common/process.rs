@@ -1,0 +1,62 @@
+//! The real `server` binary as a child process, as it runs in production: for tests that need
+//! several instances on one database.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use super::Http;
+
+pub struct ServerProcess {
+    pub http: Http,
+    child: Child,
+}
+
+impl std::ops::Deref for ServerProcess {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// Starts `server` on a free port with `DATABASE_URL` and `env`, and waits (bounded) until
+    /// `/readyz` answers 200.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "clerk-starter")
+            .env("CLERK_DEV_KEY_FILE", std::env::temp_dir().join("clerk-starter-tests-dev-key.pem"))
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn server");
+        let process = Self { http: Http::new(format!("http://127.0.0.1:{port}")), child };
+        let ready = super::eventually(Duration::from_secs(20), || async {
+            process.client.get(process.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "the server process came up on port {port}");
+        process
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
