@@ -137,6 +137,9 @@ async fn an_edit_is_written_through_to_clerk_then_stored_and_audited(backend: Ba
     assert_eq!(audit[0].actor_email.as_deref(), Some("boss@example.com"));
     assert_eq!(audit[0].changes.0, json!({ "last_name": { "before": "L", "after": "Lovelace" } }));
 
+    // The search index follows the rename.
+    assert_eq!(list(&app, &cookie, &[("q", "lovelace")]).await["total"], 1);
+
     // A save that changes nothing calls nobody and records nothing.
     let before = clerk.requests("/v1/users").len();
     app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Alice", "Lovelace", "alice_l")).await;

@@ -327,31 +327,21 @@ async fn a_late_membership_created_after_deleted_stays_deleted(backend: Backend)
 
 async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) {
     let (_clerk, app) = setup(backend).await;
-    let (create, drop) = match backend {
-        Backend::Sqlite => (
-            vec!["CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"],
-            "DROP TRIGGER fail_users",
-        ),
-        Backend::Postgres => (
-            vec![
-                "CREATE FUNCTION fail_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
-                "CREATE TRIGGER fail_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fail_users()",
-            ],
-            "DROP TRIGGER fail_users ON users",
-        ),
-    };
-    for sql in create {
-        on_pool!(&app.db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("trigger");
-    }
+    common::break_user_inserts(&app.db, backend).await;
     let delivery = webhook(TEST_WEBHOOK_SECRET, "msg_retry", "user.created", &alice_at(1_000));
     let (status, body) = app.post_webhook(&delivery).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(!body.to_string().contains("disk on fire"), "database errors stay in the log: {body}");
-    assert_eq!(webhook_events::count(&app.db).await.expect("count"), 0, "nothing marked as processed");
+    let failed = webhook_events::find(&app.db, "msg_retry").await.expect("query").expect("a failure row");
+    assert_eq!(failed.status, "failed", "recorded for the admin, not as processed");
+    assert!(!failed.error.unwrap_or_default().contains("disk on fire"), "the cause stays in the log");
+    assert_eq!(users::count(&app.db).await.expect("count"), 0);
 
-    on_pool!(&app.db, pool => sqlx::query(drop).execute(pool).await.map(|_| ())).expect("drop trigger");
+    common::mend_user_inserts(&app.db, backend).await;
     assert_eq!(app.post_webhook(&delivery).await.1["status"], "processed", "Svix's retry is applied");
     assert_eq!(users::count(&app.db).await.expect("count"), 1);
+    assert_eq!(webhook_events::find(&app.db, "msg_retry").await.expect("query").expect("row").status, "processed");
+    assert_eq!(app.post_webhook(&delivery).await.1["status"], "duplicate", "and only once");
 }
 
 async fn generated_usernames_are_stable_across_updates(backend: Backend) {

@@ -6,7 +6,7 @@ use sqlx::types::Json;
 
 use super::{
     Conn, Db,
-    listing::{PAGE_SIZE, Page, offset_of},
+    listing::{Filter, Page, fetch_page},
     now,
 };
 use crate::{on_conn, on_pool};
@@ -49,19 +49,13 @@ pub async fn record_in(conn: Conn<'_>, record: &AuditRecord<'_>) -> Result<(), s
         .map(|_| ()))
 }
 
-const SELECT: &str = "SELECT a.id, a.actor_user_id, u.email AS actor_email, a.action, a.object_type, a.object_id, \
-    a.changes, a.created_at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
+const SELECT_COLUMNS: &str =
+    "a.id, a.actor_user_id, u.email AS actor_email, a.action, a.object_type, a.object_id, a.changes, a.created_at";
+const FROM: &str = "audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
 
 /// Newest first.
 pub async fn list(db: &Db, page: i64) -> Result<Page<AuditEntry>, sqlx::Error> {
-    let (page, offset) = offset_of(page);
-    let sql = format!("{SELECT} ORDER BY a.created_at DESC, a.id DESC LIMIT $1 OFFSET $2");
-    let (total, items) = on_pool!(db, pool => {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await?;
-        let items: Vec<AuditEntry> = sqlx::query_as(&sql).bind(PAGE_SIZE).bind(offset).fetch_all(pool).await?;
-        (total, items)
-    });
-    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+    fetch_page(db, SELECT_COLUMNS, FROM, &Filter::default(), "a.created_at DESC, a.id DESC", page).await
 }
 
 /// The latest entries about one object, newest first.
@@ -72,7 +66,7 @@ pub async fn for_object(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let sql = format!(
-        "{SELECT} WHERE a.object_type = $1 AND a.object_id = $2 ORDER BY a.created_at DESC, a.id DESC LIMIT $3"
+        "SELECT {SELECT_COLUMNS} FROM {FROM} WHERE a.object_type = $1 AND a.object_id = $2 ORDER BY a.created_at DESC, a.id DESC LIMIT $3"
     );
     on_pool!(db, pool => sqlx::query_as(&sql).bind(object_type).bind(object_id).bind(limit).fetch_all(pool).await)
 }

@@ -29,9 +29,12 @@ pub enum Tx {
 }
 
 impl Db {
+    /// Every transaction here writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
+    /// where the busy timeout applies; a deferred transaction that upgrades to a writer late
+    /// fails at once with "database is locked" when another writer got in first.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

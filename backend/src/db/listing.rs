@@ -94,6 +94,36 @@ macro_rules! bind_all {
     }};
 }
 
+/// One page of `SELECT {columns} FROM {from}` under `filter`, in `order_by` order, with the total
+/// from one `COUNT` of the same filter.
+pub(crate) async fn fetch_page<T>(
+    db: &super::Db,
+    columns: &str,
+    from: &str,
+    filter: &Filter,
+    order_by: &str,
+    page: i64,
+) -> Result<Page<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    T: Send + Unpin,
+{
+    let (page, offset) = offset_of(page);
+    let where_sql = filter.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
+    let n = filter.binds.len();
+    let page_sql =
+        format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let mut page_binds = filter.binds.clone();
+    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
+    let (total, items) = crate::on_pool!(db, pool => {
+        let total: i64 = crate::bind_all!(sqlx::query_scalar(&count_sql), &filter.binds).fetch_one(pool).await?;
+        let items: Vec<T> = crate::bind_all!(sqlx::query_as(&page_sql), &page_binds).fetch_all(pool).await?;
+        (total, items)
+    });
+    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

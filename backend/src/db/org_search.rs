@@ -5,34 +5,18 @@ use chrono::{DateTime, Utc};
 use super::{
     Db,
     invitations::{self, Invitation},
-    listing::{Bind, Filter, PAGE_SIZE, Page, offset_of},
+    listing::{Filter, Page, fetch_page},
     organizations::{COLUMNS, Organization},
 };
-use crate::{bind_all, on_pool};
+use crate::on_pool;
 
 /// One page of organizations, newest first, optionally matching `search` (name, slug, id).
 pub async fn search(db: &Db, search: Option<&str>, page: i64) -> Result<Page<Organization>, sqlx::Error> {
-    let (page, offset) = offset_of(page);
     let mut f = Filter::default();
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         f.search(text, &["name", "slug", "clerk_id"]);
     }
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM organizations{where_sql}");
-    let n = f.binds.len();
-    let page_sql = format!(
-        "SELECT {COLUMNS} FROM organizations{where_sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page_binds = f.binds.clone();
-    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
-    let (total, items) = on_pool!(db, pool => {
-        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &f.binds).fetch_one(pool).await?;
-        let items: Vec<Organization> = bind_all!(sqlx::query_as(&page_sql), &page_binds).fetch_all(pool).await?;
-        (total, items)
-    });
-    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+    fetch_page(db, COLUMNS, "organizations", &f, "created_at DESC, id DESC", page).await
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error> {

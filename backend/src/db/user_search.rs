@@ -2,10 +2,9 @@
 
 use super::{
     Db,
-    listing::{Bind, Filter, PAGE_SIZE, Page, offset_of},
+    listing::{Bind, Filter, Page, fetch_page, like_pattern},
     users::{COLUMNS, User},
 };
-use crate::{bind_all, on_pool};
 
 /// How the list is ordered. Each order has an index, with `id` breaking ties.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,10 +40,9 @@ pub struct UserFilter {
 
 /// One page of users matching `filter`: the page's rows and one `COUNT` of all matches.
 pub async fn search(db: &Db, filter: &UserFilter, page: i64) -> Result<Page<User>, sqlx::Error> {
-    let (page, offset) = offset_of(page);
     let mut f = Filter::default();
     if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        f.search(text, &["email", "username", "first_name", "last_name", "clerk_id"]);
+        search_text(db, &mut f, text);
     }
     if let Some(active) = filter.active {
         let p = f.param(Bind::Bool(active));
@@ -59,21 +57,28 @@ pub async fn search(db: &Db, filter: &UserFilter, page: i64) -> Result<Page<User
         Some(false) => f.and("deleted_at IS NULL".into()),
         None => {}
     }
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM users{where_sql}");
-    let n = f.binds.len();
-    let page_sql = format!(
-        "SELECT {COLUMNS} FROM users{where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
-        filter.sort.order_by(),
-        n + 1,
-        n + 2
-    );
-    let mut page_binds = f.binds.clone();
-    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
-    let (total, items) = on_pool!(db, pool => {
-        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &f.binds).fetch_one(pool).await?;
-        let items: Vec<User> = bind_all!(sqlx::query_as(&page_sql), &page_binds).fetch_all(pool).await?;
-        (total, items)
-    });
-    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+    fetch_page(db, COLUMNS, "users", &f, filter.sort.order_by(), page).await
+}
+
+/// A case-insensitive substring of `search_text` (email, username, names and `clerk_id`), through
+/// the trigram index of each backend (migrations `0006_user_search.sql`).
+fn search_text(db: &Db, f: &mut Filter, text: &str) {
+    match db {
+        // Postgres's LIKE escapes with `\` by default, and pg_trgm honours it.
+        Db::Postgres(_) => {
+            let p = f.param(Bind::Text(like_pattern(text)));
+            f.and(format!("search_text LIKE {p}"));
+        }
+        // FTS5 uses its index only for a LIKE without ESCAPE, where `%` and `_` match anything:
+        // the index narrows the rows, and `instr` keeps only the literal matches.
+        Db::Sqlite(_) => {
+            // SQLite's lower() folds ASCII only; fold the needle the same way.
+            let needle = text.to_ascii_lowercase();
+            let pattern = f.param(Bind::Text(format!("%{needle}%")));
+            let literal = f.param(Bind::Text(needle));
+            f.and(format!(
+                "id IN (SELECT rowid FROM users_search WHERE search_text LIKE {pattern}) AND instr(search_text, {literal}) > 0"
+            ));
+        }
+    }
 }

@@ -18,11 +18,13 @@ pub struct WebhookEventRow {
 }
 
 /// Claims a delivery id. `false` means another delivery of it already committed (or is
-/// committing: Postgres and SQLite both make the second insert wait for the first).
+/// committing: Postgres and SQLite both make the second insert wait for the first). A delivery
+/// recorded as `failed` is claimed again: that is Svix's retry.
 pub async fn claim_in(conn: Conn<'_>, svix_id: &str, event_type: &str) -> Result<bool, sqlx::Error> {
     on_conn!(conn, c => sqlx::query(
         "INSERT INTO webhook_events (svix_id, event_type, status, received_at) VALUES ($1, $2, 'processing', $3) \
-         ON CONFLICT (svix_id) DO NOTHING",
+         ON CONFLICT (svix_id) DO UPDATE SET status = 'processing', error = NULL, received_at = excluded.received_at \
+         WHERE webhook_events.status = 'failed'",
     )
     .bind(svix_id)
     .bind(event_type)
@@ -46,6 +48,23 @@ pub async fn finish_in(
     .bind(object_id)
     .bind(now())
     .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// Records, outside the failed transaction, that a delivery could not be applied, so the admin
+/// shows it. It counts as not processed: the retry claims it again.
+pub async fn record_failure(db: &Db, svix_id: &str, event_type: &str, error: &str) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO webhook_events (svix_id, event_type, status, error, received_at) VALUES ($1, $2, 'failed', $3, $4) \
+         ON CONFLICT (svix_id) DO UPDATE SET error = excluded.error, received_at = excluded.received_at \
+         WHERE webhook_events.status = 'failed'",
+    )
+    .bind(svix_id)
+    .bind(event_type)
+    .bind(error)
+    .bind(now())
+    .execute(pool)
     .await
     .map(|_| ()))
 }

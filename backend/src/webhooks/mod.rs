@@ -80,6 +80,13 @@ impl WebhookProcessor {
         Ok(Self { db, webhook, invalidations, api, usernames, hooks })
     }
 
+    /// Best effort: a database that cannot take the failure row either is already logged.
+    async fn record_failure(&self, svix_id: &str, event_type: &str, error: &str) {
+        if let Err(err) = webhook_events::record_failure(&self.db, svix_id, event_type, error).await {
+            tracing::warn!(%svix_id, error = %err, "recording a failed webhook failed");
+        }
+    }
+
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
         let webhook = self.webhook.as_ref().ok_or(WebhookError::NotConfigured)?;
         let delivery = verify::verify(webhook, headers, body)?;
@@ -99,10 +106,21 @@ impl WebhookProcessor {
             match apply::apply(&mut tx, &self.api, &self.usernames, &delivery.event_type, &delivery.data).await {
                 Ok(applied) => applied,
                 Err(apply::ApplyError::Payload(e)) => {
+                    // A bad input changes nothing, not even the log.
                     tracing::warn!(svix_id = %delivery.svix_id, error = %e, "webhook payload refused");
                     return Err(WebhookError::Refused(Refusal::BadShape));
                 }
-                Err(e) => return Err(unavailable(&e)),
+                Err(e) => {
+                    let err = unavailable(&e);
+                    drop(tx);
+                    // The cause stays in the log; the admin sees which kind of failure it was.
+                    let kind = match e {
+                        apply::ApplyError::Clerk(_) => "Clerk could not be reached; Svix will retry",
+                        _ => "the database refused the change; Svix will retry",
+                    };
+                    self.record_failure(&delivery.svix_id, &delivery.event_type, kind).await;
+                    return Err(err);
+                }
             };
         webhook_events::finish_in(tx.conn(), &delivery.svix_id, applied.status.as_str(), applied.object_id.as_deref())
             .await

@@ -1,7 +1,8 @@
 //! Posts signed, distinct `user.updated` events to `/webhooks/clerk` at fixed concurrency and
-//! prints events/s with p50/p99 latency.
+//! prints events/s with p50/p99 latency. Several comma-separated URLs are used round-robin, as
+//! a load balancer would.
 //!
-//!   webhook-load URL SECRET [EVENTS=5000] [CONCURRENCY=16]
+//!   webhook-load URL[,URL…] SECRET [EVENTS=5000] [CONCURRENCY=16]
 
 use std::{
     sync::{Arc, Mutex},
@@ -13,7 +14,7 @@ use serde_json::json;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(url), Some(secret)) = (args.get(1).cloned(), args.get(2).cloned()) else {
+    let (Some(urls), Some(secret)) = (args.get(1).cloned(), args.get(2).cloned()) else {
         eprintln!("usage: webhook-load URL SECRET [EVENTS] [CONCURRENCY]");
         std::process::exit(2);
     };
@@ -28,14 +29,16 @@ async fn main() {
             fake_clerk::webhook(&secret, &format!("msg_load_{i}_{}", fake_clerk::now_millis()), "user.updated", &user)
         })
         .collect();
+    let urls: Vec<String> = urls.split(',').map(str::to_owned).collect();
     let queue = Arc::new(Mutex::new(deliveries));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(events)));
     let client = reqwest::Client::new();
     let started = Instant::now();
 
     let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (queue, latencies, client, url) = (queue.clone(), latencies.clone(), client.clone(), url.clone());
+    for worker in 0..concurrency {
+        let url = urls[worker % urls.len()].clone();
+        let (queue, latencies, client) = (queue.clone(), latencies.clone(), client.clone());
         workers.push(tokio::spawn(async move {
             while let Some(d) = queue.lock().ok().and_then(|mut q| q.pop()) {
                 let mut req = client.post(&url).body(d.body.clone());

@@ -256,3 +256,28 @@ macro_rules! http_tests {
         }
     };
 }
+
+/// Makes every insert into `users` fail (a trigger), as a database that refuses writes would.
+pub async fn break_user_inserts(db: &Db, backend: Backend) {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => {
+            &["CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"]
+        }
+        Backend::Postgres => &[
+            "CREATE FUNCTION fail_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER fail_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fail_users()",
+        ],
+    };
+    for sql in statements {
+        backend::on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("trigger");
+    }
+}
+
+/// Undoes [`break_user_inserts`].
+pub async fn mend_user_inserts(db: &Db, backend: Backend) {
+    let sql = match backend {
+        Backend::Sqlite => "DROP TRIGGER fail_users",
+        Backend::Postgres => "DROP TRIGGER fail_users ON users",
+    };
+    backend::on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("drop trigger");
+}
