@@ -47,7 +47,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
       LEPTOS_OUTPUT_NAME: 'clerk-starter',
       LEPTOS_HASH_FILES: 'true',
-      DATABASE_URL: `sqlite://${path.join(dataDir, 'app.db')}`,
+      // SQLite by default; scripts/test.sh runs the suite again on a fresh Postgres database.
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(dataDir, 'app.db')}`,
       CLERK_DEV_KEY_FILE: path.join(dataDir, 'dev-signing-key.pem'),
       // Short-lived dev tokens and a short revalidation window, so a test can prove that an
       // open tab keeps itself signed in by refreshing its token.

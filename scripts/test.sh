@@ -18,5 +18,13 @@ echo "==> cargo leptos build"
 cargo leptos build
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-echo "==> end2end (Playwright, Chromium)"
+echo "==> end2end (Playwright, Chromium) on SQLite"
 (cd end2end && SERVER_BIN="$target_dir/debug/server" npx playwright test)
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  echo "==> end2end (Playwright, Chromium) on Postgres"
+  e2e_db=starter_e2e
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db" >/dev/null
+  base=${TEST_DATABASE_URL%%\?*}
+  (cd end2end && SERVER_BIN="$target_dir/debug/server" E2E_DATABASE_URL="${base%/*}/$e2e_db" npx playwright test)
+fi

@@ -116,3 +116,42 @@ async fn a_clerk_user_with_the_same_email_gains_no_password_or_staff_flag() {
     let staff = staff_accounts::credentials(&db, "boss@example.com").await.expect("query").expect("staff");
     assert_ne!(staff.user_id, clerk_row.id, "a separate staff-only account");
 }
+
+/// Runs `create-staff` on a pseudo-terminal (util-linux `script`), typing `input`.
+fn create_staff_on_a_terminal(dir: &std::path::Path, email: &str, input: &str) -> Output {
+    let command = format!("{} create-staff --email {email}", env!("CARGO_BIN_EXE_server"));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(input.as_bytes()).expect("type");
+    }
+    child.wait_with_output().expect("exits")
+}
+
+#[tokio::test]
+async fn without_password_stdin_it_prompts_twice_on_the_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED without_password_stdin_it_prompts_twice_on_the_terminal: util-linux script is missing");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = create_staff_on_a_terminal(dir.path(), "tty@example.com", "typed password 1\ntyped password 2\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("the passwords do not match"), "{}", text(&out.stdout));
+
+    let out = create_staff_on_a_terminal(dir.path(), "tty@example.com", "typed password 1\ntyped password 1\n");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("Password: ") && shown.contains("Password (again): "), "{shown}");
+    let db = db_in(dir.path()).await;
+    let hash = hash_of(&db, "tty@example.com").await.expect("created");
+    assert!(password::verify("typed password 1", Some(&hash)));
+}

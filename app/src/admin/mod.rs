@@ -94,8 +94,11 @@ pub(crate) mod ssr {
         mapped
     }
 
+    /// `2026-12-01 20:41 UTC`. Written out rather than with `format`, which parses its pattern
+    /// on every call: a page formats a hundred of these.
     pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
-        at.format("%Y-%m-%d %H:%M UTC").to_string()
+        use chrono::{Datelike, Timelike};
+        format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", at.year(), at.month(), at.day(), at.hour(), at.minute())
     }
 
     fn show(value: &Value) -> String {

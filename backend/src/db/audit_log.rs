@@ -6,7 +6,7 @@ use sqlx::types::Json;
 
 use super::{
     Conn, Db,
-    listing::{Filter, Page, fetch_page},
+    listing::{Filter, Listing, Page, fetch_page},
     now,
 };
 use crate::{on_conn, on_pool};
@@ -55,7 +55,8 @@ const FROM: &str = "audit_log a LEFT JOIN users u ON u.id = a.actor_user_id";
 
 /// Newest first.
 pub async fn list(db: &Db, page: i64) -> Result<Page<AuditEntry>, sqlx::Error> {
-    fetch_page(db, SELECT_COLUMNS, FROM, &Filter::default(), "a.created_at DESC, a.id DESC", page).await
+    let listing = Listing { columns: SELECT_COLUMNS, from: FROM, order_by: "a.created_at DESC, a.id DESC", key: None };
+    fetch_page(db, &listing, &Filter::default(), page).await
 }
 
 /// The latest entries about one object, newest first.

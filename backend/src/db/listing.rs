@@ -94,14 +94,21 @@ macro_rules! bind_all {
     }};
 }
 
-/// One page of `SELECT {columns} FROM {from}` under `filter`, in `order_by` order, with the total
-/// from one `COUNT` of the same filter.
+/// What to list: `SELECT {columns} FROM {from}`, in `order_by` order. With `key` (a unique
+/// column), the page's keys are found first and only those rows are read in full, so a deep
+/// page skips its offset through the index alone.
+pub(crate) struct Listing<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub order_by: &'a str,
+    pub key: Option<&'a str>,
+}
+
+/// One page of `listing` under `filter`, with the total from one `COUNT` of the same filter.
 pub(crate) async fn fetch_page<T>(
     db: &super::Db,
-    columns: &str,
-    from: &str,
+    listing: &Listing<'_>,
     filter: &Filter,
-    order_by: &str,
     page: i64,
 ) -> Result<Page<T>, sqlx::Error>
 where
@@ -109,11 +116,19 @@ where
     T: Send + Unpin,
 {
     let (page, offset) = offset_of(page);
+    let Listing { columns, from, order_by, key } = listing;
     let where_sql = filter.sql();
     let count_sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
-    let n = filter.binds.len();
-    let page_sql =
-        format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let (limit, offset_param) = (filter.binds.len() + 1, filter.binds.len() + 2);
+    let page_sql = match key {
+        Some(key) => format!(
+            "SELECT {columns} FROM {from} WHERE {key} IN (SELECT {key} FROM {from}{where_sql} \
+             ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}) ORDER BY {order_by}"
+        ),
+        None => {
+            format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}")
+        }
+    };
     let mut page_binds = filter.binds.clone();
     page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
     let (total, items) = crate::on_pool!(db, pool => {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{
     Db,
     invitations::{self, Invitation},
-    listing::{Filter, Page, fetch_page},
+    listing::{Filter, Listing, Page, fetch_page},
     organizations::{COLUMNS, Organization},
 };
 use crate::on_pool;
@@ -16,7 +16,9 @@ pub async fn search(db: &Db, search: Option<&str>, page: i64) -> Result<Page<Org
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         f.search(text, &["name", "slug", "clerk_id"]);
     }
-    fetch_page(db, COLUMNS, "organizations", &f, "created_at DESC, id DESC", page).await
+    let listing =
+        Listing { columns: COLUMNS, from: "organizations", order_by: "created_at DESC, id DESC", key: Some("id") };
+    fetch_page(db, &listing, &f, page).await
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error> {

@@ -68,7 +68,7 @@ pub async fn list_users(
             .into_iter()
             .map(|u| UserRow {
                 id: u.id,
-                name: u.full_name(),
+                name: format!("{} {}", u.first_name, u.last_name).trim().to_owned(),
                 clerk_id: u.clerk_id,
                 email: u.email,
                 username: u.username,
