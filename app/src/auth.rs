@@ -51,7 +51,11 @@ pub use guards::*;
 
 #[cfg(feature = "ssr")]
 mod guards {
-    use backend::auth::{Auth, CurrentUser, Rejection};
+    use backend::{
+        auth::{Auth, CurrentUser, Rejection},
+        db::users::User,
+        staff::session::StaffSession,
+    };
     use leptos::prelude::use_context;
 
     use super::{AdminView, OrgView, UserView};
@@ -149,27 +153,28 @@ mod guards {
         }
     }
 
-    /// The staff member using the admin: a staff password session, or a signed-in Clerk user
-    /// whose mirrored row is staff. Everyone else, anonymous included, gets 403.
-    pub fn require_admin() -> Result<AdminView, AppError> {
-        if let Some(backend::staff::session::StaffSession(Some(user))) =
-            use_context::<backend::staff::session::StaffSession>()
-        {
-            return Ok(AdminView {
-                user_id: user.id,
-                email: user.email.clone(),
-                is_superuser: user.is_superuser,
-                password_session: true,
-            });
+    /// Who may use the admin: a staff password session, or a signed-in Clerk user whose mirrored
+    /// row is staff. The one rule, for the guard and for the page redirect alike.
+    pub fn admin_of(staff: Option<&StaffSession>, auth: Option<&Auth>) -> Option<AdminView> {
+        let view = |user: &User, password_session| AdminView {
+            user_id: user.id,
+            email: user.email.clone(),
+            is_superuser: user.is_superuser,
+            password_session,
+        };
+        match (staff, auth) {
+            (Some(StaffSession(Some(user))), _) => Some(view(user, true)),
+            (_, Some(Auth::SignedIn(current))) if current.user.is_staff => Some(view(&current.user, false)),
+            _ => None,
         }
-        match auth_state() {
-            Auth::SignedIn(current) if current.user.is_staff => Ok(AdminView {
-                user_id: current.user.id,
-                email: current.user.email.clone(),
-                is_superuser: current.user.is_superuser,
-                password_session: false,
-            }),
-            _ => fail(AppError::Forbidden("Staff access required".into())),
+    }
+
+    /// The staff member using the admin (see [`admin_of`]). Everyone else, anonymous included,
+    /// gets 403.
+    pub fn require_admin() -> Result<AdminView, AppError> {
+        match admin_of(use_context::<StaffSession>().as_ref(), Some(&auth_state())) {
+            Some(admin) => Ok(admin),
+            None => fail(AppError::Forbidden("Staff access required".into())),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod clerk;
 pub mod config;
 pub mod db;
 pub mod devmode;
+pub mod email;
 pub mod invalidation;
 pub mod sessions;
 pub mod staff;

@@ -21,27 +21,30 @@ use tower_sessions::Session;
 const SESSION_COOKIE: &str = "__session";
 
 /// Reads the token (Bearer header first, then the `__session` cookie), authenticates it against
-/// the server session, and stores the resulting [`Auth`] in the request extensions.
-/// Also resolves a staff password session into [`StaffSession`], and the client's IP.
+/// the server session, and stores the resulting [`Auth`] in the request extensions. On admin
+/// paths only, also the staff password session ([`StaffSession`]) and the client's IP: the rest
+/// of the site needs neither, and should not pay a query for them.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = token_from(req.headers());
     let org_header = req.headers().get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = req.extensions().get::<Session>().cloned();
     let auth = state.auth.authenticate(token, session.as_ref(), org_header.as_deref()).await;
-    let staff = match &session {
-        Some(session) => match backend::staff::session::resolve(&state.db, session).await {
-            Ok(user) => user.map(Arc::new),
-            Err(err) => {
-                tracing::warn!(error = %err, "loading the staff session's account failed");
-                None
-            }
-        },
-        None => None,
-    };
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    if app::admin::is_admin_path(req.uri().path()) {
+        let staff = match &session {
+            Some(session) => match backend::staff::session::resolve(&state.db, session).await {
+                Ok(user) => user.map(Arc::new),
+                Err(err) => {
+                    tracing::warn!(error = %err, "loading the staff session's account failed");
+                    None
+                }
+            },
+            None => None,
+        };
+        let ip = client_ip(&req, state.config.trust_proxy_headers);
+        req.extensions_mut().insert(StaffSession(staff));
+        req.extensions_mut().insert(ip);
+    }
     req.extensions_mut().insert(auth);
-    req.extensions_mut().insert(StaffSession(staff));
-    req.extensions_mut().insert(ip);
     next.run(req).await
 }
 
@@ -76,8 +79,7 @@ pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
         return Redirect::to("/sign-in").into_response();
     }
     if app::admin::is_admin_page(path) {
-        let staff = req.extensions().get::<StaffSession>().is_some_and(|s| s.0.is_some())
-            || matches!(auth, Some(Auth::SignedIn(u)) if u.user.is_staff);
+        let staff = app::auth::admin_of(req.extensions().get::<StaffSession>(), auth).is_some();
         if path == app::admin::LOGIN_PATH {
             if staff {
                 return Redirect::to("/admin").into_response();

@@ -5,16 +5,13 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use backend::{Config, Db, db::staff_accounts, staff::NewPassword};
+use backend::{Config, Db, db::staff_accounts, email::EmailAddress, staff::NewPassword};
 
 pub async fn create_staff(config: &Config, email: &str, superuser: bool, password_stdin: bool) -> anyhow::Result<()> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if !valid {
-        bail!("--email: {email:?} is not an email address");
-    }
+    let Some(email) = EmailAddress::parse(email) else {
+        bail!("--email: {:?} is not an email address", email.trim());
+    };
+    let email = email.as_str();
     let password = if password_stdin { read_stdin_line()? } else { prompt_twice()? };
     let password = NewPassword::parse(&password)?;
     // Argon2 is slow on purpose; keep it off the async workers.
@@ -22,7 +19,7 @@ pub async fn create_staff(config: &Config, email: &str, superuser: bool, passwor
 
     let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
-    let (user, created) = staff_accounts::create_or_reset(&db, &email, superuser, &hash).await?;
+    let (user, created) = staff_accounts::create_or_reset(&db, email, superuser, &hash).await?;
     db.close().await;
     let kind = if user.is_superuser { "superuser" } else { "staff" };
     if created {

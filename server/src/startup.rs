@@ -179,9 +179,9 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Hourly: expired sessions, login attempts older than a day, and webhook log rows past their retention (7 days; Svix retries
-/// for about a day, and duplicates must be caught for at least 72 hours). Plain DELETEs by
-/// age, so every instance may run it.
+/// Hourly: expired sessions, login attempts older than a day, and webhook log rows past their
+/// retention (7 days; Svix retries for about a day, and duplicates must be caught for at least
+/// 72 hours). Plain DELETEs by age, so every instance may run it.
 fn spawn_pruning(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

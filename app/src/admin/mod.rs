@@ -18,6 +18,11 @@ pub fn is_admin_page(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/")
 }
 
+/// Whether `path` is for staff only: an admin page or an admin server function.
+pub fn is_admin_path(path: &str) -> bool {
+    is_admin_page(path) || path.starts_with("/api/admin/")
+}
+
 /// An audit entry, as the admin shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditView {

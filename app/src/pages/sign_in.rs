@@ -25,13 +25,10 @@ pub async fn dev_sign_in(
     use serde_json::json;
 
     let (state, dev) = crate::session::ssr::dev_state()?;
-    let email = email.trim().to_lowercase();
-    let valid_email = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if !valid_email {
+    let Some(email) = backend::email::EmailAddress::parse(&email) else {
         return Err(AppError::BadRequest("Enter a valid email address".into()));
-    }
+    };
+    let email = email.as_str().to_owned();
     let role = match org_role.as_str() {
         "" | "member" | "org:member" => "org:member",
         "admin" | "org:admin" => "org:admin",

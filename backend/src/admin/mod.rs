@@ -7,7 +7,13 @@ pub mod users;
 
 use serde_json::{Map, Value, json};
 
-use crate::clerk::api::{ApiError, ClerkApi};
+use crate::{
+    clerk::api::{ApiError, ClerkApi},
+    db::{
+        Tx,
+        audit_log::{self, AuditRecord},
+    },
+};
 
 /// The staff member making a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +109,24 @@ impl Changes {
     fn into_value(self) -> Value {
         Value::Object(self.0)
     }
+}
+
+/// Records `changes` to the object in the audit log, in the change's transaction; nothing when
+/// nothing changed.
+async fn record_audit(
+    tx: &mut Tx,
+    actor: Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    changes: Changes,
+) -> Result<(), sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let changes = changes.into_value();
+    let record = AuditRecord { actor_user_id: actor.user_id, action, object_type, object_id, changes: &changes };
+    audit_log::record_in(tx.conn(), &record).await
 }
 
 /// Text a person typed into a name field: trimmed, at most 256 characters, no control characters.

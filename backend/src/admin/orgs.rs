@@ -2,12 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis};
+use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis, record_audit};
 use crate::{
     clerk::mapping,
     db::{
-        Db, Tx,
-        audit_log::{self, AuditRecord},
+        Db,
         memberships::{self, MembershipFields},
         org_search::{self, Member},
         organizations::{self, ClerkOrganizationFields, Organization},
@@ -36,22 +35,6 @@ async fn live_org(db: &Db, id: i64) -> Result<Organization, EditError> {
         return Err(EditError::Forbidden("A deleted organization cannot be edited".into()));
     }
     Ok(org)
-}
-
-async fn audit(
-    tx: &mut Tx,
-    actor: Actor,
-    action: &str,
-    object_type: &str,
-    object_id: &str,
-    changes: Changes,
-) -> Result<(), sqlx::Error> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let changes = changes.into_value();
-    let record = AuditRecord { actor_user_id: actor.user_id, action, object_type, object_id, changes: &changes };
-    audit_log::record_in(tx.conn(), &record).await
 }
 
 /// Renames the organization and/or changes its slug, through Clerk.
@@ -102,7 +85,7 @@ pub async fn edit_org(
     let mut changes = Changes::default();
     changes.field("name", before.name.clone(), after.name.clone());
     changes.field("slug", before.slug.clone(), after.slug.clone());
-    audit(&mut tx, actor, "organization.update", "organization", &id.to_string(), changes).await?;
+    record_audit(&mut tx, actor, "organization.update", "organization", &id.to_string(), changes).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -151,7 +134,7 @@ pub async fn change_role(
     let mut changes = Changes::default();
     changes.field("role", member.role.clone(), fields.role.clone());
     changes.context("member", member.email.clone());
-    audit(&mut tx, actor, "membership.update", "organization", &org.id.to_string(), changes).await?;
+    record_audit(&mut tx, actor, "membership.update", "organization", &org.id.to_string(), changes).await?;
     tx.commit().await?;
     Ok(user_clerk_id)
 }
@@ -184,7 +167,7 @@ pub async fn remove_member(
     let mut changes = Changes::default();
     changes.field("role", member.role.clone(), Value::Null);
     changes.context("member", member.email.clone());
-    audit(&mut tx, actor, "membership.delete", "organization", &org.id.to_string(), changes).await?;
+    record_audit(&mut tx, actor, "membership.delete", "organization", &org.id.to_string(), changes).await?;
     tx.commit().await?;
     Ok(user_clerk_id)
 }

@@ -2,12 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis};
+use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis, record_audit};
 use crate::{
     clerk::mapping,
     db::{
         Db,
-        audit_log::{self, AuditRecord},
         users::{self, ClerkUserFields, User},
     },
 };
@@ -114,18 +113,7 @@ pub async fn edit_user(
     changes.field("is_active", before.is_active, after.is_active);
     changes.field("is_staff", before.is_staff, after.is_staff);
     changes.field("is_superuser", before.is_superuser, after.is_superuser);
-    if !changes.is_empty() {
-        let object_id = id.to_string();
-        let changes = changes.into_value();
-        let record = AuditRecord {
-            actor_user_id: actor.user_id,
-            action: "user.update",
-            object_type: "user",
-            object_id: &object_id,
-            changes: &changes,
-        };
-        audit_log::record_in(tx.conn(), &record).await?;
-    }
+    record_audit(&mut tx, actor, "user.update", "user", &id.to_string(), changes).await?;
     tx.commit().await?;
     Ok(after)
 }

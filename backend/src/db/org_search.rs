@@ -44,12 +44,15 @@ pub struct Member {
 /// The most members an organization page shows at once.
 pub const MEMBERS_SHOWN: i64 = 500;
 
+const MEMBER_SELECT: &str = "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, \
+    m.created_at AS joined_at, m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, \
+    u.first_name, u.last_name FROM organization_memberships m JOIN users u ON u.id = m.user_id";
+
 pub async fn members(db: &Db, organization_id: i64) -> Result<Vec<Member>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as(
-        "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, m.created_at AS joined_at, \
-             m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name \
-         FROM organization_memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.organization_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2")
+    let sql = format!(
+        "{MEMBER_SELECT} WHERE m.organization_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2"
+    );
+    on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(organization_id)
         .bind(MEMBERS_SHOWN)
         .fetch_all(pool)
@@ -58,11 +61,8 @@ pub async fn members(db: &Db, organization_id: i64) -> Result<Vec<Member>, sqlx:
 
 /// One live member of an organization, by user id.
 pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Option<Member>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as(
-        "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, m.created_at AS joined_at, \
-             m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name \
-         FROM organization_memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL")
+    let sql = format!("{MEMBER_SELECT} WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL");
+    on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(organization_id)
         .bind(user_id)
         .fetch_optional(pool)

@@ -22,7 +22,6 @@ pub async fn create_or_reset(
     superuser: bool,
     password_hash: &str,
 ) -> Result<(User, bool), sqlx::Error> {
-    let mut tx = db.begin().await?;
     let sql = format!(
         "INSERT INTO users (email, is_staff, is_superuser, password_hash, created_at, updated_at) \
          VALUES ($1, TRUE, $2, $3, $4, $4) \
@@ -32,14 +31,13 @@ pub async fn create_or_reset(
          RETURNING {COLUMNS}"
     );
     let at = now();
-    let user: User = crate::on_conn!(tx.conn(), c => sqlx::query_as(&sql)
+    let user: User = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(email)
         .bind(superuser)
         .bind(password_hash)
         .bind(at)
-        .fetch_one(&mut *c)
+        .fetch_one(pool)
         .await)?;
-    tx.commit().await?;
     let created = user.created_at == at;
     Ok((user, created))
 }

@@ -37,13 +37,18 @@ pub struct User {
 impl User {
     /// "first last", trimmed.
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+        full_name(&self.first_name, &self.last_name)
     }
 
     /// A user may act only while active and not deleted.
     pub fn can_sign_in(&self) -> bool {
         self.is_active && self.deleted_at.is_none()
     }
+}
+
+/// "first last", trimmed: what pages show as a person's name.
+pub fn full_name(first_name: &str, last_name: &str) -> String {
+    format!("{first_name} {last_name}").trim().to_owned()
 }
 
 pub(crate) const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \

@@ -76,7 +76,7 @@ pub async fn get_org_detail(id: i64) -> Result<OrgDetail, AppError> {
             .into_iter()
             .map(|m| MemberView {
                 user_id: m.user_id,
-                name: format!("{} {}", m.first_name, m.last_name).trim().to_owned(),
+                name: backend::db::users::full_name(&m.first_name, &m.last_name),
                 email: m.email,
                 role: m.role,
                 joined: time(m.joined_at),

@@ -68,7 +68,7 @@ pub async fn list_users(
             .into_iter()
             .map(|u| UserRow {
                 id: u.id,
-                name: format!("{} {}", u.first_name, u.last_name).trim().to_owned(),
+                name: backend::db::users::full_name(&u.first_name, &u.last_name),
                 clerk_id: u.clerk_id,
                 email: u.email,
                 username: u.username,
