@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use backend::{
-    Config, Db, admin::ClerkWrites, auth::Authenticator, devmode::DevClerk, invalidation::InvalidationBus,
+    Config, Db,
+    admin::{ClerkWrites, cache::AdminCache},
+    auth::Authenticator,
+    devmode::DevClerk,
+    invalidation::InvalidationBus,
     webhooks::WebhookProcessor,
 };
 use leptos::prelude::*;
@@ -19,6 +23,8 @@ pub struct AppState {
     pub webhooks: Arc<WebhookProcessor>,
     /// Cache invalidation, here and on every other instance.
     pub invalidations: Arc<InvalidationBus>,
+    /// The admin's cached lists and staff accounts (dropped through `invalidations`).
+    pub admin_cache: Arc<AdminCache>,
     /// Where the admin's Clerk-owned changes are written.
     pub clerk_writes: ClerkWrites,
     /// The local stand-in for Clerk, in dev mode only.

@@ -99,6 +99,10 @@ pub struct Config {
     /// `TRUST_PROXY_HEADERS`: behind a load balancer, the client IP (for login throttling) is
     /// the last address in `X-Forwarded-For`. Off by default: the header is trivially forged.
     pub trust_proxy_headers: bool,
+    /// `ADMIN_CACHE_SECONDS` (default 2, 0 turns it off): how long the admin's list pages and
+    /// staff accounts may be served from memory. Changes made through the app drop them at once
+    /// on every instance; this bounds only changes made around it.
+    pub admin_cache_ttl: Duration,
 }
 
 impl Config {
@@ -205,6 +209,7 @@ impl Config {
             dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
+            admin_cache_ttl: seconds(&get, "ADMIN_CACHE_SECONDS", 2)?,
         })
     }
 
@@ -291,7 +296,7 @@ impl fmt::Display for Config {
         write!(
             f,
             "database={} clerk_api_url={} secret_key={} jwt_key={} publishable_key={} webhook_secret={} \
-             authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s skew={}s \
+             authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s admin_cache={}s skew={}s \
              auto_username={} username_prefix={} production={} dev_mode={}",
             self.database_url.redacted(),
             self.clerk_api_url,
@@ -303,6 +308,7 @@ impl fmt::Display for Config {
             self.session_revalidation.as_secs(),
             self.user_cache_ttl.as_secs(),
             self.org_cache_ttl.as_secs(),
+            self.admin_cache_ttl.as_secs(),
             self.clock_skew.as_secs(),
             self.auto_generate_username,
             self.username_prefix,

@@ -14,7 +14,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 
-use crate::{auth::Authenticator, db::Db};
+use crate::{admin::cache::AdminCache, auth::Authenticator, db::Db};
 
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "clerk_starter_invalidations";
@@ -26,19 +26,24 @@ pub enum Invalidation {
     User(String),
     Memberships,
     SessionEnded(String),
+    /// Mirrored users or organizations changed: the admin's cached lists and staff accounts go.
+    Listings,
+    /// Everything cached (after a sync, say).
+    All,
 }
 
 /// Applies invalidations locally and publishes them to the other instances.
 pub struct InvalidationBus {
     db: Db,
     auth: Arc<Authenticator>,
+    admin: Arc<AdminCache>,
     /// The backend pid of this instance's listener connection (0 when none), for operators and tests.
     listener_pid: AtomicI32,
 }
 
 impl InvalidationBus {
-    pub fn new(db: Db, auth: Arc<Authenticator>) -> Arc<Self> {
-        Arc::new(Self { db, auth, listener_pid: AtomicI32::new(0) })
+    pub fn new(db: Db, auth: Arc<Authenticator>, admin: Arc<AdminCache>) -> Arc<Self> {
+        Arc::new(Self { db, auth, admin, listener_pid: AtomicI32::new(0) })
     }
 
     pub fn listener_pid(&self) -> i32 {
@@ -51,21 +56,28 @@ impl InvalidationBus {
         for item in items {
             self.apply(item).await;
         }
-        let Db::Postgres(pool) = &self.db else { return };
-        for item in items {
-            let Ok(payload) = serde_json::to_string(item) else { continue };
-            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(pool).await {
-                tracing::warn!(error = %err, "publishing a cache invalidation failed");
-            }
-        }
+        publish(&self.db, items).await;
     }
 
     async fn apply(&self, item: &Invalidation) {
         match item {
-            Invalidation::User(clerk_id) => self.auth.directory.invalidate_user(clerk_id).await,
-            Invalidation::Memberships => self.auth.directory.invalidate_memberships(),
+            Invalidation::User(clerk_id) => {
+                self.auth.directory.invalidate_user(clerk_id).await;
+                self.admin.invalidate();
+            }
+            Invalidation::Memberships => {
+                self.auth.directory.invalidate_memberships();
+                self.admin.invalidate();
+            }
             Invalidation::SessionEnded(sid) => self.auth.session_ended(sid),
+            Invalidation::Listings => self.admin.invalidate(),
+            Invalidation::All => self.clear(),
         }
+    }
+
+    fn clear(&self) {
+        self.auth.directory.invalidate_all();
+        self.admin.invalidate();
     }
 
     /// On Postgres, listens for other instances' invalidations until the task is aborted. A lost
@@ -93,24 +105,41 @@ impl InvalidationBus {
                     tracing::warn!(
                         "invalidation listener reconnected; cleared caches in case notifications were missed"
                     );
-                    bus.auth.directory.invalidate_all();
+                    bus.clear();
                 }
                 first = false;
                 loop {
                     match listener.try_recv().await {
-                        Ok(Some(note)) => match serde_json::from_str::<Invalidation>(note.payload()) {
-                            Ok(item) => bus.apply(&item).await,
+                        Ok(Some(note)) => match serde_json::from_str::<Vec<Invalidation>>(note.payload()) {
+                            Ok(items) => {
+                                for item in &items {
+                                    bus.apply(item).await;
+                                }
+                            }
                             Err(err) => tracing::warn!(error = %err, "ignoring a malformed invalidation"),
                         },
                         Ok(None) | Err(_) => {
                             tracing::warn!("invalidation listener lost its connection; reconnecting");
-                            bus.auth.directory.invalidate_all();
+                            bus.clear();
                             break;
                         }
                     }
                 }
             }
         }))
+    }
+}
+
+/// Tells every instance listening on Postgres to drop `items`, in one NOTIFY; a no-op on
+/// SQLite. Processes without caches of their own (the sync commands) call it directly.
+pub async fn publish(db: &Db, items: &[Invalidation]) {
+    let Db::Postgres(pool) = db else { return };
+    if items.is_empty() {
+        return;
+    }
+    let Ok(payload) = serde_json::to_string(items) else { return };
+    if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(pool).await {
+        tracing::warn!(error = %err, "publishing a cache invalidation failed");
     }
 }
 

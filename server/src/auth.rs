@@ -1,7 +1,7 @@
 //! The authentication middleware, and extractors for plain axum handlers.
 
 use app::state::AppState;
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use axum::{
     Json,
@@ -31,8 +31,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let auth = state.auth.authenticate(token, session.as_ref(), org_header.as_deref()).await;
     if app::admin::is_admin_path(req.uri().path()) {
         let staff = match &session {
-            Some(session) => match backend::staff::session::resolve(&state.db, session).await {
-                Ok(user) => user.map(Arc::new),
+            Some(session) => match backend::staff::session::resolve(&state.db, &state.admin_cache, session).await {
+                Ok(user) => user,
                 Err(err) => {
                     tracing::warn!(error = %err, "loading the staff session's account failed");
                     None

@@ -12,7 +12,7 @@ use axum::{
 };
 use backend::{
     Config, Db,
-    admin::ClerkWrites,
+    admin::{ClerkWrites, cache::AdminCache},
     auth::{Auth, Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
@@ -64,7 +64,8 @@ impl Application {
         let auth = Arc::new(auth);
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
-        let invalidations = InvalidationBus::new(db.clone(), Arc::clone(&auth));
+        let admin_cache = AdminCache::new(config.admin_cache_ttl);
+        let invalidations = InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache));
         let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
             WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, usernames, hooks)
@@ -76,6 +77,7 @@ impl Application {
             auth,
             webhooks: Arc::new(webhooks),
             invalidations: Arc::clone(&invalidations),
+            admin_cache,
             clerk_writes,
             dev,
         };

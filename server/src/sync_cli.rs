@@ -31,6 +31,7 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
     let policy = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
 
+    let dry_run = options.dry_run;
     let reporter = Reporter::new();
     let progress = |p: Progress<'_>| reporter.show(p);
     let result = match what {
@@ -38,6 +39,11 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
         What::Organizations => sync::sync_organizations(&db, &api, &policy, options, &progress).await,
     };
     reporter.finish();
+    // Running servers on Postgres drop what they cached of the old rows (even after a failure
+    // part way: what was written stays written).
+    if !dry_run {
+        backend::invalidation::publish(&db, &[backend::invalidation::Invalidation::All]).await;
+    }
     db.close().await;
     let report: SyncReport = result?;
     if json {

@@ -1,6 +1,7 @@
 //! Two real `server` processes on one Postgres database, as behind a load balancer: a webhook
 //! on one invalidates the other's caches at once, sessions (staff and Clerk) are shared, and a
-//! listener that loses its connection comes back.
+//! listener that loses its connection comes back. Admin changes and sync runs reach the other
+//! instance's cached admin lists and staff checks, too.
 
 mod common;
 
@@ -56,6 +57,7 @@ async fn two_instances(clerk: &FakeClerk) -> Pair {
         ("CLERK_API_URL", api_url.as_str()),
         ("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET),
         ("CLERK_CACHE_TIMEOUT", "300"),
+        ("ADMIN_CACHE_SECONDS", "300"),
     ];
     let a = ServerProcess::start(&named(db.url.as_str(), "instance_a"), &env).await;
     let b = ServerProcess::start(&named(db.url.as_str(), "instance_b"), &env).await;
@@ -163,4 +165,92 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
         eventually(Duration::from_secs(1), || async { b.me_bearer(&token).await.status() == StatusCode::UNAUTHORIZED })
             .await;
     assert!(refused, "the invalidation reached B after the reconnect");
+}
+
+fn user_names(list: &serde_json::Value) -> Vec<String> {
+    list["rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| r["name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+async fn listed_names(instance: &ServerProcess, cookie: &staff::StaffCookie) -> Vec<String> {
+    let res = instance.admin_post("/api/admin/users", Some(cookie), &[]).await;
+    if res.status() != StatusCode::OK {
+        return Vec::new();
+    }
+    user_names(&res.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_change_on_one_instance_reaches_the_others_cached_list_and_staff_check() {
+    if !postgres_available("an_admin_change_on_one_instance_reaches_the_others_cached_list_and_staff_check") {
+        return;
+    }
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
+    let Pair { a, b, db } = two_instances(&clerk).await;
+    let token = clerk.mint(&session_claims("user_alice"));
+    assert_eq!(a.me_bearer(&token).await.status(), StatusCode::OK, "Alice is mirrored");
+    let boss = staff::create_staff_in(&db.db, "boss@example.com", false).await;
+    staff::create_staff_in(&db.db, "root@example.com", true).await;
+    let boss_cookie = a.staff_login("boss@example.com").await;
+    let root = a.staff_login("root@example.com").await;
+    assert!(listed_names(&b, &root).await.contains(&"Alice L".to_owned()), "B caches the list");
+    assert_eq!(b.admin_post("/api/admin/users", Some(&boss_cookie), &[]).await.status(), StatusCode::OK);
+
+    let alice: serde_json::Value =
+        a.admin_post("/api/admin/users", Some(&root), &[("q", "alice")]).await.json().await.expect("json");
+    let id = alice["rows"][0]["id"].to_string();
+    let rename = [("id", id.as_str()), ("first_name", "Alice"), ("last_name", "Lovelace"), ("is_active", "on")];
+    assert_eq!(a.admin_post("/api/admin/user-update", Some(&root), &rename).await.status(), StatusCode::OK);
+    let seen = eventually(Duration::from_secs(1), || async {
+        listed_names(&b, &root).await.contains(&"Alice Lovelace".to_owned())
+    })
+    .await;
+    assert!(seen, "B's cached list follows A's edit within 1 s, far inside its 300 s TTL");
+
+    let boss_id = boss.id.to_string();
+    let demote = [("id", boss_id.as_str()), ("is_active", "on")];
+    assert_eq!(a.admin_post("/api/admin/user-update", Some(&root), &demote).await.status(), StatusCode::OK);
+    let refused = eventually(Duration::from_secs(1), || async {
+        b.admin_post("/api/admin/users", Some(&boss_cookie), &[]).await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
+    assert!(refused, "B stops honouring the demoted staff member within 1 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_run_beside_the_servers_reaches_their_caches() {
+    if !postgres_available("a_sync_run_beside_the_servers_reaches_their_caches") {
+        return;
+    }
+    let clerk = FakeClerk::start().await;
+    let mut alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
+    clerk.put_user(alice.clone());
+    let Pair { a, b, db } = two_instances(&clerk).await;
+    let token = clerk.mint(&session_claims("user_alice"));
+    assert_eq!(a.me_bearer(&token).await.status(), StatusCode::OK, "Alice is mirrored");
+    staff::create_staff_in(&db.db, "root@example.com", true).await;
+    let root = b.staff_login("root@example.com").await;
+    assert!(listed_names(&b, &root).await.contains(&"Alice L".to_owned()), "B caches the list");
+
+    alice["last_name"] = json!("Synced");
+    alice["updated_at"] = json!(alice["updated_at"].as_i64().unwrap_or_default() + 1000);
+    clerk.put_user(alice);
+    let api_url = clerk.api_url();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("sync-users")
+        .env("DATABASE_URL", db.url.as_str())
+        .env("CLERK_SECRET_KEY", FakeClerk::SECRET_KEY)
+        .env("CLERK_API_URL", api_url.as_str())
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run sync-users");
+    assert!(out.status.success(), "sync-users: {}", String::from_utf8_lossy(&out.stderr));
+    let seen = eventually(Duration::from_secs(1), || async {
+        listed_names(&b, &root).await.contains(&"Alice Synced".to_owned())
+    })
+    .await;
+    assert!(seen, "the sync's NOTIFY reached B's cached list");
 }

@@ -104,7 +104,9 @@ pub(crate) struct Listing<'a> {
     pub key: Option<&'a str>,
 }
 
-/// One page of `listing` under `filter`, with the total from one `COUNT` of the same filter.
+/// One page of `listing` under `filter`, with the total from one `COUNT` of the same filter. The
+/// count rides along as a scalar subquery (evaluated once), so a page costs one round trip; only
+/// a page past the end, which has no row to carry it, asks for the count on its own.
 pub(crate) async fn fetch_page<T>(
     db: &super::Db,
     listing: &Listing<'_>,
@@ -115,11 +117,14 @@ where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     T: Send + Unpin,
 {
+    use sqlx::Row;
+
     let (page, offset) = offset_of(page);
     let Listing { columns, from, order_by, key } = listing;
     let where_sql = filter.sql();
     let count_sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
     let (limit, offset_param) = (filter.binds.len() + 1, filter.binds.len() + 2);
+    let columns = format!("{columns}, ({count_sql}) AS listing_total");
     let page_sql = match key {
         Some(key) => format!(
             "SELECT {columns} FROM {from} WHERE {key} IN (SELECT {key} FROM {from}{where_sql} \
@@ -132,8 +137,13 @@ where
     let mut page_binds = filter.binds.clone();
     page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
     let (total, items) = crate::on_pool!(db, pool => {
-        let total: i64 = crate::bind_all!(sqlx::query_scalar(&count_sql), &filter.binds).fetch_one(pool).await?;
-        let items: Vec<T> = crate::bind_all!(sqlx::query_as(&page_sql), &page_binds).fetch_all(pool).await?;
+        let rows = crate::bind_all!(sqlx::query(&page_sql), &page_binds).fetch_all(pool).await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("listing_total")?,
+            None if offset == 0 => 0,
+            None => crate::bind_all!(sqlx::query_scalar(&count_sql), &filter.binds).fetch_one(pool).await?,
+        };
+        let items = rows.iter().map(T::from_row).collect::<Result<Vec<T>, _>>()?;
         (total, items)
     });
     Ok(Page { items, total, page, per_page: PAGE_SIZE })

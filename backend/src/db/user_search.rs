@@ -28,7 +28,7 @@ const LIST_COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name
     is_superuser, deleted_at, created_at, last_sign_in_at";
 
 /// How the list is ordered. Each order has an index, with `id` breaking ties.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum UserSort {
     /// Newest first.
     #[default]
@@ -49,7 +49,7 @@ impl UserSort {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UserFilter {
     /// Matched against email, username, first and last name, and `clerk_id`.
     pub search: Option<String>,

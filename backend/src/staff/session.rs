@@ -4,7 +4,12 @@
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::db::{Db, staff_accounts, users::User};
+use std::sync::Arc;
+
+use crate::{
+    admin::cache::AdminCache,
+    db::{Db, users::User},
+};
 
 pub const STAFF_KEY: &str = "staff";
 
@@ -32,7 +37,7 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
 }
 
 /// The staff account this session is logged in as, while it is still active staff.
-pub async fn resolve(db: &Db, session: &Session) -> Result<Option<User>, sqlx::Error> {
+pub async fn resolve(db: &Db, cache: &AdminCache, session: &Session) -> Result<Option<Arc<User>>, sqlx::Error> {
     let record = match session.get::<StaffSessionRecord>(STAFF_KEY).await {
         Ok(Some(record)) => record,
         Ok(None) => return Ok(None),
@@ -41,10 +46,10 @@ pub async fn resolve(db: &Db, session: &Session) -> Result<Option<User>, sqlx::E
             return Ok(None);
         }
     };
-    staff_accounts::active_staff(db, record.user_id).await
+    cache.active_staff(db, record.user_id).await
 }
 
 /// The staff account logged in on this request, if any: what the auth middleware leaves in the
 /// request (and the Leptos context) for the admin guard.
 #[derive(Clone, Debug, Default)]
-pub struct StaffSession(pub Option<std::sync::Arc<User>>);
+pub struct StaffSession(pub Option<Arc<User>>);

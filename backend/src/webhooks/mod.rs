@@ -135,6 +135,10 @@ impl WebhookProcessor {
         if let Some(sid) = &applied.after.ended_session {
             stale.push(Invalidation::SessionEnded(sid.clone()));
         }
+        if applied.status == apply::Status::Processed && stale.is_empty() {
+            // An organization or invitation changed: only the admin's lists show it.
+            stale.push(Invalidation::Listings);
+        }
         self.invalidations.invalidate(&stale).await;
         if let Some(event) = applied.event {
             self.hooks.dispatch(HookEvent {

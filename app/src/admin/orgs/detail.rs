@@ -101,6 +101,7 @@ pub async fn update_org(id: i64, name: String, slug: String) -> Result<(), AppEr
     backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
         .await
         .map_err(crate::admin::ssr::edit_error)?;
+    state.invalidations.invalidate(&[backend::invalidation::Invalidation::Listings]).await;
     Ok(())
 }
 

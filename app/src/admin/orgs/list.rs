@@ -33,17 +33,17 @@ pub async fn list_orgs(#[server(default)] q: String, #[server(default)] page: i6
     use crate::admin::ssr::time;
 
     let (_admin, state) = crate::admin::ssr::admin()?;
-    let found = backend::db::org_search::search(&state.db, Some(&q), page).await.map_err(AppError::internal)?;
+    let found = state.admin_cache.orgs(&state.db, Some(&q), page).await.map_err(AppError::internal)?;
     let pages = found.pages();
     Ok(OrgList {
         rows: found
             .items
-            .into_iter()
+            .iter()
             .map(|o| OrgRow {
                 id: o.id,
-                clerk_id: o.clerk_id,
-                name: o.name,
-                slug: o.slug,
+                clerk_id: o.clerk_id.clone(),
+                name: o.name.clone(),
+                slug: o.slug.clone(),
                 members_count: o.members_count,
                 deleted: o.deleted_at.is_some(),
                 created_at: time(o.created_at),

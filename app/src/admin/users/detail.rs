@@ -102,7 +102,10 @@ pub async fn update_user(
     is_staff: Option<String>,
     is_superuser: Option<String>,
 ) -> Result<(), AppError> {
-    use backend::admin::users::{UserEdit, edit_user};
+    use backend::{
+        admin::users::{UserEdit, edit_user},
+        invalidation::Invalidation,
+    };
 
     let (admin, state) = crate::admin::ssr::admin()?;
     let edit = UserEdit {
@@ -116,9 +119,11 @@ pub async fn update_user(
     let user = edit_user(&state.db, &state.clerk_writes, admin.actor(), id, edit)
         .await
         .map_err(crate::admin::ssr::edit_error)?;
-    if let Some(clerk_id) = user.clerk_id {
-        state.invalidations.invalidate(&[backend::invalidation::Invalidation::User(clerk_id)]).await;
-    }
+    let stale = match user.clerk_id {
+        Some(clerk_id) => Invalidation::User(clerk_id),
+        None => Invalidation::Listings,
+    };
+    state.invalidations.invalidate(&[stale]).await;
     Ok(())
 }
 

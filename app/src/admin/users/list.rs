@@ -44,7 +44,7 @@ pub async fn list_users(
     #[server(default)] sort: String,
     #[server(default)] page: i64,
 ) -> Result<UserList, AppError> {
-    use backend::db::user_search::{UserFilter, UserSort, search};
+    use backend::db::user_search::{UserFilter, UserSort};
 
     use crate::admin::{layout::tri_state, ssr::time};
 
@@ -60,18 +60,18 @@ pub async fn list_users(
             _ => UserSort::Created,
         },
     };
-    let found = search(&state.db, &filter, page).await.map_err(AppError::internal)?;
+    let found = state.admin_cache.users(&state.db, &filter, page).await.map_err(AppError::internal)?;
     let pages = found.pages();
     Ok(UserList {
         rows: found
             .items
-            .into_iter()
+            .iter()
             .map(|u| UserRow {
                 id: u.id,
                 name: backend::db::users::full_name(&u.first_name, &u.last_name),
-                clerk_id: u.clerk_id,
-                email: u.email,
-                username: u.username,
+                clerk_id: u.clerk_id.clone(),
+                email: u.email.clone(),
+                username: u.username.clone(),
                 is_active: u.is_active,
                 is_staff: u.is_staff,
                 is_superuser: u.is_superuser,

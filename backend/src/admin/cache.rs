@@ -1,0 +1,104 @@
+//! Short-lived caches for the admin's hot reads: pages of the user and organization lists, and
+//! the staff account behind a session. Each entry is keyed by a generation, and every change the
+//! invalidation bus hears of (this instance's writes and, on Postgres, every other instance's)
+//! starts a new one, so no cached answer outlives a change made through the app. Writes from
+//! outside it (a manual UPDATE, a sync on SQLite by another process) show within the TTL.
+
+use std::{
+    hash::Hash,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use moka::sync::Cache;
+
+use crate::db::{
+    Db,
+    listing::Page,
+    org_search,
+    organizations::Organization,
+    staff_accounts,
+    user_search::{self, UserFilter, UserListItem},
+    users::User,
+};
+
+type Keyed<K> = (u64, K);
+
+pub struct AdminCache {
+    generation: AtomicU64,
+    /// None: caching is off (a TTL of zero), and every read goes to the database.
+    caches: Option<Caches>,
+}
+
+struct Caches {
+    users: Cache<Keyed<(UserFilter, i64)>, Arc<Page<UserListItem>>>,
+    orgs: Cache<Keyed<(String, i64)>, Arc<Page<Organization>>>,
+    staff: Cache<Keyed<i64>, Option<Arc<User>>>,
+}
+
+impl AdminCache {
+    pub fn new(ttl: Duration) -> Arc<Self> {
+        fn build<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static>(ttl: Duration) -> Cache<K, V> {
+            Cache::builder().max_capacity(1_000).time_to_live(ttl).build()
+        }
+        let caches = (!ttl.is_zero()).then(|| Caches { users: build(ttl), orgs: build(ttl), staff: build(ttl) });
+        Arc::new(Self { generation: AtomicU64::new(0), caches })
+    }
+
+    /// Forgets everything cached so far. Entries of the old generation are never read again;
+    /// a read that began before this call stores its answer under the old generation.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Some(c) = &self.caches {
+            c.users.invalidate_all();
+            c.orgs.invalidate_all();
+            c.staff.invalidate_all();
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// [`user_search::search`], cached.
+    pub async fn users(&self, db: &Db, filter: &UserFilter, page: i64) -> Result<Arc<Page<UserListItem>>, sqlx::Error> {
+        let load = async { Ok(Arc::new(user_search::search(db, filter, page).await?)) };
+        self.through(|c| &c.users, (filter.clone(), page), load).await
+    }
+
+    /// [`org_search::search`], cached.
+    pub async fn orgs(&self, db: &Db, search: Option<&str>, page: i64) -> Result<Arc<Page<Organization>>, sqlx::Error> {
+        let load = async { Ok(Arc::new(org_search::search(db, search, page).await?)) };
+        self.through(|c| &c.orgs, (search.unwrap_or_default().to_owned(), page), load).await
+    }
+
+    /// [`staff_accounts::active_staff`], cached: every admin request reads it.
+    pub async fn active_staff(&self, db: &Db, id: i64) -> Result<Option<Arc<User>>, sqlx::Error> {
+        let load = async { Ok(staff_accounts::active_staff(db, id).await?.map(Arc::new)) };
+        self.through(|c| &c.staff, id, load).await
+    }
+
+    /// The cached answer for `key` in this generation, or `load`'s, which is then cached.
+    async fn through<K, V>(
+        &self,
+        pick: impl FnOnce(&Caches) -> &Cache<Keyed<K>, V>,
+        key: K,
+        load: impl Future<Output = Result<V, sqlx::Error>>,
+    ) -> Result<V, sqlx::Error>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        let Some(cache) = self.caches.as_ref().map(pick) else { return load.await };
+        let key = (self.generation(), key);
+        if let Some(hit) = cache.get(&key) {
+            return Ok(hit);
+        }
+        let found = load.await?;
+        cache.insert(key, found.clone());
+        Ok(found)
+    }
+}
