@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # /admin/users with 10,000 mirrored users, on SQLite and on Postgres (release server, wrk on
 # loopback): a deep page (?page=100) and a search matching about 1% of users (q=User12: 111
-# users), each as the SSR page and as the JSON server function alone (the query without SSR).
-# Prints req/s, p50 and p99, and the query plans. Baseline: the original package's Django admin
+# users), each as the SSR page and as the JSON server function alone (the query without SSR),
+# with the admin read cache on (the default, ADMIN_CACHE_SECONDS=2) and off (every request
+# runs its queries). Prints req/s, p50 and p99, and the query plans. Baseline: the original package's Django admin
 # did 27 req/s (deep page) and 36 req/s (1% search) here; the target is 100x.
 #
 #   bench/admin.sh            THREADS=2 CONNS=16 DURATION=10s bench/admin.sh
@@ -48,7 +49,7 @@ run() {
   p50=$(awk '$1=="50%" {print $2}' "$work/$name.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$name.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.txt")
-  printf '%-9s %-22s %10s %9s %9s %s\n' "$label" "$name" "$rps" "$p50" "$p99" "${non2xx:+non-2xx=$non2xx}"
+  printf '%-9s %-8s %-22s %10s %9s %9s %s\n' "$label" "$cache" "$name" "$rps" "$p50" "$p99" "${non2xx:+non-2xx=$non2xx}"
 }
 
 bench_on() {
@@ -58,7 +59,13 @@ bench_on() {
   # Statistics and a visibility map, as autovacuum keeps them in a running database.
   if [ "$label" = postgres ]; then psql "$DATABASE_URL" -qc 'VACUUM ANALYZE users' >/dev/null; fi
   printf '%s\n' "bench admin password" | "$server_bin" create-staff --email bench@example.com --password-stdin > /dev/null
-  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site "$server_bin" &
+  for cache in cached uncached; do serve_and_measure; done
+}
+
+serve_and_measure() {
+  local ttl=2
+  [ "$cache" = uncached ] && ttl=0
+  ADMIN_CACHE_SECONDS=$ttl LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site "$server_bin" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
   cookie=$(curl -s -o /dev/null -D - -H "Origin: $base" -H 'Accept: application/json' \
@@ -76,7 +83,7 @@ bench_on() {
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 }
 
-printf '%-9s %-22s %10s %9s %9s\n' backend case 'req/s' p50 p99
+printf '%-9s %-8s %-22s %10s %9s %9s\n' backend cache case 'req/s' p50 p99
 bench_on sqlite "sqlite://$work/bench.db"
 if command -v sqlite3 >/dev/null; then
   echo "sqlite plan, deep page:"

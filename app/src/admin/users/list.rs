@@ -17,10 +17,8 @@ pub struct UserRow {
     pub email: String,
     pub username: Option<String>,
     pub name: String,
-    pub is_active: bool,
-    pub is_staff: bool,
-    pub is_superuser: bool,
-    pub deleted: bool,
+    /// "deleted" or "inactive", then "superuser" or "staff": what the Flags column shows.
+    pub flags: String,
     pub created_at: String,
     pub last_sign_in_at: Option<String>,
 }
@@ -72,10 +70,7 @@ pub async fn list_users(
                 clerk_id: u.clerk_id.clone(),
                 email: u.email.clone(),
                 username: u.username.clone(),
-                is_active: u.is_active,
-                is_staff: u.is_staff,
-                is_superuser: u.is_superuser,
-                deleted: u.deleted_at.is_some(),
+                flags: flags(u),
                 created_at: time(u.created_at),
                 last_sign_in_at: u.last_sign_in_at.map(time),
             })
@@ -164,22 +159,28 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
+/// The row's flags, computed on the server so the page carries one short string per row.
+#[cfg(feature = "ssr")]
+fn flags(u: &backend::db::user_search::UserListItem) -> String {
+    let state = if u.deleted_at.is_some() {
+        Some("deleted")
+    } else if !u.is_active {
+        Some("inactive")
+    } else {
+        None
+    };
+    let role = if u.is_superuser {
+        Some("superuser")
+    } else if u.is_staff {
+        Some("staff")
+    } else {
+        None
+    };
+    [state, role].into_iter().flatten().collect::<Vec<_>>().join(", ")
+}
+
 #[component]
 fn UsersTable(list: UserList, base: String) -> impl IntoView {
-    let flags = |u: &UserRow| {
-        let mut flags = Vec::new();
-        if u.deleted {
-            flags.push("deleted");
-        } else if !u.is_active {
-            flags.push("inactive");
-        }
-        if u.is_superuser {
-            flags.push("superuser");
-        } else if u.is_staff {
-            flags.push("staff");
-        }
-        flags.join(", ")
-    };
     view! {
         <div class="table-wrap">
             <table class="data" data-testid="users-table">
@@ -193,11 +194,11 @@ fn UsersTable(list: UserList, base: String) -> impl IntoView {
                             <td>{u.name.clone()}</td>
                             <td>{u.username.clone().unwrap_or_default()}</td>
                             <td><code>{u.clerk_id.clone().unwrap_or_else(|| "staff only".into())}</code></td>
-                            <td>{flags(u)}</td>
+                            <td>{u.flags.clone()}</td>
                             <td>{u.created_at.clone()}</td>
                             <td>{u.last_sign_in_at.clone().unwrap_or_default()}</td>
                         </tr>
-                    }).collect_view()}
+                    }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
