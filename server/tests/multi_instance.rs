@@ -70,6 +70,16 @@ async fn two_instances(clerk: &FakeClerk) -> Pair {
     Pair { a, b, db }
 }
 
+/// A fake Clerk with Alice, two instances on it, and a session token for her.
+async fn alice_on_two_instances() -> (FakeClerk, serde_json::Value, Pair, String) {
+    let clerk = FakeClerk::start().await;
+    let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
+    clerk.put_user(alice.clone());
+    let pair = two_instances(&clerk).await;
+    let token = clerk.mint(&session_claims("user_alice"));
+    (clerk, alice, pair, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_deleted_on_one_instance_is_refused_by_the_other_within_a_second() {
     if !postgres_available("a_user_deleted_on_one_instance_is_refused_by_the_other_within_a_second") {
@@ -137,11 +147,7 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
     if !postgres_available("the_listener_reconnects_after_its_connection_is_killed") {
         return;
     }
-    let clerk = FakeClerk::start().await;
-    let mut alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
-    clerk.put_user(alice.clone());
-    let Pair { a, b, db } = two_instances(&clerk).await;
-    let token = clerk.mint(&session_claims("user_alice"));
+    let (_clerk, mut alice, Pair { a, b, db }, token) = alice_on_two_instances().await;
     assert_eq!(b.me_bearer(&token).await.status(), StatusCode::OK);
 
     let old_pid = listener_pid(&db.db, "instance_b").await;
@@ -187,10 +193,7 @@ async fn an_admin_change_on_one_instance_reaches_the_others_cached_list_and_staf
     if !postgres_available("an_admin_change_on_one_instance_reaches_the_others_cached_list_and_staff_check") {
         return;
     }
-    let clerk = FakeClerk::start().await;
-    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "L"));
-    let Pair { a, b, db } = two_instances(&clerk).await;
-    let token = clerk.mint(&session_claims("user_alice"));
+    let (_clerk, _, Pair { a, b, db }, token) = alice_on_two_instances().await;
     assert_eq!(a.me_bearer(&token).await.status(), StatusCode::OK, "Alice is mirrored");
     let boss = staff::create_staff_in(&db.db, "boss@example.com", false).await;
     staff::create_staff_in(&db.db, "root@example.com", true).await;
@@ -225,11 +228,7 @@ async fn a_sync_run_beside_the_servers_reaches_their_caches() {
     if !postgres_available("a_sync_run_beside_the_servers_reaches_their_caches") {
         return;
     }
-    let clerk = FakeClerk::start().await;
-    let mut alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
-    clerk.put_user(alice.clone());
-    let Pair { a, b, db } = two_instances(&clerk).await;
-    let token = clerk.mint(&session_claims("user_alice"));
+    let (clerk, mut alice, Pair { a, b, db }, token) = alice_on_two_instances().await;
     assert_eq!(a.me_bearer(&token).await.status(), StatusCode::OK, "Alice is mirrored");
     staff::create_staff_in(&db.db, "root@example.com", true).await;
     let root = b.staff_login("root@example.com").await;
