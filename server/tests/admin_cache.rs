@@ -6,8 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use backend::{clerk::mapping, db::users};
-use common::{TestApp, eventually, staff::StaffCookie};
+use backend::db::users;
+use common::{
+    TestApp, eventually,
+    staff::{self, StaffCookie},
+};
 use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -25,28 +28,25 @@ async fn app_with_ttl(backend: Backend, clerk: &FakeClerk, ttl: &str) -> TestApp
     TestApp::with_clerk(backend, clerk, &env).await
 }
 
-async fn mirror(app: &TestApp, clerk: &FakeClerk, user: Value) -> users::User {
-    clerk.put_user(user.clone());
-    match users::upsert_from_clerk(&app.db, &mapping::user_fields(&user).expect("maps")).await.expect("upsert") {
-        users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
-        users::Upserted::Stale => panic!("stale"),
-    }
+/// Alice, in the fake Clerk and mirrored here.
+async fn alice(app: &TestApp, clerk: &FakeClerk) -> users::User {
+    let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "L");
+    clerk.put_user(alice.clone());
+    app.mirror(&alice).await
 }
 
 async fn listed(app: &TestApp, path: &str, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
-    let res = app.admin_post(path, Some(cookie), form).await;
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.json().await.expect("json")
+    app.admin_json(path, cookie, form).await
 }
 
 fn names(list: &Value) -> Vec<String> {
-    list["rows"].as_array().expect("rows").iter().map(|r| r["name"].as_str().unwrap_or_default().to_owned()).collect()
+    staff::column(list, "name")
 }
 
 async fn admin_edits_and_webhooks_show_in_cached_lists_at_once(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "300").await;
-    let alice = mirror(&app, &clerk, fake_clerk::user("user_alice", "alice@example.com", "Alice", "L")).await;
+    let alice = alice(&app, &clerk).await;
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     let users_path = "/api/admin/users";
@@ -101,7 +101,7 @@ async fn rename_around_the_app(app: &TestApp, clerk_id: &str, first_name: &str) 
 async fn writes_around_the_app_show_within_the_ttl(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "1").await;
-    mirror(&app, &clerk, fake_clerk::user("user_alice", "alice@example.com", "Alice", "L")).await;
+    alice(&app, &clerk).await;
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     assert!(names(&listed(&app, "/api/admin/users", &cookie, &[]).await).contains(&"Alice L".to_owned()));
@@ -117,7 +117,7 @@ async fn writes_around_the_app_show_within_the_ttl(backend: Backend) {
 async fn with_the_cache_off_every_read_is_fresh(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "0").await;
-    mirror(&app, &clerk, fake_clerk::user("user_alice", "alice@example.com", "Alice", "L")).await;
+    alice(&app, &clerk).await;
     let boss = app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     assert!(names(&listed(&app, "/api/admin/users", &cookie, &[]).await).contains(&"Alice L".to_owned()));

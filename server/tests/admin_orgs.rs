@@ -5,7 +5,7 @@ mod common;
 
 use backend::{
     clerk::mapping,
-    db::{audit_log, invitations, memberships, org_search, organizations, users},
+    db::{audit_log, invitations, memberships, org_search, organizations},
 };
 use common::{TestApp, staff::StaffCookie};
 use fake_clerk::{FakeClerk, Fault};
@@ -43,11 +43,7 @@ async fn setup(backend: Backend) -> Acme {
     let mut bob_id = 0;
     for (user, role) in [(&alice, "org:admin"), (&bob, "org:member")] {
         clerk.put_user(user.clone());
-        let row =
-            match users::upsert_from_clerk(&app.db, &mapping::user_fields(user).expect("maps")).await.expect("user") {
-                users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
-                users::Upserted::Stale => panic!("stale"),
-            };
+        let row = app.mirror(user).await;
         bob_id = row.id;
         let m = fake_clerk::membership(&format!("orgmem_{}", row.id), &org, user, role);
         clerk.put_membership(m.clone());

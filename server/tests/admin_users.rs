@@ -7,7 +7,10 @@ use backend::{
     clerk::mapping,
     db::{audit_log, users},
 };
-use common::{TestApp, staff::StaffCookie};
+use common::{
+    TestApp,
+    staff::{self, StaffCookie},
+};
 use fake_clerk::{FakeClerk, Fault, TEST_WEBHOOK_SECRET};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,23 +27,12 @@ http_tests!(
     user_supplied_text_is_escaped_in_admin_pages,
 );
 
-/// Mirrors a fake Clerk user locally, as a webhook or a sync would.
-async fn mirror(app: &TestApp, user: &Value) -> users::User {
-    let fields = mapping::user_fields(user).expect("maps");
-    match users::upsert_from_clerk(&app.db, &fields).await.expect("upsert") {
-        users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
-        users::Upserted::Stale => panic!("stale"),
-    }
-}
-
 async fn list(app: &TestApp, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
-    let res = app.admin_post("/api/admin/users", Some(cookie), form).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.expect("json")
+    app.admin_json("/api/admin/users", cookie, form).await
 }
 
 fn emails(list: &Value) -> Vec<String> {
-    list["rows"].as_array().expect("rows").iter().map(|r| r["email"].as_str().unwrap_or_default().to_owned()).collect()
+    staff::column(list, "email")
 }
 
 async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
@@ -106,7 +98,7 @@ async fn setup_with_clerk(backend: Backend) -> (FakeClerk, TestApp, StaffCookie,
     alice["username"] = json!("alice_l");
     clerk.put_user(alice.clone());
     let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
-    let row = mirror(&app, &alice).await;
+    let row = app.mirror(&alice).await;
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     (clerk, app, cookie, row)
@@ -237,7 +229,7 @@ async fn a_user_deactivated_here_stays_inactive_after_clerk_updates(backend: Bac
 
 async fn dev_mode_takes_the_write_locally(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let row = mirror(&app, &fake_clerk::user("user_dev", "dev@example.com", "Dev", "User")).await;
+    let row = app.mirror(&fake_clerk::user("user_dev", "dev@example.com", "Dev", "User")).await;
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     let id = row.id.to_string();
@@ -257,7 +249,7 @@ async fn user_supplied_text_is_escaped_in_admin_pages(backend: Backend) {
         "\"><img src=x onerror=alert(2)>",
     );
     evil["public_metadata"] = json!({ "note": "</pre><script>alert(3)</script>" });
-    let row = mirror(&app, &evil).await;
+    let row = app.mirror(&evil).await;
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     for path in [format!("/admin/users/{}", row.id), "/admin/users?q=evil".to_owned()] {

@@ -173,19 +173,12 @@ async fn the_listener_reconnects_after_its_connection_is_killed() {
     assert!(refused, "the invalidation reached B after the reconnect");
 }
 
-fn user_names(list: &serde_json::Value) -> Vec<String> {
-    list["rows"]
-        .as_array()
-        .map(|rows| rows.iter().filter_map(|r| r["name"].as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
-}
-
 async fn listed_names(instance: &ServerProcess, cookie: &staff::StaffCookie) -> Vec<String> {
     let res = instance.admin_post("/api/admin/users", Some(cookie), &[]).await;
     if res.status() != StatusCode::OK {
         return Vec::new();
     }
-    user_names(&res.json().await.unwrap_or_default())
+    staff::column(&res.json().await.unwrap_or_default(), "name")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

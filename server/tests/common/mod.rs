@@ -140,6 +140,16 @@ impl TestApp {
         all.extend_from_slice(env);
         Self::spawn_with(backend, &all).await
     }
+
+    /// Mirrors a Clerk user object locally, as a webhook or a sync would.
+    pub async fn mirror(&self, user: &serde_json::Value) -> backend::db::users::User {
+        use backend::db::users::{self, Upserted};
+        let fields = backend::clerk::mapping::user_fields(user).expect("maps");
+        match users::upsert_from_clerk(&self.db, &fields).await.expect("upsert") {
+            Upserted::Created(u) | Upserted::Updated(u) => u,
+            Upserted::Stale => panic!("stale"),
+        }
+    }
 }
 
 impl Http {

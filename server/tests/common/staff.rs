@@ -66,8 +66,21 @@ impl Http {
         req.send().await.expect("request")
     }
 
+    /// An admin server function's JSON answer, which must be 200.
+    pub async fn admin_json(&self, path: &str, cookie: &StaffCookie, form: &[(&str, &str)]) -> serde_json::Value {
+        let res = self.admin_post(path, Some(cookie), form).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
+        res.json().await.expect("json")
+    }
+
     /// An admin page's HTML (GET), with the staff cookie.
     pub async fn admin_page(&self, path: &str, cookie: &StaffCookie) -> reqwest::Response {
         self.client.get(self.url(path)).header("cookie", &cookie.0).send().await.expect("request")
     }
+}
+
+/// One string field of every row of an admin list (`rows[].field`).
+pub fn column(list: &serde_json::Value, field: &str) -> Vec<String> {
+    let rows = list["rows"].as_array().expect("a list has rows");
+    rows.iter().map(|r| r[field].as_str().unwrap_or_default().to_owned()).collect()
 }
