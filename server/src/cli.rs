@@ -67,6 +67,13 @@ pub enum Command {
     },
 }
 
+/// Ends a command that wrote mirrored rows: running servers on Postgres drop what they cached of
+/// them (on SQLite their TTLs bound it), then the pool closes.
+pub(crate) async fn close_after_writes(db: Db) {
+    backend::invalidation::publish(&db, &[backend::invalidation::Invalidation::All]).await;
+    db.close().await;
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::from_env()?;

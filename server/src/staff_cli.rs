@@ -20,7 +20,7 @@ pub async fn create_staff(config: &Config, email: &str, superuser: bool, passwor
     let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
     let (user, created) = staff_accounts::create_or_reset(&db, email, superuser, &hash).await?;
-    db.close().await;
+    crate::cli::close_after_writes(db).await;
     let kind = if user.is_superuser { "superuser" } else { "staff" };
     if created {
         println!("Created {kind} account {email} (id {}).", user.id);

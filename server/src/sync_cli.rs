@@ -39,12 +39,12 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
         What::Organizations => sync::sync_organizations(&db, &api, &policy, options, &progress).await,
     };
     reporter.finish();
-    // Running servers on Postgres drop what they cached of the old rows (even after a failure
-    // part way: what was written stays written).
-    if !dry_run {
-        backend::invalidation::publish(&db, &[backend::invalidation::Invalidation::All]).await;
+    // Even after a failure part way: what was written stays written.
+    if dry_run {
+        db.close().await
+    } else {
+        crate::cli::close_after_writes(db).await
     }
-    db.close().await;
     let report: SyncReport = result?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
@@ -104,8 +104,9 @@ pub async fn generate_usernames(config: &Config, prefix: Option<String>) -> anyh
     let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
     let prefix = prefix.unwrap_or_else(|| config.username_prefix.clone());
-    let filled = sync::generate_missing_usernames(&db, &prefix).await.context("generating usernames")?;
-    db.close().await;
+    let filled = sync::generate_missing_usernames(&db, &prefix).await;
+    crate::cli::close_after_writes(db).await;
+    let filled = filled.context("generating usernames")?;
     println!("{filled} usernames generated");
     Ok(())
 }
