@@ -9,6 +9,7 @@ use backend::{
     auth::Authenticator,
     devmode::DevClerk,
     invalidation::InvalidationBus,
+    sessions::cache::SessionCache,
     webhooks::WebhookProcessor,
 };
 use leptos::prelude::*;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub invalidations: Arc<InvalidationBus>,
     /// The admin's cached lists and staff accounts (dropped through `invalidations`).
     pub admin_cache: Arc<AdminCache>,
+    /// Server session records read recently (dropped through `invalidations`).
+    pub sessions: Arc<SessionCache>,
     /// Where the admin's Clerk-owned changes are written.
     pub clerk_writes: ClerkWrites,
     /// The local stand-in for Clerk, in dev mode only.

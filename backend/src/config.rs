@@ -103,6 +103,10 @@ pub struct Config {
     /// staff accounts may be served from memory. Changes made through the app drop them at once
     /// on every instance; this bounds only changes made around it.
     pub admin_cache_ttl: Duration,
+    /// `SESSION_CACHE_SECONDS` (default 2, 0 turns it off): how long a server session record
+    /// read from the database may be reused. Logout, login and revocation drop it at once on
+    /// every instance; this bounds only what the invalidation bus cannot see.
+    pub session_cache_ttl: Duration,
 }
 
 impl Config {
@@ -210,6 +214,7 @@ impl Config {
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
             admin_cache_ttl: seconds(&get, "ADMIN_CACHE_SECONDS", 2)?,
+            session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
         })
     }
 
@@ -296,7 +301,7 @@ impl fmt::Display for Config {
         write!(
             f,
             "database={} clerk_api_url={} secret_key={} jwt_key={} publishable_key={} webhook_secret={} \
-             authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s admin_cache={}s skew={}s \
+             authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s admin_cache={}s session_cache={}s skew={}s \
              auto_username={} username_prefix={} production={} dev_mode={}",
             self.database_url.redacted(),
             self.clerk_api_url,
@@ -309,6 +314,7 @@ impl fmt::Display for Config {
             self.user_cache_ttl.as_secs(),
             self.org_cache_ttl.as_secs(),
             self.admin_cache_ttl.as_secs(),
+            self.session_cache_ttl.as_secs(),
             self.clock_skew.as_secs(),
             self.auto_generate_username,
             self.username_prefix,

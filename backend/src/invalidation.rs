@@ -14,7 +14,12 @@ use std::{
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 
-use crate::{admin::cache::AdminCache, auth::Authenticator, db::Db};
+use crate::{
+    admin::cache::AdminCache,
+    auth::Authenticator,
+    db::Db,
+    sessions::cache::{Fingerprint, SessionCache},
+};
 
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "clerk_starter_invalidations";
@@ -26,6 +31,8 @@ pub enum Invalidation {
     User(String),
     Memberships,
     SessionEnded(String),
+    /// A server session was written or deleted (by its fingerprint, never its id).
+    ServerSession(String),
     /// Mirrored users or organizations changed: the admin's cached lists and staff accounts go.
     Listings,
     /// Everything cached (after a sync, say).
@@ -37,13 +44,14 @@ pub struct InvalidationBus {
     db: Db,
     auth: Arc<Authenticator>,
     admin: Arc<AdminCache>,
+    sessions: Arc<SessionCache>,
     /// The backend pid of this instance's listener connection (0 when none), for operators and tests.
     listener_pid: AtomicI32,
 }
 
 impl InvalidationBus {
-    pub fn new(db: Db, auth: Arc<Authenticator>, admin: Arc<AdminCache>) -> Arc<Self> {
-        Arc::new(Self { db, auth, admin, listener_pid: AtomicI32::new(0) })
+    pub fn new(db: Db, auth: Arc<Authenticator>, admin: Arc<AdminCache>, sessions: Arc<SessionCache>) -> Arc<Self> {
+        Arc::new(Self { db, auth, admin, sessions, listener_pid: AtomicI32::new(0) })
     }
 
     pub fn listener_pid(&self) -> i32 {
@@ -64,12 +72,21 @@ impl InvalidationBus {
             Invalidation::User(clerk_id) => {
                 self.auth.directory.invalidate_user(clerk_id).await;
                 self.admin.invalidate();
+                // A deleted user's server sessions were ended in SQL.
+                self.sessions.clear();
             }
             Invalidation::Memberships => {
                 self.auth.directory.invalidate_memberships();
                 self.admin.invalidate();
             }
-            Invalidation::SessionEnded(sid) => self.auth.session_ended(sid),
+            Invalidation::SessionEnded(sid) => {
+                self.auth.session_ended(sid);
+                self.sessions.clear();
+            }
+            Invalidation::ServerSession(key) => match Fingerprint::decode(key) {
+                Some(key) => self.sessions.forget(key),
+                None => self.sessions.clear(),
+            },
             Invalidation::Listings => self.admin.invalidate(),
             Invalidation::All => self.clear(),
         }
@@ -78,6 +95,7 @@ impl InvalidationBus {
     fn clear(&self) {
         self.auth.directory.invalidate_all();
         self.admin.invalidate();
+        self.sessions.clear();
     }
 
     /// On Postgres, listens for other instances' invalidations until the task is aborted. A lost

@@ -1,14 +1,20 @@
 //! Server sessions: tower-sessions backed by the same database, so that every instance behind
-//! a load balancer sees the same sessions.
+//! a load balancer sees the same sessions, read through a short in-memory cache.
+
+pub mod cache;
+
+use std::sync::Arc;
 
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time::Duration};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use tower_sessions::session::Record;
 
+use self::cache::{Fingerprint, SessionCache};
 use crate::{
     auth::session::{CLERK_KEY, ClerkSessionRecord},
     db::Db,
+    invalidation::{self, Invalidation},
     on_pool,
 };
 
@@ -16,11 +22,18 @@ use crate::{
 pub const COOKIE_NAME: &str = "starter_session";
 
 /// A session store over whichever backend is configured, which also maintains
-/// `clerk_session_index`.
-#[derive(Clone, Debug)]
+/// `clerk_session_index` and keeps [`SessionCache`] in step with every write.
+#[derive(Clone)]
 pub struct SessionStore {
     inner: Inner,
     db: Db,
+    cache: Arc<SessionCache>,
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStore").field("inner", &self.inner).finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -30,7 +43,7 @@ enum Inner {
 }
 
 impl SessionStore {
-    pub fn new(db: &Db) -> Self {
+    pub fn new(db: &Db, cache: Arc<SessionCache>) -> Self {
         let inner = match db {
             Db::Sqlite(pool) => Inner::Sqlite(
                 SqliteStore::new(pool.clone())
@@ -43,7 +56,15 @@ impl SessionStore {
                 Inner::Postgres(store.clone().with_table_name("tower_sessions").unwrap_or(store))
             }
         };
-        Self { inner, db: db.clone() }
+        Self { inner, db: db.clone(), cache }
+    }
+
+    /// After a write or delete of `id`: this instance's cache drops it now, the others on
+    /// Postgres when the NOTIFY reaches them.
+    async fn changed(&self, id: &tower_sessions::session::Id) {
+        let key = Fingerprint::of(id);
+        self.cache.forget(key);
+        invalidation::publish(&self.db, &[Invalidation::ServerSession(key.encode())]).await;
     }
 }
 
@@ -81,29 +102,42 @@ impl tower_sessions::SessionStore for SessionStore {
             Inner::Sqlite(s) => s.create(record).await?,
             Inner::Postgres(s) => s.create(record).await?,
         }
-        self.index(record).await
+        self.index(record).await?;
+        self.changed(&record.id).await;
+        Ok(())
     }
     async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
         match &self.inner {
             Inner::Sqlite(s) => s.save(record).await?,
             Inner::Postgres(s) => s.save(record).await?,
         }
-        self.index(record).await
+        self.index(record).await?;
+        self.changed(&record.id).await;
+        Ok(())
     }
     async fn load(
         &self,
         id: &tower_sessions::session::Id,
     ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
-        match &self.inner {
-            Inner::Sqlite(s) => s.load(id).await,
-            Inner::Postgres(s) => s.load(id).await,
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(Some(hit));
         }
+        let generation = self.cache.generation();
+        let loaded = match &self.inner {
+            Inner::Sqlite(s) => s.load(id).await?,
+            Inner::Postgres(s) => s.load(id).await?,
+        };
+        if let Some(record) = &loaded {
+            self.cache.put(generation, record);
+        }
+        Ok(loaded)
     }
     async fn delete(&self, id: &tower_sessions::session::Id) -> tower_sessions::session_store::Result<()> {
         match &self.inner {
             Inner::Sqlite(s) => s.delete(id).await?,
             Inner::Postgres(s) => s.delete(id).await?,
         }
+        self.changed(id).await;
         on_pool!(&self.db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
             .bind(id.to_string())
             .execute(pool)
@@ -115,8 +149,8 @@ impl tower_sessions::SessionStore for SessionStore {
 }
 
 /// The session layer with our cookie policy: HttpOnly and SameSite=Lax always, Secure in production.
-pub fn layer(db: &Db, production: bool) -> SessionManagerLayer<SessionStore> {
-    SessionManagerLayer::new(SessionStore::new(db))
+pub fn layer(db: &Db, cache: Arc<SessionCache>, production: bool) -> SessionManagerLayer<SessionStore> {
+    SessionManagerLayer::new(SessionStore::new(db, cache))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -17,7 +17,7 @@ use backend::{
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation::InvalidationBus,
-    sessions,
+    sessions::{self, cache::SessionCache},
     staff::session::StaffSession,
     webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
 };
@@ -65,7 +65,9 @@ impl Application {
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
         let admin_cache = AdminCache::new(config.admin_cache_ttl);
-        let invalidations = InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache));
+        let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
+        let invalidations =
+            InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache), Arc::clone(&sessions));
         let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
             WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, usernames, hooks)
@@ -78,6 +80,7 @@ impl Application {
             webhooks: Arc::new(webhooks),
             invalidations: Arc::clone(&invalidations),
             admin_cache,
+            sessions,
             clerk_writes,
             dev,
         };
@@ -152,7 +155,7 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
-    let session_layer = sessions::layer(&state.db, state.config.production);
+    let session_layer = sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.production);
 
     Router::new()
         .route("/healthz", get(health::healthz))

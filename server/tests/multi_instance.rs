@@ -58,6 +58,7 @@ async fn two_instances(clerk: &FakeClerk) -> Pair {
         ("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET),
         ("CLERK_CACHE_TIMEOUT", "300"),
         ("ADMIN_CACHE_SECONDS", "300"),
+        ("SESSION_CACHE_SECONDS", "300"),
     ];
     let a = ServerProcess::start(&named(db.url.as_str(), "instance_a"), &env).await;
     let b = ServerProcess::start(&named(db.url.as_str(), "instance_b"), &env).await;
@@ -109,13 +110,17 @@ async fn a_staff_login_on_one_instance_works_on_the_other_and_logout_there_ends_
     let Pair { a, b, db } = two_instances(&clerk).await;
     staff::create_staff_in(&db.db, "boss@example.com", false).await;
     let cookie = a.staff_login("boss@example.com").await;
+    assert_eq!(a.admin_page("/admin/users", &cookie).await.status(), StatusCode::OK, "A has the session cached");
     assert_eq!(b.admin_page("/admin/users", &cookie).await.status(), StatusCode::OK, "B serves A's session");
     let listed = b.admin_post("/api/admin/users", Some(&cookie), &[]).await;
     assert_eq!(listed.status(), StatusCode::OK);
 
     assert_eq!(b.admin_post("/admin/logout", Some(&cookie), &[]).await.status(), StatusCode::OK);
-    let after = a.admin_page("/admin/users", &cookie).await;
-    assert!(after.status().is_redirection(), "logout on B ended the session on A");
+    let ended = eventually(Duration::from_secs(1), || async {
+        a.admin_page("/admin/users", &cookie).await.status().is_redirection()
+    })
+    .await;
+    assert!(ended, "logout on B ends the session A had cached within 1 s, far inside its 300 s session cache");
     assert_eq!(a.admin_post("/api/admin/users", Some(&cookie), &[]).await.status(), StatusCode::FORBIDDEN);
 }
 
@@ -134,7 +139,11 @@ async fn session_revoked_on_one_instance_ends_the_server_session_on_the_other() 
 
     let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
     assert_eq!(a.deliver("session.revoked", &revoked).await.1["status"], "processed");
-    assert_eq!(b.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED, "the shared session row is gone");
+    let ended = eventually(Duration::from_secs(1), || async {
+        b.me_cookie(&session).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(ended, "B drops the session it had cached within 1 s, far inside its 300 s session cache");
     let both = format!("__session={token}; {session}");
     let refused =
         eventually(Duration::from_secs(1), || async { b.me_cookie(&both).await.status() == StatusCode::UNAUTHORIZED })

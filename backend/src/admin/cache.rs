@@ -3,6 +3,8 @@
 //! invalidation bus hears of (this instance's writes and, on Postgres, every other instance's)
 //! starts a new one, so no cached answer outlives a change made through the app. Writes from
 //! outside it (a manual UPDATE, a sync on SQLite by another process) show within the TTL.
+//! Concurrent misses on one key share a single load, so an expiry under load runs the query
+//! once, not once per waiting request.
 
 use std::{
     hash::Hash,
@@ -13,7 +15,7 @@ use std::{
     time::Duration,
 };
 
-use moka::sync::Cache;
+use moka::future::Cache;
 
 use crate::db::{
     Db,
@@ -51,6 +53,8 @@ impl AdminCache {
     /// Forgets everything cached so far. Entries of the old generation are never read again;
     /// a read that began before this call stores its answer under the old generation.
     pub fn invalidate(&self) {
+        // The caches are keyed by generation, so the bump alone hides every entry; dropping them
+        // only frees the memory sooner.
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Some(c) = &self.caches {
             c.users.invalidate_all();
@@ -94,11 +98,12 @@ impl AdminCache {
     {
         let Some(cache) = self.caches.as_ref().map(pick) else { return load.await };
         let key = (self.generation(), key);
-        if let Some(hit) = cache.get(&key) {
-            return Ok(hit);
-        }
-        let found = load.await?;
-        cache.insert(key, found.clone());
-        Ok(found)
+        cache.try_get_with(key, load).await.map_err(shared_error)
     }
+}
+
+/// The error of a load that several requests waited on: the original for the last holder,
+/// else its message.
+fn shared_error(err: Arc<sqlx::Error>) -> sqlx::Error {
+    Arc::try_unwrap(err).unwrap_or_else(|shared| sqlx::Error::Protocol(shared.to_string()))
 }

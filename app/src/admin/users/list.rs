@@ -181,6 +181,8 @@ fn flags(u: &backend::db::user_search::UserListItem) -> String {
 
 #[component]
 fn UsersTable(list: UserList, base: String) -> impl IntoView {
+    let UserList { rows, total, page, pages } = list;
+    let empty = rows.is_empty();
     view! {
         <div class="table-wrap">
             <table class="data" data-testid="users-table">
@@ -188,21 +190,21 @@ fn UsersTable(list: UserList, base: String) -> impl IntoView {
                     <tr><th>"Email"</th><th>"Name"</th><th>"Username"</th><th>"Clerk id"</th><th>"Flags"</th><th>"Created"</th><th>"Last sign-in"</th></tr>
                 </thead>
                 <tbody>
-                    {list.rows.iter().map(|u| view! {
+                    {rows.into_iter().map(|u| view! {
                         <tr>
-                            <td><a href=format!("/admin/users/{}", u.id)>{if u.email.is_empty() { "(no email)".to_owned() } else { u.email.clone() }}</a></td>
-                            <td>{u.name.clone()}</td>
-                            <td>{u.username.clone().unwrap_or_default()}</td>
-                            <td><code>{u.clerk_id.clone().unwrap_or_else(|| "staff only".into())}</code></td>
-                            <td>{u.flags.clone()}</td>
-                            <td>{u.created_at.clone()}</td>
-                            <td>{u.last_sign_in_at.clone().unwrap_or_default()}</td>
+                            <td><a href=format!("/admin/users/{}", u.id)>{if u.email.is_empty() { "(no email)".to_owned() } else { u.email }}</a></td>
+                            <td>{u.name}</td>
+                            <td>{u.username.unwrap_or_default()}</td>
+                            <td><code>{u.clerk_id.unwrap_or_else(|| "staff only".into())}</code></td>
+                            <td>{u.flags}</td>
+                            <td>{u.created_at}</td>
+                            <td>{u.last_sign_in_at.unwrap_or_default()}</td>
                         </tr>
                     }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
-        {list.rows.is_empty().then(|| view! { <p class="muted">"No users match."</p> })}
-        <Pager page=list.page pages=list.pages total=list.total base />
+        {empty.then(|| view! { <p class="muted">"No users match."</p> })}
+        <Pager page pages total base />
     }
 }
