@@ -76,36 +76,44 @@ fn ClerkScripts() -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    site::provide_site();
 
     view! {
         <Title text="Leptos + Clerk starter" />
         <Router>
-            <components::header::Header />
-            <main>
-                <ErrorBoundary fallback=|errors| view! { <pages::error::ErrorPage errors /> }>
-                    <Routes fallback=pages::not_found::NotFound>
-                        <Route path=StaticSegment("") view=pages::home::HomePage />
-                        <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
-                        <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view=admin::login::LoginPage />
-                        <Route path=StaticSegment("admin") view=admin::dashboard::DashboardPage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::users::list::UsersPage ssr=SsrMode::Async />
-                        <Route
-                            path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
-                            view=admin::users::detail::UserPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=(StaticSegment("admin"), StaticSegment("orgs")) view=admin::orgs::list::OrgsPage ssr=SsrMode::Async />
-                        <Route
-                            path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
-                            view=admin::orgs::detail::OrgPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=admin::audit::AuditPage ssr=SsrMode::Async />
-                    </Routes>
-                </ErrorBoundary>
-            </main>
+            <WithSite>
+                <components::header::Header />
+                <main>
+                    <ErrorBoundary fallback=|errors| view! { <pages::error::ErrorPage errors /> }>
+                        <Routes fallback=pages::not_found::NotFound>
+                            <Route path=StaticSegment("") view=pages::home::HomePage />
+                            <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
+                            <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                            <Route path=(StaticSegment("admin"), StaticSegment("login")) view=admin::login::LoginPage />
+                            <Route path=StaticSegment("admin") view=admin::dashboard::DashboardPage ssr=SsrMode::Async />
+                            <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::users::list::UsersPage ssr=SsrMode::Async />
+                            <Route
+                                path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
+                                view=admin::users::detail::UserPage
+                                ssr=SsrMode::Async
+                            />
+                            <Route path=(StaticSegment("admin"), StaticSegment("orgs")) view=admin::orgs::list::OrgsPage ssr=SsrMode::Async />
+                            <Route
+                                path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
+                                view=admin::orgs::detail::OrgPage
+                                ssr=SsrMode::Async
+                            />
+                            <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=admin::audit::AuditPage ssr=SsrMode::Async />
+                        </Routes>
+                    </ErrorBoundary>
+                </main>
+            </WithSite>
         </Router>
     }
+}
+
+/// Who is signed in, for the header and the pages; inside the router, since it follows the URL.
+#[component]
+fn WithSite(children: Children) -> impl IntoView {
+    site::provide_site();
+    children()
 }

@@ -24,6 +24,8 @@ pub enum ClerkMode {
 pub struct SiteInfo {
     pub mode: ClerkMode,
     pub user: Option<UserView>,
+    /// The email of the staff member logged in with a password, if any.
+    pub staff: Option<String>,
     /// Dev tokens' lifetime, so the page can refresh them in time.
     pub token_ttl_secs: i64,
 }
@@ -49,8 +51,9 @@ pub async fn get_site() -> Result<SiteInfo, AppError> {
         backend::auth::Auth::SignedIn(user) => Some(UserView::from(&user)),
         _ => None,
     };
+    let staff = use_context::<backend::staff::session::StaffSession>().and_then(|s| s.0.map(|u| u.email.clone()));
     let token_ttl_secs = state.dev.as_ref().map(|d| d.token_ttl()).unwrap_or(60);
-    Ok(SiteInfo { mode, user, token_ttl_secs })
+    Ok(SiteInfo { mode, user, staff, token_ttl_secs })
 }
 
 /// The actions that change who is signed in; pages refetch when their versions move.
@@ -63,13 +66,20 @@ pub struct AuthActions {
 
 pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
 
-/// Creates the site resource and the auth actions, and provides both.
+/// Creates the site resource and the auth actions, and provides both. Called inside the router:
+/// staff log in and out on the admin's own pages, so the resource is fetched again whenever the
+/// browser enters or leaves the login page.
 pub fn provide_site() -> SiteResource {
     let actions =
         AuthActions { sign_in: ServerAction::new(), sign_out: ServerAction::new(), switch_org: ServerAction::new() };
     provide_context(actions);
+    let location = leptos_router::hooks::use_location();
+    let on_login_page = Memo::new(move |_| location.pathname.with(|p| p == crate::admin::LOGIN_PATH));
     let site = Resource::new(
-        move || (actions.sign_in.version().get(), actions.sign_out.version().get(), actions.switch_org.version().get()),
+        move || {
+            let versions = [actions.sign_in.version(), actions.sign_out.version(), actions.switch_org.version()];
+            (versions.map(|v| v.get()), on_login_page.get())
+        },
         |_| get_site(),
     );
     provide_context(site);

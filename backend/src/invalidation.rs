@@ -33,6 +33,8 @@ pub enum Invalidation {
     SessionEnded(String),
     /// A server session was written or deleted (by its fingerprint, never its id).
     ServerSession(String),
+    /// Server sessions were ended in SQL: every cached one goes.
+    ServerSessions,
     /// Mirrored users or organizations changed: the admin's cached lists and staff accounts go.
     Listings,
     /// Everything cached (after a sync, say).
@@ -52,6 +54,10 @@ pub struct InvalidationBus {
 impl InvalidationBus {
     pub fn new(db: Db, auth: Arc<Authenticator>, admin: Arc<AdminCache>, sessions: Arc<SessionCache>) -> Arc<Self> {
         Arc::new(Self { db, auth, admin, sessions, listener_pid: AtomicI32::new(0) })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub fn listener_pid(&self) -> i32 {
@@ -87,6 +93,7 @@ impl InvalidationBus {
                 Some(key) => self.sessions.forget(key),
                 None => self.sessions.clear(),
             },
+            Invalidation::ServerSessions => self.sessions.clear(),
             Invalidation::Listings => self.admin.invalidate(),
             Invalidation::All => self.clear(),
         }

@@ -28,6 +28,8 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
   await page.getByLabel('Password').fill(staffPassword);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
+  // The header learns of the login without a reload.
+  await expect(page.getByTestId('header-staff')).toHaveText(`${staffEmail} · staff`);
 
   await page.getByLabel('Search').fill(email);
   await page.getByRole('button', { name: 'Search' }).click();
@@ -54,6 +56,7 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/admin\/login$/);
+  await expect(page.getByTestId('header-staff')).toHaveCount(0);
   await page.goto('/admin');
   await expect(page).toHaveURL(/\/admin\/login\?next=%2Fadmin$/);
 });

@@ -21,27 +21,28 @@ use tower_sessions::Session;
 const SESSION_COOKIE: &str = "__session";
 
 /// Reads the token (Bearer header first, then the `__session` cookie), authenticates it against
-/// the server session, and stores the resulting [`Auth`] in the request extensions. On admin
-/// paths only, also the staff password session ([`StaffSession`]) and the client's IP: the rest
-/// of the site needs neither, and should not pay a query for them.
+/// the server session, and stores the resulting [`Auth`] in the request extensions, with the
+/// staff password session ([`StaffSession`]: the header names a logged-in staff member on every
+/// page; only admin guards grant anything by it). On admin paths only, also the client's IP.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = token_from(req.headers());
     let org_header = req.headers().get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = req.extensions().get::<Session>().cloned();
     let auth = state.auth.authenticate(token, session.as_ref(), org_header.as_deref()).await;
+    // A session without a staff record costs no query; a staff one reads the cached account.
+    let staff = match &session {
+        Some(session) => match backend::staff::session::resolve(&state.db, &state.admin_cache, session).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::warn!(error = %err, "loading the staff session's account failed");
+                None
+            }
+        },
+        None => None,
+    };
+    req.extensions_mut().insert(StaffSession(staff));
     if app::admin::is_admin_path(req.uri().path()) {
-        let staff = match &session {
-            Some(session) => match backend::staff::session::resolve(&state.db, &state.admin_cache, session).await {
-                Ok(user) => user,
-                Err(err) => {
-                    tracing::warn!(error = %err, "loading the staff session's account failed");
-                    None
-                }
-            },
-            None => None,
-        };
         let ip = client_ip(&req, state.config.trust_proxy_headers);
-        req.extensions_mut().insert(StaffSession(staff));
         req.extensions_mut().insert(ip);
     }
     req.extensions_mut().insert(auth);

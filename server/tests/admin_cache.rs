@@ -1,6 +1,7 @@
 //! The admin's read cache over HTTP: with a TTL far longer than the test, every change made
-//! through the app (an admin edit, a webhook) still shows at once, a demoted staff member is
-//! refused at once, and a write made around the app shows within the TTL.
+//! through the app (an admin edit, a webhook) still shows at once in the lists and the
+//! dashboard's counts, a demoted staff member is refused at once, and a write made around the
+//! app shows within the TTL.
 
 mod common;
 
@@ -51,6 +52,8 @@ async fn admin_edits_and_webhooks_show_in_cached_lists_at_once(backend: Backend)
     let cookie = app.staff_login("boss@example.com").await;
     let users_path = "/api/admin/users";
     assert!(names(&listed(&app, users_path, &cookie, &[]).await).contains(&"Alice L".to_owned()));
+    let dashboard = "/api/admin/dashboard";
+    assert_eq!(listed(&app, dashboard, &cookie, &[]).await["active_users"], 2, "Alice and the staff member");
 
     let id = alice.id.to_string();
     let form = [("id", id.as_str()), ("first_name", "Alice"), ("last_name", "Lovelace"), ("is_active", "on")];
@@ -61,6 +64,7 @@ async fn admin_edits_and_webhooks_show_in_cached_lists_at_once(backend: Backend)
     assert_eq!(app.deliver("user.created", &bob).await.1["status"], "processed");
     let after = listed(&app, users_path, &cookie, &[]).await;
     assert_eq!(after["total"], 3, "the webhook's user is counted at once");
+    assert_eq!(listed(&app, dashboard, &cookie, &[]).await["active_users"], 3, "and on the dashboard");
 
     let orgs_path = "/api/admin/orgs";
     assert_eq!(listed(&app, orgs_path, &cookie, &[]).await["total"], 0);
@@ -68,6 +72,7 @@ async fn admin_edits_and_webhooks_show_in_cached_lists_at_once(backend: Backend)
     assert_eq!(app.deliver("organization.created", &org).await.1["status"], "processed");
     let orgs = listed(&app, orgs_path, &cookie, &[]).await;
     assert_eq!((orgs["total"].as_i64(), orgs["rows"][0]["name"].as_str()), (Some(1), Some("Acme")));
+    assert_eq!(listed(&app, dashboard, &cookie, &[]).await["organizations"], 1);
 }
 
 async fn a_staff_member_demoted_through_the_admin_is_refused_at_once(backend: Backend) {

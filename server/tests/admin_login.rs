@@ -42,6 +42,11 @@ async fn a_staff_member_logs_in_and_sees_the_dashboard(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.expect("html");
     assert!(html.contains("Dashboard") && html.contains("active users"), "{html}");
+    // The header names the staff member rather than offering a Clerk sign-in.
+    assert!(html.contains(r#"data-testid="header-staff""#) && html.contains("Boss@Example.com · staff</a>"), "{html}");
+    assert!(!html.contains("sign-in-link"), "{html}");
+    let home = app.admin_page("/", &cookie).await.text().await.expect("html");
+    assert!(home.contains(r#"data-testid="header-staff""#), "on the public pages too: {home}");
     // The login is recorded on the account.
     let user = backend::db::staff_accounts::active_staff(&app.db, 1).await.expect("query").expect("staff");
     assert!(user.last_login.is_some());

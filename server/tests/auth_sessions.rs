@@ -134,12 +134,13 @@ async fn ending_a_clerk_session_ends_its_server_sessions_at_once(backend: Backen
     let session = browser_sign_in(&app, &clerk, ALICE, None).await;
     let other = browser_sign_in(&app, &clerk, "user_bob", None).await;
 
-    let ended = end_clerk_sessions(&app.db, EndSessions::ClerkSession(&format!("sess_{ALICE}"))).await.expect("end");
+    let ended =
+        end_clerk_sessions(&app.invalidations, EndSessions::ClerkSession(&format!("sess_{ALICE}"))).await.expect("end");
     assert_eq!(ended, 1);
     assert_eq!(app.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(clerk_id_of(app.me_cookie(&other).await).await.as_deref(), Some("user_bob"), "others are untouched");
 
-    let ended = end_clerk_sessions(&app.db, EndSessions::ClerkUser("user_bob")).await.expect("end");
+    let ended = end_clerk_sessions(&app.invalidations, EndSessions::ClerkUser("user_bob")).await.expect("end");
     assert_eq!(ended, 1);
     assert_eq!(app.me_cookie(&other).await.status(), StatusCode::UNAUTHORIZED);
 }

@@ -23,7 +23,7 @@ pub struct Dashboard {
 #[server(prefix = "/api/admin", endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let (_admin, state) = super::ssr::admin()?;
-    let counts = backend::db::stats::counts(&state.db).await.map_err(AppError::internal)?;
+    let counts = state.admin_cache.counts(&state.db).await.map_err(AppError::internal)?;
     let events = backend::db::webhook_events::recent(&state.db, 20).await.map_err(AppError::internal)?;
     Ok(Dashboard {
         active_users: counts.active_users,

@@ -56,7 +56,14 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
         (ClerkMode::Clerk { .. }, Some(_)) => {
             view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
         }
-        (_, None) => view! { <a href="/sign-in" class="sign-in-link">"Sign in"</a> }.into_any(),
+        // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
+        (_, None) => match info.staff {
+            Some(email) => {
+                view! { <a href="/admin" class="who" data-testid="header-staff">{format!("{email} · staff")}</a> }
+                    .into_any()
+            }
+            None => view! { <a href="/sign-in" class="sign-in-link">"Sign in"</a> }.into_any(),
+        },
     }
 }
 

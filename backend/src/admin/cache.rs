@@ -1,5 +1,5 @@
-//! Short-lived caches for the admin's hot reads: pages of the user and organization lists, and
-//! the staff account behind a session. Each entry is keyed by a generation, and every change the
+//! Short-lived caches for the admin's hot reads: pages of the user and organization lists, the
+//! dashboard's counts, and the staff account behind a session. Each entry is keyed by a generation, and every change the
 //! invalidation bus hears of (this instance's writes and, on Postgres, every other instance's)
 //! starts a new one, so no cached answer outlives a change made through the app. Writes from
 //! outside it (a manual UPDATE, a sync on SQLite by another process) show within the TTL.
@@ -23,6 +23,7 @@ use crate::db::{
     org_search,
     organizations::Organization,
     staff_accounts,
+    stats::{self, Counts},
     user_search::{self, UserFilter, UserListItem},
     users::User,
 };
@@ -39,6 +40,7 @@ struct Caches {
     users: Cache<Keyed<(UserFilter, i64)>, Arc<Page<UserListItem>>>,
     orgs: Cache<Keyed<(String, i64)>, Arc<Page<Organization>>>,
     staff: Cache<Keyed<i64>, Option<Arc<User>>>,
+    counts: Cache<Keyed<()>, Arc<Counts>>,
 }
 
 impl AdminCache {
@@ -46,7 +48,12 @@ impl AdminCache {
         fn build<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static>(ttl: Duration) -> Cache<K, V> {
             Cache::builder().max_capacity(1_000).time_to_live(ttl).build()
         }
-        let caches = (!ttl.is_zero()).then(|| Caches { users: build(ttl), orgs: build(ttl), staff: build(ttl) });
+        let caches = (!ttl.is_zero()).then(|| Caches {
+            users: build(ttl),
+            orgs: build(ttl),
+            staff: build(ttl),
+            counts: build(ttl),
+        });
         Arc::new(Self { generation: AtomicU64::new(0), caches })
     }
 
@@ -60,6 +67,7 @@ impl AdminCache {
             c.users.invalidate_all();
             c.orgs.invalidate_all();
             c.staff.invalidate_all();
+            c.counts.invalidate_all();
         }
     }
 
@@ -77,6 +85,12 @@ impl AdminCache {
     pub async fn orgs(&self, db: &Db, search: Option<&str>, page: i64) -> Result<Arc<Page<Organization>>, sqlx::Error> {
         let load = async { Ok(Arc::new(org_search::search(db, search, page).await?)) };
         self.through(|c| &c.orgs, (search.unwrap_or_default().to_owned(), page), load).await
+    }
+
+    /// [`stats::counts`], cached: six COUNTs over the mirror.
+    pub async fn counts(&self, db: &Db) -> Result<Arc<Counts>, sqlx::Error> {
+        let load = async { Ok(Arc::new(stats::counts(db).await?)) };
+        self.through(|c| &c.counts, (), load).await
     }
 
     /// [`staff_accounts::active_staff`], cached: every admin request reads it.

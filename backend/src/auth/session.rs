@@ -6,7 +6,8 @@ use tower_sessions::Session;
 
 use crate::{
     clerk::OrgClaims,
-    db::{Conn, Db},
+    db::Conn,
+    invalidation::{Invalidation, InvalidationBus},
     on_conn,
 };
 
@@ -67,15 +68,22 @@ pub enum EndSessions<'a> {
     ClerkUser(&'a str),
 }
 
-/// Deletes the matching server sessions at once, returning how many ended.
-pub async fn end_clerk_sessions(db: &Db, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
+/// Deletes the matching server sessions at once, and has every instance drop its cached copies,
+/// returning how many ended.
+pub async fn end_clerk_sessions(bus: &InvalidationBus, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
+    let mut tx = bus.db().begin().await?;
     let ended = end_clerk_sessions_in(tx.conn(), which).await?;
     tx.commit().await?;
+    let stale = match which {
+        EndSessions::ClerkSession(sid) => Invalidation::SessionEnded(sid.to_owned()),
+        EndSessions::ClerkUser(_) => Invalidation::ServerSessions,
+    };
+    bus.invalidate(&[stale]).await;
     Ok(ended)
 }
 
-/// [`end_clerk_sessions`] inside a caller's transaction.
+/// [`end_clerk_sessions`] inside a caller's transaction, which must then publish
+/// [`Invalidation::SessionEnded`] or [`Invalidation::ServerSessions`] once committed.
 pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
     let (column, value) = match which {
         EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
