@@ -60,11 +60,11 @@ impl Application {
         } else {
             None
         };
-        let (auth, api) = authenticator(&config, &db, dev.as_deref())?;
+        let admin_cache = AdminCache::new(config.admin_cache_ttl);
+        let (auth, api) = authenticator(&config, &db, dev.as_deref(), &admin_cache)?;
         let auth = Arc::new(auth);
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
-        let admin_cache = AdminCache::new(config.admin_cache_ttl);
         let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
         let invalidations =
             InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache), Arc::clone(&sessions));
@@ -135,7 +135,12 @@ impl Application {
     }
 }
 
-fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Result<(Authenticator, ClerkApi)> {
+fn authenticator(
+    config: &Config,
+    db: &Db,
+    dev: Option<&DevClerk>,
+    admin: &Arc<AdminCache>,
+) -> anyhow::Result<(Authenticator, ClerkApi)> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("leptos-clerk-starter/", env!("CARGO_PKG_VERSION")))
@@ -147,7 +152,8 @@ fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Re
         None => TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?,
     };
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
-    let directory = UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl);
+    let directory =
+        UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl, Arc::clone(admin));
     Ok((Authenticator::new(verifier, directory, config.session_revalidation), api))
 }
 

@@ -20,6 +20,7 @@ use testkit::Backend;
 http_tests!(
     admin_edits_and_webhooks_show_in_cached_lists_at_once,
     a_staff_member_demoted_through_the_admin_is_refused_at_once,
+    a_user_provisioned_just_in_time_shows_in_cached_lists_at_once,
     writes_around_the_app_show_within_the_ttl,
     with_the_cache_off_every_read_is_fresh,
 );
@@ -90,6 +91,22 @@ async fn a_staff_member_demoted_through_the_admin_is_refused_at_once(backend: Ba
     let res = app.admin_post("/api/admin/users", Some(&boss_cookie), &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no longer staff, whatever the cache held");
     assert!(app.admin_page("/admin/users", &boss_cookie).await.status().is_redirection());
+}
+
+async fn a_user_provisioned_just_in_time_shows_in_cached_lists_at_once(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    let app = app_with_ttl(backend, &clerk, "300").await;
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    assert_eq!(listed(&app, "/api/admin/users", &cookie, &[]).await["total"], 1, "the staff member alone");
+
+    // Known to Clerk, not to us: the first request with her token creates her row.
+    clerk.put_user(fake_clerk::user("user_grace", "grace@example.com", "Grace", "Hopper"));
+    let token = clerk.mint(&fake_clerk::session_claims("user_grace"));
+    assert_eq!(app.me_bearer(&token).await.status(), StatusCode::OK);
+    let after = listed(&app, "/api/admin/users", &cookie, &[]).await;
+    assert_eq!(after["total"], 2);
+    assert!(names(&after).contains(&"Grace Hopper".to_owned()));
 }
 
 /// Changes a user's name in the database directly, as another program would.

@@ -21,6 +21,7 @@ pub async fn dev_sign_in(
         clerk::OrgClaims,
         db::{memberships, organizations, users},
         devmode::{dev_id, new_session_id},
+        invalidation::Invalidation,
     };
     use serde_json::json;
 
@@ -57,7 +58,8 @@ pub async fn dev_sign_in(
         users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
         users::Upserted::Stale => return Err(AppError::Forbidden("That account was deleted".into())),
     };
-    state.auth.directory.invalidate_user(&clerk_id).await;
+    // The header, the guards and the admin's lists all see the new name at once.
+    state.invalidations.invalidate(&[Invalidation::User(clerk_id.clone())]).await;
 
     let org_name = org_name.trim();
     let org = if org_name.is_empty() {
@@ -95,7 +97,7 @@ pub async fn dev_sign_in(
             clerk_updated_at: now_ms,
         };
         memberships::upsert(&state.db, &membership).await.map_err(AppError::internal)?;
-        state.auth.directory.invalidate_memberships();
+        state.invalidations.invalidate(&[Invalidation::Memberships]).await;
         Some(OrgClaims {
             id: org.clerk_id,
             slug: Some(slug),

@@ -5,6 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use crate::{
+    admin::cache::AdminCache,
     clerk::{
         api::{ApiError, ClerkApi},
         mapping,
@@ -14,6 +15,7 @@ use crate::{
         memberships::{self, Membership},
         users::{self, Upserted, User},
     },
+    invalidation::{self, Invalidation},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -32,13 +34,16 @@ pub struct UserDirectory {
     api: ClerkApi,
     users: moka::future::Cache<String, Arc<User>>,
     memberships: moka::future::Cache<(i64, String), Option<Arc<Membership>>>,
+    /// Told of every user provisioned here, so the admin's lists show them at once.
+    admin: Arc<AdminCache>,
 }
 
 impl UserDirectory {
-    pub fn new(db: Db, api: ClerkApi, user_ttl: Duration, org_ttl: Duration) -> Self {
+    pub fn new(db: Db, api: ClerkApi, user_ttl: Duration, org_ttl: Duration, admin: Arc<AdminCache>) -> Self {
         Self {
             db,
             api,
+            admin,
             users: moka::future::Cache::builder().max_capacity(100_000).time_to_live(user_ttl).build(),
             memberships: moka::future::Cache::builder().max_capacity(100_000).time_to_live(org_ttl).build(),
         }
@@ -57,6 +62,8 @@ impl UserDirectory {
                 match users::upsert_from_clerk(&self.db, &fields).await? {
                     Upserted::Created(user) | Upserted::Updated(user) => {
                         tracing::info!(clerk_id, "provisioned user from Clerk");
+                        self.admin.invalidate();
+                        invalidation::publish(&self.db, &[Invalidation::Listings]).await;
                         Ok(Arc::new(user))
                     }
                     // A webhook wrote a newer row (or a tombstone) meanwhile: use what is stored.
