@@ -19,6 +19,7 @@ http_tests!(
     a_member_role_change_is_written_through_and_audited,
     a_member_removal_is_written_through_and_leaves_a_tombstone,
     bad_org_input_and_clerk_refusals_change_nothing,
+    a_large_organization_pages_its_members,
 );
 
 struct Acme {
@@ -143,8 +144,8 @@ async fn a_member_removal_is_written_through_and_leaves_a_tombstone(backend: Bac
     );
     assert!(acme.clerk.membership("org_acme", "user_bob").is_none());
     assert!(org_search::member(&acme.app.db, acme.org_id, acme.bob_id).await.expect("query").is_none());
-    let members = org_search::members(&acme.app.db, acme.org_id).await.expect("members");
-    assert_eq!(members.len(), 1);
+    let members = org_search::members(&acme.app.db, acme.org_id, 1).await.expect("members");
+    assert_eq!((members.items.len(), members.total), (1, 1));
     let audit = audit_log::for_object(&acme.app.db, "organization", &org, 10).await.expect("audit");
     assert_eq!(audit[0].action, "membership.delete");
     // Removing again finds no member.
@@ -180,6 +181,29 @@ async fn bad_org_input_and_clerk_refusals_change_nothing(backend: Backend) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 
     assert_eq!(org_search::find(&acme.app.db, acme.org_id).await.expect("query"), before);
-    assert_eq!(org_search::members(&acme.app.db, acme.org_id).await.expect("members").len(), 2);
+    assert_eq!(org_search::members(&acme.app.db, acme.org_id, 1).await.expect("members").total, 2);
     assert!(audit_log::for_object(&acme.app.db, "organization", &id, 10).await.expect("audit").is_empty());
+}
+
+async fn a_large_organization_pages_its_members(backend: Backend) {
+    let acme = setup(backend).await;
+    let org = fake_clerk::organization("org_acme", "Acme", "acme");
+    for n in 0..60 {
+        let user = fake_clerk::user(&format!("user_{n:02}"), &format!("member{n:02}@example.com"), "M", "N");
+        let row = acme.app.mirror(&user).await;
+        let m = fake_clerk::membership(&format!("orgmem_bulk_{n}"), &org, &user, "org:member");
+        let fields = mapping::membership_parts(&m).expect("maps").into_fields(acme.org_id, row.id);
+        memberships::upsert(&acme.app.db, &fields).await.expect("membership");
+    }
+    let id = acme.org_id.to_string();
+    let first = post(&acme, "/api/admin/org", &[("id", &id)]).await.1;
+    assert_eq!((first["members_total"].as_i64(), first["members_pages"].as_i64()), (Some(62), Some(2)));
+    assert_eq!(first["members"].as_array().map(Vec::len), Some(50));
+    assert_eq!(first["members"][0]["email"], "alice@example.com", "oldest first");
+    let second = post(&acme, "/api/admin/org", &[("id", &id), ("page", "2")]).await.1;
+    assert_eq!((second["members_page"].as_i64(), second["members"].as_array().map(Vec::len)), (Some(2), Some(12)));
+
+    let html = acme.app.admin_page(&format!("/admin/orgs/{id}?page=2"), &acme.cookie).await.text().await.expect("html");
+    assert!(html.contains("62 total · page 2 of 2") && html.contains("member59@example.com"), "{html}");
+    assert!(!html.contains("alice@example.com"), "page 2 starts past the first 50");
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{
     Db,
     invitations::{self, Invitation},
-    listing::{Filter, Listing, Page, fetch_page},
+    listing::{Bind, Filter, Listing, Page, fetch_page},
     organizations::{COLUMNS, Organization},
 };
 use crate::on_pool;
@@ -41,27 +41,26 @@ pub struct Member {
     pub last_name: String,
 }
 
-/// The most members an organization page shows at once.
-pub const MEMBERS_SHOWN: i64 = 500;
-
-const MEMBER_SELECT: &str = "SELECT m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, \
+const MEMBER_COLUMNS: &str = "m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, \
     m.created_at AS joined_at, m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, \
-    u.first_name, u.last_name FROM organization_memberships m JOIN users u ON u.id = m.user_id";
+    u.first_name, u.last_name";
+const MEMBER_FROM: &str = "organization_memberships m JOIN users u ON u.id = m.user_id";
 
-pub async fn members(db: &Db, organization_id: i64) -> Result<Vec<Member>, sqlx::Error> {
-    let sql = format!(
-        "{MEMBER_SELECT} WHERE m.organization_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2"
-    );
-    on_pool!(db, pool => sqlx::query_as(&sql)
-        .bind(organization_id)
-        .bind(MEMBERS_SHOWN)
-        .fetch_all(pool)
-        .await)
+/// One page of an organization's live members, oldest first.
+pub async fn members(db: &Db, organization_id: i64, page: i64) -> Result<Page<Member>, sqlx::Error> {
+    let mut f = Filter::default();
+    let org = f.param(Bind::Int(organization_id));
+    f.and(format!("m.organization_id = {org}"));
+    f.and("m.deleted_at IS NULL".into());
+    let listing = Listing { columns: MEMBER_COLUMNS, from: MEMBER_FROM, order_by: "m.created_at, m.id", key: None };
+    fetch_page(db, &listing, &f, page).await
 }
 
 /// One live member of an organization, by user id.
 pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Option<Member>, sqlx::Error> {
-    let sql = format!("{MEMBER_SELECT} WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL");
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
+    );
     on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(organization_id)
         .bind(user_id)

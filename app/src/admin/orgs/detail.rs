@@ -2,13 +2,13 @@
 //! the slug, changing a member's role and removing a member are written through to Clerk.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     admin::{
         AuditView,
-        layout::{AdminShell, admin_error, field_error},
+        layout::{AdminShell, Pager, admin_error, field_error},
     },
     error::AppError,
 };
@@ -42,13 +42,17 @@ pub struct OrgDetail {
     pub public_metadata: String,
     pub deleted_at: Option<String>,
     pub created_at: String,
+    /// One page of members (`page` of `members_pages`, 50 each), and how many there are.
     pub members: Vec<MemberView>,
+    pub members_total: i64,
+    pub members_page: i64,
+    pub members_pages: i64,
     pub invitations: Vec<InvitationView>,
     pub audit: Vec<AuditView>,
 }
 
 #[server(prefix = "/api/admin", endpoint = "org")]
-pub async fn get_org_detail(id: i64) -> Result<OrgDetail, AppError> {
+pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<OrgDetail, AppError> {
     use backend::db::{audit_log, org_search};
 
     use crate::admin::ssr::time;
@@ -58,7 +62,8 @@ pub async fn get_org_detail(id: i64) -> Result<OrgDetail, AppError> {
     let Some(o) = org_search::find(db, id).await.map_err(AppError::internal)? else {
         return crate::admin::ssr::fail(AppError::NotFound);
     };
-    let members = org_search::members(db, id).await.map_err(AppError::internal)?;
+    let members = org_search::members(db, id, page).await.map_err(AppError::internal)?;
+    let (members_total, members_page, members_pages) = (members.total, members.page, members.pages());
     let invitations = org_search::invitations(db, id).await.map_err(AppError::internal)?;
     let audit = audit_log::for_object(db, "organization", &id.to_string(), 20).await.map_err(AppError::internal)?;
     Ok(OrgDetail {
@@ -72,7 +77,11 @@ pub async fn get_org_detail(id: i64) -> Result<OrgDetail, AppError> {
         public_metadata: serde_json::to_string_pretty(&o.public_metadata.0).unwrap_or_default(),
         deleted_at: o.deleted_at.map(time),
         created_at: time(o.created_at),
+        members_total,
+        members_page,
+        members_pages,
         members: members
+            .items
             .into_iter()
             .map(|m| MemberView {
                 user_id: m.user_id,
@@ -140,9 +149,11 @@ pub fn OrgPage() -> impl IntoView {
     let rename = ServerAction::<UpdateOrg>::new();
     let role = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)));
     let org = Resource::new(
-        move || (id.get(), rename.version().get(), role.version().get(), remove.version().get()),
-        |(id, ..)| get_org_detail(id),
+        move || (id.get(), page.get(), rename.version().get(), role.version().get(), remove.version().get()),
+        |(id, page, ..)| get_org_detail(id, page),
     );
     view! {
         <AdminShell>
@@ -211,7 +222,7 @@ fn OrgView(
             </section>
         </div>
 
-        <h2>{format!("Members ({})", o.members.len())}</h2>
+        <h2>{format!("Members ({})", o.members_total)}</h2>
         {move || role_error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
         <div class="table-wrap"><table class="data" data-testid="members-table">
             <thead><tr><th>"Member"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
@@ -248,6 +259,9 @@ fn OrgView(
                 }).collect_view()}
             </tbody>
         </table></div>
+        {(o.members_pages > 1).then(|| view! {
+            <Pager page=o.members_page pages=o.members_pages total=o.members_total base=String::new() />
+        })}
 
         <h2>"Invitations"</h2>
         {if o.invitations.is_empty() {
