@@ -60,3 +60,50 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
   await page.goto('/admin');
   await expect(page).toHaveURL(/\/admin\/login\?next=%2Fadmin$/);
 });
+
+test('removing a member asks first: declining keeps them, confirming removes them', async ({ page, browser }) => {
+  const stamp = Date.now();
+  const email = `lin-${stamp}@example.com`;
+  const org = `Removal Works ${stamp}`;
+  const other = await browser.newContext();
+  const visitor = await other.newPage();
+  await visitor.goto('/sign-in');
+  await visitor.getByLabel('Email').fill(email);
+  await visitor.getByLabel('Organization (optional)').fill(org);
+  await visitor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(visitor).toHaveURL(/\/account$/);
+  await other.close();
+
+  await page.goto('/admin/login');
+  await page.getByLabel('Email').fill(staffEmail);
+  await page.getByLabel('Password').fill(staffPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto(`/admin/orgs?q=${encodeURIComponent(org)}`);
+  await page.getByTestId('orgs-table').getByRole('link', { name: org }).click();
+  await expect(page.getByTestId('org-title')).toHaveText(org);
+  const members = page.getByTestId('members-table');
+  await expect(members.getByRole('link', { name: email })).toBeVisible();
+
+  const removals: string[] = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().includes('/api/admin/member-remove')) removals.push(req.url());
+  });
+  const asked: string[] = [];
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await members.getByRole('button', { name: 'Remove' }).click();
+  await expect.poll(() => asked).toEqual([`Remove ${email} from ${org}? Clerk is told at once.`]);
+  await page.reload();
+  await expect(page.getByTestId('members-table').getByRole('link', { name: email })).toBeVisible();
+  expect(removals, 'declining sends nothing').toEqual([]);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByTestId('members-table').getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByTestId('members-table').getByRole('link', { name: email })).toHaveCount(0);
+  expect(removals).toHaveLength(1);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Members (0)' })).toBeVisible();
+});

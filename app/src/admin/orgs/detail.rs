@@ -168,6 +168,17 @@ pub fn OrgPage() -> impl IntoView {
     }
 }
 
+/// Asks before a member is removed (it is written to Clerk at once). Without JavaScript the form
+/// posts directly.
+fn confirm_removal(who: String, org: String) -> impl Fn(leptos::ev::MouseEvent) + 'static {
+    move |ev| {
+        let question = format!("Remove {who} from {org}? Clerk is told at once.");
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            ev.prevent_default();
+        }
+    }
+}
+
 fn action_error<T: Clone + Send + Sync + 'static>(value: Option<Result<T, AppError>>) -> Option<String> {
     match value {
         Some(Err(AppError::Validation(_))) | None | Some(Ok(_)) => None,
@@ -194,6 +205,7 @@ fn OrgView(
         _ => None,
     };
     let org_id = o.id;
+    let org_name = o.name.clone();
     view! {
         <h1 data-testid="org-title">{o.name.clone()}</h1>
         {errors}
@@ -229,6 +241,7 @@ fn OrgView(
             <tbody>
                 {o.members.clone().into_iter().map(|m| {
                     let current = m.role.clone();
+                    let ask = confirm_removal(m.email.clone(), org_name.clone());
                     view! {
                         <tr>
                             <td><a href=format!("/admin/users/{}", m.user_id)>{m.email.clone()}</a>" "<span class="muted">{m.name.clone()}</span></td>
@@ -251,7 +264,7 @@ fn OrgView(
                                 <ActionForm action=remove attr:class="inline-form">
                                     <input type="hidden" name="org_id" value=org_id />
                                     <input type="hidden" name="user_id" value=m.user_id />
-                                    <button type="submit" class="danger">"Remove"</button>
+                                    <button type="submit" class="danger" on:click=ask>"Remove"</button>
                                 </ActionForm>
                             </td>
                         </tr>
