@@ -30,6 +30,7 @@ pub struct SessionStore {
     cache: Arc<SessionCache>,
 }
 
+/// Leaves the cache out: its records hold session data, which must never reach a log.
 impl std::fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionStore").field("inner", &self.inner).finish_non_exhaustive()
