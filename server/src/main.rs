@@ -6,7 +6,7 @@ use clap::Parser;
 use server::cli::Cli;
 
 // SSR allocates many small strings per page; mimalloc serves them faster than glibc's malloc
-// (bench/admin.sh: see the README's numbers).
+// (measured on `/` with a session cookie: 4,056 → 5,285 req/s; see the notes on issue 8).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -184,8 +184,7 @@ async fn an_inactive_or_deleted_user_is_denied(backend: Backend) {
 
     // A tombstoned row stays denied and is not re-provisioned.
     let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "Builder");
-    let fields = backend::clerk::mapping::user_fields(&bob).expect("maps");
-    users::upsert_from_clerk(&app.db, &fields).await.expect("seed");
+    app.mirror(&bob).await;
     on_pool!(&app.db, pool => sqlx::query("UPDATE users SET deleted_at = updated_at, is_active = FALSE WHERE clerk_id = 'user_bob'")
         .execute(pool).await.map(|_| ()))
     .expect("tombstone");

@@ -26,11 +26,6 @@ async fn serves(app: &TestApp, cookie: &StaffCookie) -> bool {
     app.admin_page("/admin/users", cookie).await.status() == StatusCode::OK
 }
 
-async fn delete_all_sessions_in_sql(app: &TestApp) {
-    backend::on_pool!(&app.db, pool => sqlx::query("DELETE FROM tower_sessions").execute(pool).await.map(|_| ()))
-        .expect("delete sessions");
-}
-
 async fn logout_and_login_end_a_cached_staff_session_at_once(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "300").await;
@@ -63,24 +58,27 @@ async fn a_clerk_revocation_ends_a_cached_session_at_once(backend: Backend) {
     assert_eq!(app.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// A staff session that has been read (and, with a cache, cached), then deleted in SQL behind
+/// the app's back.
+async fn staff_session_deleted_around_the_app(app: &TestApp) -> StaffCookie {
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    assert!(serves(app, &cookie).await);
+    backend::on_pool!(&app.db, pool => sqlx::query("DELETE FROM tower_sessions").execute(pool).await.map(|_| ()))
+        .expect("delete sessions");
+    cookie
+}
+
 async fn a_session_deleted_around_the_app_is_served_from_memory_until_the_ttl(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "300").await;
-    app.create_staff("boss@example.com", false).await;
-    let cookie = app.staff_login("boss@example.com").await;
-    assert!(serves(&app, &cookie).await);
-
-    delete_all_sessions_in_sql(&app).await;
+    let cookie = staff_session_deleted_around_the_app(&app).await;
     assert!(serves(&app, &cookie).await, "read from memory, not the database");
 }
 
 async fn with_the_cache_off_a_session_deleted_around_the_app_ends_at_once(backend: Backend) {
     let clerk = FakeClerk::start().await;
     let app = app_with_ttl(backend, &clerk, "0").await;
-    app.create_staff("boss@example.com", false).await;
-    let cookie = app.staff_login("boss@example.com").await;
-    assert!(serves(&app, &cookie).await);
-
-    delete_all_sessions_in_sql(&app).await;
+    let cookie = staff_session_deleted_around_the_app(&app).await;
     assert!(!serves(&app, &cookie).await, "every request reads the session row");
 }

@@ -1,8 +1,9 @@
 //! Short-lived caches for the admin's hot reads: pages of the user and organization lists, the
-//! dashboard's counts, and the staff account behind a session. Each entry is keyed by a generation, and every change the
-//! invalidation bus hears of (this instance's writes and, on Postgres, every other instance's)
-//! starts a new one, so no cached answer outlives a change made through the app. Writes from
-//! outside it (a manual UPDATE, a sync on SQLite by another process) show within the TTL.
+//! dashboard's counts, and the staff account behind a session. Each entry is keyed by a
+//! generation, and every change the invalidation bus hears of (this instance's writes and, on
+//! Postgres, every other instance's) starts a new one, so no cached answer outlives a change
+//! made through the app. Writes from outside it (a manual UPDATE, a sync on SQLite by another
+//! process) show within the TTL.
 //! Concurrent misses on one key share a single load, so an expiry under load runs the query
 //! once, not once per waiting request.
 

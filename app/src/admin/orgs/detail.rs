@@ -63,7 +63,6 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
         return crate::admin::ssr::fail(AppError::NotFound);
     };
     let members = org_search::members(db, id, page).await.map_err(AppError::internal)?;
-    let (members_total, members_page, members_pages) = (members.total, members.page, members.pages());
     let invitations = org_search::invitations(db, id).await.map_err(AppError::internal)?;
     let audit = audit_log::for_object(db, "organization", &id.to_string(), 20).await.map_err(AppError::internal)?;
     Ok(OrgDetail {
@@ -77,9 +76,9 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
         public_metadata: serde_json::to_string_pretty(&o.public_metadata.0).unwrap_or_default(),
         deleted_at: o.deleted_at.map(time),
         created_at: time(o.created_at),
-        members_total,
-        members_page,
-        members_pages,
+        members_total: members.total,
+        members_page: members.page,
+        members_pages: members.pages(),
         members: members
             .items
             .into_iter()
