@@ -3,13 +3,64 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { staffEmail, staffPassword } from './tests/staff';
+import { fakeClerkUrl, fakeClerkSecret, isRelease } from './tests/mode';
 
-// The server under test: the debug binary and site that `cargo leptos build` produced.
+// The server under test: the binary and site that `cargo leptos build` (or `--release`) produced.
+// A debug build runs in dev mode; a release build has none, so it runs against the fake Clerk
+// (JWKS and Backend API on loopback), with users mirrored from it by `server sync-users`.
 const root = path.resolve(__dirname, '..');
 const serverBin = process.env.SERVER_BIN ?? path.join(root, 'target', 'debug', 'server');
+const fakeClerkBin = process.env.FAKE_CLERK_BIN ?? path.join(root, 'target', 'debug', 'fake-clerk');
 const port = process.env.E2E_PORT ?? '3100';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starter-e2e-'));
 
+const createStaff = `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --password-stdin`;
+const clerkEnv: Record<string, string> = isRelease
+  ? { CLERK_SECRET_KEY: fakeClerkSecret, CLERK_API_URL: fakeClerkUrl }
+  : {};
+
+const appServer = {
+  // A staff account first (the admin test logs in with it), the release build's users from the
+  // fake Clerk, then the server itself.
+  command: isRelease
+    ? `${createStaff} && "${serverBin}" sync-users && exec "${serverBin}"`
+    : `${createStaff} && exec "${serverBin}"`,
+  cwd: root,
+  url: `http://127.0.0.1:${port}/readyz`,
+  timeout: 60_000,
+  reuseExistingServer: false,
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+  env: {
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+    LEPTOS_OUTPUT_NAME: 'clerk-starter',
+    LEPTOS_HASH_FILES: 'true',
+    // SQLite by default; scripts/test.sh runs the suite again on a fresh Postgres database.
+    DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(dataDir, 'app.db')}`,
+    CLERK_DEV_KEY_FILE: path.join(dataDir, 'dev-signing-key.pem'),
+    // Short-lived dev tokens and a short revalidation window, so a test can prove that an
+    // open tab keeps itself signed in by refreshing its token.
+    CLERK_DEV_TOKEN_TTL_SECONDS: '4',
+    CLERK_SESSION_REVALIDATION_SECONDS: '3',
+    RUST_LOG: 'warn',
+    E2E_STAFF_EMAIL: staffEmail,
+    E2E_STAFF_PASSWORD: staffPassword,
+    ...clerkEnv,
+  },
+};
+
+const fakeClerk = {
+  command: `exec "${fakeClerkBin}" --addr ${new URL(fakeClerkUrl).host} --users 3`,
+  cwd: root,
+  // Any answer will do: it means the fake is listening (it wants the secret key).
+  url: `${fakeClerkUrl}/v1/jwks`,
+  ignoreHTTPSErrors: true,
+  timeout: 30_000,
+  reuseExistingServer: false,
+  stdout: 'ignore' as const,
+  stderr: 'pipe' as const,
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -33,30 +84,5 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    // A staff account first (the admin test logs in with it), then the server itself.
-    command: `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --password-stdin && exec "${serverBin}"`,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/readyz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
-      LEPTOS_OUTPUT_NAME: 'clerk-starter',
-      LEPTOS_HASH_FILES: 'true',
-      // SQLite by default; scripts/test.sh runs the suite again on a fresh Postgres database.
-      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(dataDir, 'app.db')}`,
-      CLERK_DEV_KEY_FILE: path.join(dataDir, 'dev-signing-key.pem'),
-      // Short-lived dev tokens and a short revalidation window, so a test can prove that an
-      // open tab keeps itself signed in by refreshing its token.
-      CLERK_DEV_TOKEN_TTL_SECONDS: '4',
-      CLERK_SESSION_REVALIDATION_SECONDS: '3',
-      RUST_LOG: 'warn',
-      E2E_STAFF_EMAIL: staffEmail,
-      E2E_STAFF_PASSWORD: staffPassword,
-    },
-  },
+  webServer: isRelease ? [fakeClerk, appServer] : [appServer],
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building the app needs, skipping whatever is already there at the right version:
-# the wasm target, cargo-leptos, wasm-bindgen-cli matching Cargo.lock, and wasm-opt.
+# the wasm target, cargo-leptos, wasm-bindgen-cli matching Cargo.lock, and a wasm-opt that works.
 # cargo-leptos would otherwise try to download wasm-bindgen and wasm-opt from GitHub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +26,24 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION\$"; then
   cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
 fi
 
-if ! command -v wasm-opt >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    say "installing wasm-opt (binaryen) for release builds"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q binaryen >/dev/null
-  else
-    say "wasm-opt is missing: install binaryen for release builds (debug builds work without it)"
-  fi
+# wasm-opt for release builds: binaryen 132 from npm (it runs under Node). Debian's binaryen 108
+# breaks wasm-bindgen's reference-types output (the page throws `WebAssembly.Table.set()` on
+# load), so an older wasm-opt first on PATH is refused rather than silently used.
+BINARYEN_VERSION=132
+binaryen_dir="${XDG_DATA_HOME:-$HOME/.local/share}/clerk-starter/binaryen-$BINARYEN_VERSION"
+wasm_opt_version() { "$1" --version 2>/dev/null | awk '/wasm-opt version/ { print $3; exit }'; }
+if [ "$(wasm_opt_version "$binaryen_dir/node_modules/.bin/wasm-opt")" != "$BINARYEN_VERSION" ]; then
+  say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) for release builds"
+  mkdir -p "$binaryen_dir"
+  npm install --prefix "$binaryen_dir" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION.0.0" >/dev/null
+fi
+# cargo-leptos finds it on PATH; ~/.cargo/bin is where it and wasm-bindgen already live.
+ln -sf "$binaryen_dir/node_modules/.bin/wasm-opt" "${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt"
+found=$(command -v wasm-opt || true)
+version=$(wasm_opt_version "${found:-/nonexistent}")
+if [ -z "$version" ] || [ "$version" -lt "$BINARYEN_VERSION" ]; then
+  echo "error: the wasm-opt first on PATH (${found:-none}, version ${version:-unknown}) is older than" >&2
+  echo "       binaryen $BINARYEN_VERSION; its release bundles do not run in the browser." >&2
+  echo "       Remove it (Debian: apt-get remove binaryen) or put ${CARGO_HOME:-$HOME/.cargo}/bin first on PATH." >&2
+  exit 1
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: Rust unit and integration tests (SQLite always, Postgres when TEST_DATABASE_URL
-# is set), then a debug build of the site and the browser tests against it.
+# is set), then the browser tests against the debug build and against the release build (what
+# ships: wasm-opt'd, precompressed, no dev mode, against the fake Clerk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ cargo test --workspace --exclude frontend -- --test-threads=1
 
 echo "==> cargo leptos build"
 cargo leptos build
+cargo build -q -p fake-clerk --bin fake-clerk
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 echo "==> end2end (Playwright, Chromium) on SQLite"
@@ -28,3 +30,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   base=${TEST_DATABASE_URL%%\?*}
   (cd end2end && SERVER_BIN="$target_dir/debug/server" E2E_DATABASE_URL="${base%/*}/$e2e_db" npx playwright test)
 fi
+
+echo "==> cargo leptos build --release --precompress"
+cargo leptos build --release --precompress
+echo "==> end2end (Playwright, Chromium) on the release build, SQLite"
+(cd end2end && E2E_RELEASE=1 SERVER_BIN="$target_dir/release/server" FAKE_CLERK_BIN="$target_dir/debug/fake-clerk" \
+  npx playwright test)

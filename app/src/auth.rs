@@ -34,6 +34,15 @@ pub struct UserView {
     pub is_staff: bool,
     pub is_superuser: bool,
     pub org: Option<OrgView>,
+    /// Who is impersonating this user (Clerk's `act`), if anyone.
+    pub actor: Option<ActorView>,
+}
+
+/// The impersonator of an impersonated session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorView {
+    /// The actor's Clerk user id.
+    pub sub: String,
 }
 
 /// Who is using the admin.
@@ -58,7 +67,7 @@ mod guards {
     };
     use leptos::prelude::use_context;
 
-    use super::{AdminView, OrgView, UserView};
+    use super::{ActorView, AdminView, OrgView, UserView};
     use crate::error::AppError;
 
     impl From<&CurrentUser> for UserView {
@@ -80,6 +89,7 @@ mod guards {
                     role: o.role.clone(),
                     permissions: o.permissions.clone(),
                 }),
+                actor: current.actor.as_ref().map(|a| ActorView { sub: a.sub.clone() }),
             }
         }
     }
@@ -99,7 +109,8 @@ mod guards {
     pub fn current_user() -> Result<Option<CurrentUser>, AppError> {
         match auth_state() {
             Auth::SignedIn(user) => Ok(Some(user)),
-            Auth::Anonymous => Ok(None),
+            // Clerk's default for a session with a task left: nobody is signed in yet.
+            Auth::Anonymous | Auth::Rejected(Rejection::Pending) => Ok(None),
             Auth::Rejected(Rejection::Unavailable) => fail(AppError::Unavailable),
             Auth::Rejected(Rejection::Inactive) => fail(AppError::Unauthorized("User is inactive".into())),
             Auth::Rejected(Rejection::SessionEnded) => fail(AppError::Unauthorized("Session ended".into())),
@@ -111,6 +122,9 @@ mod guards {
     pub fn require_user() -> Result<CurrentUser, AppError> {
         match current_user()? {
             Some(user) => Ok(user),
+            None if matches!(auth_state(), Auth::Rejected(Rejection::Pending)) => {
+                fail(AppError::Unauthorized("The session is pending: it has a task left".into()))
+            }
             None => fail(AppError::unauthenticated()),
         }
     }
@@ -150,6 +164,17 @@ mod guards {
             Ok(user)
         } else {
             fail(AppError::Forbidden(format!("Organization permission {permission} required")))
+        }
+    }
+
+    /// 403 unless the user's plan, or the active organization's, includes `feature` (Clerk's
+    /// `has({feature})`: `org:x` or `user:x` asks one of them, a bare `x` either).
+    pub fn require_feature(feature: &str) -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.has_feature(feature) {
+            Ok(user)
+        } else {
+            fail(AppError::Forbidden(format!("Feature {feature} required")))
         }
     }
 

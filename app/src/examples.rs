@@ -40,9 +40,17 @@ pub async fn org_admin_only() -> Result<String, AppError> {
     Ok("hello, org admin".into())
 }
 
-/// Members holding `org:sys_memberships:manage`.
+/// Members holding the custom permission `org:posts:publish` (feature `posts`, permission
+/// `publish`, defined in the Clerk Dashboard under Organizations → Roles & Permissions).
 #[server(prefix = "/api/examples", endpoint = "org-permission")]
 pub async fn org_permission_only() -> Result<String, AppError> {
-    crate::auth::require_org_permission("org:sys_memberships:manage")?;
-    Ok("hello, member manager".into())
+    crate::auth::require_org_permission("org:posts:publish")?;
+    Ok("hello, publisher".into())
+}
+
+/// Users whose plan (theirs, or the active organization's) includes the feature `teams`.
+#[server(prefix = "/api/examples", endpoint = "feature")]
+pub async fn feature_only() -> Result<String, AppError> {
+    crate::auth::require_feature("teams")?;
+    Ok("hello, teams user".into())
 }

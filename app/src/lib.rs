@@ -4,15 +4,18 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
+
+use crate::lazy_pages as lazy;
 
 pub mod admin;
 pub mod auth;
 pub mod components;
 pub mod error;
 pub mod examples;
+pub mod lazy_pages;
 pub mod pages;
 pub mod session;
 pub mod site;
@@ -86,23 +89,35 @@ pub fn App() -> impl IntoView {
                     <ErrorBoundary fallback=|errors| view! { <pages::error::ErrorPage errors /> }>
                         <Routes fallback=pages::not_found::NotFound>
                             <Route path=StaticSegment("") view=pages::home::HomePage />
-                            <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
-                            <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
-                            <Route path=(StaticSegment("admin"), StaticSegment("login")) view=admin::login::LoginPage />
-                            <Route path=StaticSegment("admin") view=admin::dashboard::DashboardPage ssr=SsrMode::Async />
-                            <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::users::list::UsersPage ssr=SsrMode::Async />
+                            <Route path=StaticSegment("sign-in") view={Lazy::<lazy::SignIn>::new()} />
+                            <Route path=StaticSegment("account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
+                            <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<lazy::AdminLogin>::new()} />
+                            <Route path=StaticSegment("admin") view={Lazy::<lazy::AdminDashboard>::new()} ssr=SsrMode::Async />
+                            <Route
+                                path=(StaticSegment("admin"), StaticSegment("users"))
+                                view={Lazy::<lazy::AdminUsers>::new()}
+                                ssr=SsrMode::Async
+                            />
                             <Route
                                 path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
-                                view=admin::users::detail::UserPage
+                                view={Lazy::<lazy::AdminUser>::new()}
                                 ssr=SsrMode::Async
                             />
-                            <Route path=(StaticSegment("admin"), StaticSegment("orgs")) view=admin::orgs::list::OrgsPage ssr=SsrMode::Async />
+                            <Route
+                                path=(StaticSegment("admin"), StaticSegment("orgs"))
+                                view={Lazy::<lazy::AdminOrgs>::new()}
+                                ssr=SsrMode::Async
+                            />
                             <Route
                                 path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
-                                view=admin::orgs::detail::OrgPage
+                                view={Lazy::<lazy::AdminOrg>::new()}
                                 ssr=SsrMode::Async
                             />
-                            <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=admin::audit::AuditPage ssr=SsrMode::Async />
+                            <Route
+                                path=(StaticSegment("admin"), StaticSegment("audit"))
+                                view={Lazy::<lazy::AdminAudit>::new()}
+                                ssr=SsrMode::Async
+                            />
                         </Routes>
                     </ErrorBoundary>
                 </main>

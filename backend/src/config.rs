@@ -107,6 +107,10 @@ pub struct Config {
     /// read from the database may be reused. Logout, login and revocation drop it at once on
     /// every instance; this bounds only what the invalidation bus cannot see.
     pub session_cache_ttl: Duration,
+    /// `CLERK_ALLOW_PENDING_SESSIONS` (default false): treat a v2 token with `sts: pending` (a
+    /// session with a task left, such as choosing an organization) as signed in. Clerk's own
+    /// default is signed out.
+    pub allow_pending_sessions: bool,
 }
 
 impl Config {
@@ -215,6 +219,7 @@ impl Config {
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
             admin_cache_ttl: seconds(&get, "ADMIN_CACHE_SECONDS", 2)?,
             session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
+            allow_pending_sessions: flag(&get, "CLERK_ALLOW_PENDING_SESSIONS", false)?,
         })
     }
 

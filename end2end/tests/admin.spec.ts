@@ -1,8 +1,12 @@
 import { test, expect } from './fixtures';
+import type { Browser } from '@playwright/test';
 import { staffEmail, staffPassword } from './staff';
+import { isRelease } from './mode';
 
-test('a staff member logs in, finds a user, renames them, sees the audit entry and logs out', async ({ page, browser, consoleProblems }) => {
-  // A user to manage: signed in once through dev mode, in a browser of their own.
+/// A user for staff to manage: in dev mode, one who signed in through the dev form in a browser
+/// of their own; in the release build, one mirrored from the fake Clerk by `sync-users`.
+async function userToManage(browser: Browser): Promise<{ email: string; first: string; last: string }> {
+  if (isRelease) return { email: 'user_0000001@example.com', first: 'Bench', last: 'User1' };
   const email = `grace-${Date.now()}@example.com`;
   const other = await browser.newContext();
   const visitor = await other.newPage();
@@ -13,6 +17,11 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
   await visitor.getByRole('button', { name: 'Sign in' }).click();
   await expect(visitor).toHaveURL(/\/account$/);
   await other.close();
+  return { email, first: 'Grace', last: 'Hopper' };
+}
+
+test('a staff member logs in, finds a user, renames them, sees the audit entry and logs out', async ({ page, browser, consoleProblems }) => {
+  const { email, first, last } = await userToManage(browser);
 
   // Anonymous: the admin sends us to its login page, which remembers where we were going.
   await page.goto('/admin/users');
@@ -33,18 +42,18 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
 
   await page.getByLabel('Search').fill(email);
   await page.getByRole('button', { name: 'Search' }).click();
-  await expect(page).toHaveURL(/\/admin\/users\?q=grace-/);
+  await expect(page).toHaveURL(/\/admin\/users\?q=/);
   const table = page.getByTestId('users-table');
   await expect(table.getByRole('row')).toHaveCount(2);
   await table.getByRole('link', { name: email }).click();
   await expect(page.getByTestId('user-title')).toHaveText(email);
 
   const form = page.getByTestId('user-form');
-  await expect(form.getByLabel('Last name')).toHaveValue('Hopper');
+  await expect(form.getByLabel('Last name')).toHaveValue(last);
   await form.getByLabel('Last name').fill('Murray Hopper');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved.');
-  await expect(page.locator('dl.facts')).toContainText('Grace Murray Hopper');
+  await expect(page.locator('dl.facts')).toContainText(`${first} Murray Hopper`);
   await page.reload();
   await expect(page.getByTestId('user-form').getByLabel('Last name')).toHaveValue('Murray Hopper');
 
@@ -62,6 +71,7 @@ test('a staff member logs in, finds a user, renames them, sees the audit entry a
 });
 
 test('removing a member asks first: declining keeps them, confirming removes them', async ({ page, browser }) => {
+  test.skip(isRelease, 'signs the member in through dev mode');
   const stamp = Date.now();
   const email = `lin-${stamp}@example.com`;
   const org = `Removal Works ${stamp}`;

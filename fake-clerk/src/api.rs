@@ -19,6 +19,7 @@ use crate::{Fault, Recorded, Shared, now_millis, test_keys};
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
         .route("/v1/jwks", get(jwks))
+        .route("/__fake/session-tokens", axum::routing::post(mint_session_token))
         .route("/v1/users", get(list_users))
         .route("/v1/users/{id}", get(get_user).patch(patch_user))
         .route("/v1/organizations", get(list_organizations))
@@ -101,6 +102,25 @@ async fn jwks(State(shared): State<Shared>) -> Json<Value> {
         keys.push(rotated.jwk.clone());
     }
     Json(json!({ "keys": keys }))
+}
+
+/// Not Clerk's: lets a browser test outside this process sign in as a user. The body's claims
+/// are laid over a fresh session token's (`sub` is required); `ttl_secs` sets `exp`.
+async fn mint_session_token(body: Bytes) -> Response {
+    let Ok(Value::Object(mut overrides)) = serde_json::from_slice::<Value>(&body) else {
+        return clerk_error(StatusCode::BAD_REQUEST, "form_param_format_invalid", "body must be a JSON object");
+    };
+    let Some(sub) = overrides.get("sub").and_then(Value::as_str).map(str::to_owned) else {
+        return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_param_missing", "sub is required");
+    };
+    let mut claims = crate::session_claims(&sub);
+    if let Some(ttl) = overrides.remove("ttl_secs").and_then(|v| v.as_i64()) {
+        claims["exp"] = json!(crate::now_secs() + ttl);
+    }
+    for (key, value) in overrides {
+        claims[key] = value;
+    }
+    Json(json!({ "jwt": test_keys().0.sign(&claims) })).into_response()
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,13 @@ use rsa::{
 };
 use serde_json::{Value, json};
 
+/// The header `cat` of Clerk's session tokens.
+pub const SESSION_CATEGORY: &str = "cl_B7d4PD111AAA";
+/// The header `cat` of JWT-template tokens, signed with the same instance key.
+pub const TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
+/// The header `cat` of machine-to-machine tokens.
+pub const MACHINE_CATEGORY: &str = "cl_B7d4PD333AAA";
+
 /// One RSA-2048 key: its kid, the private half for minting, and the public half as JWK and PEM.
 pub struct KeyPair {
     pub kid: String,
@@ -38,9 +45,21 @@ impl KeyPair {
         Self { kid: kid.to_owned(), encoding: EncodingKey::from_rsa_der(der.as_bytes()), jwk, public_pem }
     }
 
-    /// Signs `claims` with RS256 and this key's kid.
+    /// Signs `claims` as Clerk signs a session token: RS256, this key's kid, `typ: JWT` and the
+    /// session category `cat: cl_B7d4PD111AAA` in the header.
     pub fn sign(&self, claims: &Value) -> String {
-        self.sign_with_kid(Some(&self.kid), claims)
+        self.sign_with_header(
+            &json!({ "alg": "RS256", "kid": self.kid, "typ": "JWT", "cat": SESSION_CATEGORY }),
+            claims,
+        )
+    }
+
+    /// Signs `claims` under any header (e.g. a JWT-template `cat`); `alg` should say RS256.
+    pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        let message =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::RS256).expect("sign");
+        format!("{message}.{signature}")
     }
 
     /// Signs with any `kid` in the header (or none), to test lookups.

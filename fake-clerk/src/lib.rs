@@ -17,7 +17,7 @@ use std::{
 
 use serde_json::Value;
 
-pub use keys::{KeyPair, foreign_key, test_keys};
+pub use keys::{KeyPair, MACHINE_CATEGORY, SESSION_CATEGORY, TEMPLATE_CATEGORY, foreign_key, test_keys};
 pub use objects::{membership, organization, user};
 pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at};
 
@@ -83,8 +83,13 @@ impl FakeClerk {
     pub const SECRET_KEY: &'static str = "sk_test_fakeclerkSecretKey0000000000";
 
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Serves on `addr` (e.g. a fixed port, for a browser test's web server to wait on).
+    pub async fn start_on(addr: &str) -> Self {
         let shared = Shared { data: Arc::default(), secret_key: Self::SECRET_KEY.into() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake clerk");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake clerk");
         let addr = listener.local_addr().expect("fake clerk address");
         let router = api::router(shared.clone());
         let server = tokio::spawn(async move {

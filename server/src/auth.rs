@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use backend::{
-    auth::{Auth, CurrentUser, Rejection, TokenSource},
+    auth::{Auth, ClientUat, CurrentUser, Rejection, TokenSource},
     staff::{ClientIp, session::StaffSession},
 };
 use serde_json::json;
@@ -19,6 +19,8 @@ use tower_sessions::Session;
 
 /// Clerk's session cookie.
 const SESSION_COOKIE: &str = "__session";
+/// Clerk's client cookie: when the browser's Clerk client last changed, `0` once signed out.
+const CLIENT_UAT_COOKIE: &str = "__client_uat";
 
 /// Reads the token (Bearer header first, then the `__session` cookie), authenticates it against
 /// the server session, and stores the resulting [`Auth`] in the request extensions, with the
@@ -28,7 +30,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let token = token_from(req.headers());
     let org_header = req.headers().get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = req.extensions().get::<Session>().cloned();
-    let auth = state.auth.authenticate(token, session.as_ref(), org_header.as_deref()).await;
+    let client_uat = ClientUat::parse(cookie(req.headers(), CLIENT_UAT_COOKIE));
+    let auth = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
         Some(session) => match backend::staff::session::resolve(&state.db, &state.admin_cache, session).await {
@@ -105,14 +108,19 @@ fn token_from(headers: &HeaderMap) -> Option<TokenSource> {
             return Some(TokenSource::Header(value.to_owned()));
         }
     }
+    cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty()).map(|value| TokenSource::Cookie(value.to_owned()))
+}
+
+/// The first cookie called `name`.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| TokenSource::Cookie(value.to_owned()))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
 /// A JSON error for plain handlers: `{"error": …}`, with `WWW-Authenticate: Bearer` on 401.
@@ -139,6 +147,10 @@ fn rejection(r: &Rejection) -> AuthError {
         }
         Rejection::Inactive => AuthError(StatusCode::UNAUTHORIZED, "User is inactive".into()),
         Rejection::SessionEnded => AuthError(StatusCode::UNAUTHORIZED, "Session ended".into()),
+        Rejection::Pending => AuthError(
+            StatusCode::UNAUTHORIZED,
+            "The session is pending: it has a task left (such as choosing an organization)".into(),
+        ),
         Rejection::Token(err) => AuthError(StatusCode::UNAUTHORIZED, err.to_string()),
     }
 }

@@ -1,4 +1,5 @@
-//! Health checks for load balancers: `/healthz` (the process runs) and `/readyz` (the database answers).
+//! Health checks for load balancers: `/healthz` (the process runs) and `/readyz` (the database
+//! answers a real read and its schema is the one this binary expects).
 
 use std::time::Duration;
 
@@ -12,10 +13,10 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     // Bounded, so a hung database makes the instance unready rather than the probe hang.
-    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.check_ready()).await {
         Ok(Ok(())) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness check: database unreachable");
+            tracing::warn!(error = %err, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unavailable" })))
         }
         Err(_) => {

@@ -154,7 +154,7 @@ fn authenticator(
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
     let directory =
         UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl, Arc::clone(admin));
-    Ok((Authenticator::new(verifier, directory, config.session_revalidation), api))
+    Ok((Authenticator::new(verifier, directory, config.session_revalidation, config.allow_pending_sessions), api))
 }
 
 fn router(state: AppState) -> Router {

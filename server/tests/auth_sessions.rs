@@ -18,7 +18,9 @@ use testkit::Backend;
 
 http_tests!(
     an_expired_token_is_covered_by_the_server_session_until_the_window_ends,
-    an_absent_token_is_covered_by_the_server_session,
+    an_absent_token_is_covered_by_the_server_session_while_clerk_says_signed_in,
+    client_uat_zero_signs_out_at_once_and_removes_the_record,
+    no_token_and_no_client_uat_is_signed_out,
     a_valid_token_for_a_different_sub_replaces_the_session_user,
     bearer_requests_do_not_create_server_sessions,
     session_cookies_are_http_only_and_lax_and_secure_in_production,
@@ -89,10 +91,39 @@ async fn an_expired_token_is_covered_by_the_server_session_until_the_window_ends
     assert!(denied, "after the revalidation window the session no longer stands in");
 }
 
-async fn an_absent_token_is_covered_by_the_server_session(backend: Backend) {
+async fn an_absent_token_is_covered_by_the_server_session_while_clerk_says_signed_in(backend: Backend) {
     let (clerk, app) = setup(backend, &[]).await;
     let session = browser_sign_in(&app, &clerk, ALICE, None).await;
-    assert_eq!(clerk_id_of(app.me_cookie(&session).await).await.as_deref(), Some(ALICE));
+    let res = app.me_cookie_exact(&format!("{session}; __client_uat=1700000000")).await;
+    assert_eq!(clerk_id_of(res).await.as_deref(), Some(ALICE));
+    // An expired token with __client_uat > 0 is covered too.
+    let expired = clerk.mint(&expired_claims(ALICE));
+    let res = app.me_cookie_exact(&format!("__session={expired}; {session}; __client_uat=1700000000")).await;
+    assert_eq!(clerk_id_of(res).await.as_deref(), Some(ALICE));
+}
+
+/// ClerkJS signing out: `__session` removed, `__client_uat=0`. The very next request is signed
+/// out, and the server session no longer holds the Clerk record (a later request that looks
+/// signed in to Clerk again gets nothing from it).
+async fn client_uat_zero_signs_out_at_once_and_removes_the_record(backend: Backend) {
+    let (clerk, app) = setup(backend, &[("CLERK_SESSION_REVALIDATION_SECONDS", "300")]).await;
+    let session = browser_sign_in(&app, &clerk, ALICE, None).await;
+    assert_eq!(app.me_cookie_exact(&format!("{session}; __client_uat=0")).await.status(), StatusCode::UNAUTHORIZED);
+    let res = app.me_cookie_exact(&format!("{session}; __client_uat=1700000000")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the record is gone");
+    // Even an expired token with the cleared client is refused.
+    let session = browser_sign_in(&app, &clerk, ALICE, None).await;
+    let expired = clerk.mint(&expired_claims(ALICE));
+    let res = app.me_cookie_exact(&format!("__session={expired}; {session}; __client_uat=0")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn no_token_and_no_client_uat_is_signed_out(backend: Backend) {
+    let (clerk, app) = setup(backend, &[("CLERK_SESSION_REVALIDATION_SECONDS", "300")]).await;
+    let session = browser_sign_in(&app, &clerk, ALICE, None).await;
+    assert_eq!(app.me_cookie_exact(&session).await.status(), StatusCode::UNAUTHORIZED);
+    let res = app.me_cookie_exact(&format!("{session}; __client_uat=1700000000")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the record is gone");
 }
 
 async fn a_valid_token_for_a_different_sub_replaces_the_session_user(backend: Backend) {
@@ -273,7 +304,9 @@ async fn guards_answer_403_without_the_right_role(backend: Backend) {
     let plain = clerk.mint(&session_claims(ALICE));
     let member = clerk.mint(&{
         let mut c = session_claims(ALICE);
-        c["o"] = json!({ "id": "org_1", "slg": "acme", "rol": "member", "per": "read" });
+        // A real v2 shape: `org:posts:read` only (mask 1 over per=read,publish).
+        c["fea"] = json!("o:posts");
+        c["o"] = json!({ "id": "org_1", "slg": "acme", "rol": "member", "per": "read,publish", "fpm": "1" });
         c
     });
     let cases = [
@@ -281,7 +314,7 @@ async fn guards_answer_403_without_the_right_role(backend: Backend) {
         ("/api/examples/superuser", &plain, "Superuser access required"),
         ("/api/examples/org", &plain, "Organization context required"),
         ("/api/examples/org-admin", &member, "Organization role admin required"),
-        ("/api/examples/org-permission", &member, "Organization permission org:sys_memberships:manage required"),
+        ("/api/examples/org-permission", &member, "Organization permission org:posts:publish required"),
     ];
     for (path, token, message) in cases {
         let res = app.server_fn(path, Some(token), &[]).await;
@@ -300,7 +333,8 @@ async fn guards_let_the_right_users_through(backend: Backend) {
 
     let admin = clerk.mint(&{
         let mut c = session_claims(ALICE);
-        c["o"] = json!({ "id": "org_1", "slg": "acme", "rol": "admin", "per": "sys_memberships:manage" });
+        c["fea"] = json!("o:posts");
+        c["o"] = json!({ "id": "org_1", "slg": "acme", "rol": "admin", "per": "read,publish", "fpm": "3" });
         c
     });
     for path in ["/api/examples/org", "/api/examples/org-admin", "/api/examples/org-permission"] {

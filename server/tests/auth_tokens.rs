@@ -29,6 +29,10 @@ http_tests!(
     the_jwt_key_verifies_without_fetching_the_jwks,
     v1_and_v2_organization_claims_are_read_alike,
     a_machine_token_or_missing_sub_is_rejected,
+    template_and_machine_category_tokens_are_refused,
+    session_ignore_and_absent_categories_are_accepted,
+    a_pending_session_is_signed_out_unless_allowed,
+    an_impersonated_session_shows_its_actor,
 );
 
 async fn setup(backend: Backend, env: &[(&str, &str)]) -> (FakeClerk, TestApp) {
@@ -258,16 +262,20 @@ async fn the_jwt_key_verifies_without_fetching_the_jwks(backend: Backend) {
 
 async fn v1_and_v2_organization_claims_are_read_alike(backend: Backend) {
     let (clerk, app) = setup(backend, &[]).await;
-    let v2 = claims_with(json!({ "v": 2, "o": { "id": "org_1", "slg": "acme", "rol": "admin", "per": "manage" } }));
+    // v2 as Clerk encodes it: permissions are feature-scoped, one mask per org feature.
+    let v2 = claims_with(json!({
+        "v": 2, "fea": "o:dashboard",
+        "o": { "id": "org_1", "slg": "acme", "rol": "admin", "per": "manage,read", "fpm": "1" }
+    }));
     let mut v1 = claims_with(json!({
-        "org_id": "org_1", "org_slug": "acme", "org_role": "org:admin", "org_permissions": ["org:manage"]
+        "org_id": "org_1", "org_slug": "acme", "org_role": "org:admin", "org_permissions": ["org:dashboard:manage"]
     }));
     v1.as_object_mut().expect("object").remove("v");
     for claims in [v2, v1] {
         let me: Value = app.me_bearer(&clerk.mint(&claims)).await.json().await.expect("json");
         assert_eq!(
             me["org"],
-            json!({ "id": "org_1", "slug": "acme", "role": "org:admin", "permissions": ["org:manage"] })
+            json!({ "id": "org_1", "slug": "acme", "role": "org:admin", "permissions": ["org:dashboard:manage"] })
         );
     }
 }
@@ -279,4 +287,61 @@ async fn a_machine_token_or_missing_sub_is_rejected(backend: Backend) {
     let mut no_sub = session_claims("user_alice");
     no_sub.as_object_mut().expect("object").remove("sub");
     assert_eq!(status_of(&app, &clerk.mint(&no_sub)).await, StatusCode::UNAUTHORIZED);
+}
+
+async fn template_and_machine_category_tokens_are_refused(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    let claims = session_claims("user_alice");
+    for cat in [fake_clerk::TEMPLATE_CATEGORY, fake_clerk::MACHINE_CATEGORY] {
+        let header = json!({ "alg": "RS256", "kid": clerk.key().kid, "typ": "JWT", "cat": cat });
+        let token = clerk.key().sign_with_header(&header, &claims);
+        let res = app.me_bearer(&token).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{cat}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "the token is not a session token", "{cat}");
+    }
+    let machine =
+        clerk.key().sign_with_header(&json!({ "alg": "RS256", "kid": clerk.key().kid, "typ": "at+jwt" }), &claims);
+    assert_eq!(status_of(&app, &machine).await, StatusCode::UNAUTHORIZED);
+}
+
+async fn session_ignore_and_absent_categories_are_accepted(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    let claims = session_claims("user_alice");
+    let kid = clerk.key().kid.clone();
+    for header in [
+        json!({ "alg": "RS256", "kid": kid, "typ": "JWT", "cat": fake_clerk::SESSION_CATEGORY }),
+        json!({ "alg": "RS256", "kid": kid, "cat": "cl_I7d4PD111III" }),
+        json!({ "alg": "RS256", "kid": kid }),
+    ] {
+        assert_eq!(status_of(&app, &clerk.key().sign_with_header(&header, &claims)).await, StatusCode::OK, "{header}");
+    }
+}
+
+async fn a_pending_session_is_signed_out_unless_allowed(backend: Backend) {
+    let pending = claims_with(json!({ "v": 2, "sts": "pending" }));
+    let (clerk, app) = setup(backend, &[]).await;
+    let res = app.me_bearer(&clerk.mint(&pending)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.expect("json");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("pending")), "{body}");
+    // Guards see nobody: whoami is 401 with the same reason.
+    let res = app.server_fn("/api/examples/whoami", Some(&clerk.mint(&pending)), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.expect("body").contains("pending"));
+
+    let (clerk, app) = setup(backend, &[("CLERK_ALLOW_PENDING_SESSIONS", "true")]).await;
+    let res = app.me_bearer(&clerk.mint(&pending)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn an_impersonated_session_shows_its_actor(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    let plain: Value = app.me_bearer(&clerk.mint(&session_claims("user_alice"))).await.json().await.expect("json");
+    assert_eq!(plain["actor"], Value::Null);
+    let act = claims_with(
+        json!({ "act": { "sub": "user_support", "sid": "sess_support", "iss": "https://dashboard.clerk.com" } }),
+    );
+    let me: Value = app.me_bearer(&clerk.mint(&act)).await.json().await.expect("json");
+    assert_eq!(me["actor"], json!({ "sub": "user_support" }));
 }

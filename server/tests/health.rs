@@ -10,6 +10,7 @@ http_tests!(
     healthz_answers_200,
     readyz_answers_200_while_the_database_answers,
     readyz_answers_503_when_the_database_is_gone,
+    readyz_answers_503_when_the_schema_is_missing,
     home_page_renders_html_on_the_server,
     an_unknown_page_is_a_404_page,
 );
@@ -42,6 +43,32 @@ async fn readyz_answers_503_when_the_database_is_gone(backend: Backend) {
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK, "the process still runs");
+}
+
+async fn readyz_answers_503_when_the_schema_is_missing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    backend::on_pool!(&app.db, pool => sqlx::query("DROP TABLE _sqlx_migrations").execute(pool).await.map(|_| ()))
+        .expect("drop");
+    assert_ready_within_2s(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_answers_503_when_the_sqlite_file_is_overwritten() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    let path = app.db_url.as_str().trim_start_matches("sqlite://").to_owned();
+    // What a bad restore or a stray `cp` does: the pool keeps its open handles to the file.
+    std::fs::write(&path, vec![0x5a_u8; 64 * 1024]).expect("overwrite");
+    assert_ready_within_2s(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+}
+
+/// The probe answers `want`, and within the 2 s bound a load balancer relies on.
+async fn assert_ready_within_2s(app: &TestApp, want: StatusCode) {
+    let started = std::time::Instant::now();
+    let status = app.get("/readyz").await.status();
+    assert_eq!(status, want);
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500), "took {:?}", started.elapsed());
 }
 
 async fn home_page_renders_html_on_the_server(backend: Backend) {

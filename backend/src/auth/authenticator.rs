@@ -9,7 +9,7 @@ use super::{
     directory::UserDirectory,
     session::{self, ClerkSessionRecord},
 };
-use crate::clerk::{OrgClaims, SessionClaims, TokenError, TokenVerifier, verify::unix_now};
+use crate::clerk::{OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier, verify::unix_now};
 
 /// Where the token came from: the `Authorization` header wins over the `__session` cookie.
 #[derive(Clone, Debug)]
@@ -26,20 +26,45 @@ impl TokenSource {
     }
 }
 
+/// What Clerk's `__client_uat` cookie says about the browser's Clerk client: ClerkJS sets it to
+/// the time of the last sign-in change, and to `0` when it signs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientUat {
+    /// No cookie (e.g. dev mode, or ClerkJS never ran here).
+    Absent,
+    /// `0`: ClerkJS signed this browser out.
+    SignedOut,
+    /// A non-zero time: the browser's Clerk client has a session.
+    Active,
+}
+
+impl ClientUat {
+    /// From the cookie's value; anything but a positive number means signed out.
+    pub fn parse(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            None => Self::Absent,
+            Some(v) if v.parse::<u64>().is_ok_and(|t| t > 0) => Self::Active,
+            Some(_) => Self::SignedOut,
+        }
+    }
+}
+
 pub struct Authenticator {
     pub verifier: TokenVerifier,
     pub directory: UserDirectory,
     revalidation: i64,
+    allow_pending: bool,
     /// Clerk sessions ended by a webhook: refused even while their last token is unexpired.
     ended_sessions: moka::sync::Cache<String, ()>,
 }
 
 impl Authenticator {
-    pub fn new(verifier: TokenVerifier, directory: UserDirectory, revalidation: Duration) -> Self {
+    pub fn new(verifier: TokenVerifier, directory: UserDirectory, revalidation: Duration, allow_pending: bool) -> Self {
         Self {
             verifier,
             directory,
             revalidation: revalidation.as_secs() as i64,
+            allow_pending,
             // Longer than any token lives or any session may stand in for one.
             ended_sessions: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -53,15 +78,34 @@ impl Authenticator {
         self.ended_sessions.insert(sid.to_owned(), ());
     }
 
+    /// The server session stands in for Clerk's token only where Clerk itself would still
+    /// consider the browser signed in: a token that is present but expired (the tab slept), or
+    /// no token while `__client_uat` says the Clerk client has a session (ClerkJS is fetching a
+    /// new one). No token and no `__client_uat`, or `__client_uat=0`, is a sign-out: the
+    /// session's Clerk record is removed at once, so the next person at this browser is nobody.
     pub async fn authenticate(
         &self,
         token: Option<TokenSource>,
+        client_uat: ClientUat,
         session: Option<&Session>,
         org_header: Option<&str>,
     ) -> Auth {
         // Like Clerk, a header token takes the API path and ignores cookies, so the server
         // session is not even read: no database round trip for Bearer requests.
         let session = if matches!(token, Some(TokenSource::Header(_))) { None } else { session };
+        let signed_out = match &token {
+            Some(TokenSource::Header(_)) => false,
+            Some(TokenSource::Cookie(_)) => client_uat == ClientUat::SignedOut,
+            None => client_uat != ClientUat::Active,
+        };
+        if signed_out {
+            if let Some(session) = session
+                && session::load(session).await.is_some()
+            {
+                session::clear(session).await;
+            }
+            return Auth::Anonymous;
+        }
         let record = match session {
             Some(s) => session::load(s).await,
             None => None,
@@ -89,6 +133,10 @@ impl Authenticator {
         if claims.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
             return Auth::Rejected(Rejection::SessionEnded);
         }
+        // A pending session is signed in with a task left; Clerk treats it as signed out.
+        if claims.status == SessionStatus::Pending && !self.allow_pending {
+            return Auth::Rejected(Rejection::Pending);
+        }
         let user = match self.directory.user_or_provision(&claims.sub).await {
             Ok(user) => user,
             Err(err) => {
@@ -106,11 +154,22 @@ impl Authenticator {
                 sid: claims.sid.clone(),
                 org: claims.org.clone(),
                 verified_at: unix_now(),
+                actor: claims.actor.clone(),
+                features: claims.features.clone(),
+                status: claims.status,
             };
             session::store(session, fresh, record.as_ref()).await;
         }
         let org = self.resolve_org(&user, claims.org.clone(), org_header).await;
-        Auth::SignedIn(CurrentUser { user, org, clerk_session_id: claims.sid.clone(), via: AuthVia::Token })
+        Auth::SignedIn(CurrentUser {
+            user,
+            org,
+            clerk_session_id: claims.sid.clone(),
+            via: AuthVia::Token,
+            status: claims.status,
+            actor: claims.actor.clone(),
+            features: claims.features.clone(),
+        })
     }
 
     async fn signed_in_by_session(
@@ -146,7 +205,15 @@ impl Authenticator {
             return Auth::Rejected(Rejection::Inactive);
         }
         let org = self.resolve_org(&user, record.org.clone(), org_header).await;
-        Auth::SignedIn(CurrentUser { user, org, clerk_session_id: record.sid, via: AuthVia::ServerSession })
+        Auth::SignedIn(CurrentUser {
+            user,
+            org,
+            clerk_session_id: record.sid,
+            via: AuthVia::ServerSession,
+            status: record.status,
+            actor: record.actor,
+            features: record.features,
+        })
     }
 
     /// The token's organization, unless `X-Organization-Id` names another one the user belongs to locally.

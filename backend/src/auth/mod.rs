@@ -5,12 +5,15 @@ mod authenticator;
 mod directory;
 pub mod session;
 
-pub use authenticator::{Authenticator, TokenSource};
+pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use directory::{DirectoryError, UserDirectory};
 
 use std::sync::Arc;
 
-use crate::{clerk::OrgClaims, clerk::TokenError, db::users::User};
+use crate::{
+    clerk::{Actor, Features, OrgClaims, SessionStatus, TokenError},
+    db::users::User,
+};
 
 /// How the user was recognised on this request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +33,12 @@ pub struct CurrentUser {
     /// Clerk's session id (`sid`).
     pub clerk_session_id: Option<String>,
     pub via: AuthVia,
+    /// `pending` only when `CLERK_ALLOW_PENDING_SESSIONS` lets such sessions in.
+    pub status: SessionStatus,
+    /// Who is impersonating this user (Clerk's `act`), if anyone.
+    pub actor: Option<Actor>,
+    /// The plan's features (v2 `fea`), for [`CurrentUser::has_feature`].
+    pub features: Features,
 }
 
 impl CurrentUser {
@@ -41,6 +50,20 @@ impl CurrentUser {
     pub fn has_org_permission(&self, permission: &str) -> bool {
         let wanted = normalize_org_name(permission);
         self.org.as_ref().is_some_and(|o| o.permissions.contains(&wanted))
+    }
+
+    /// Clerk's `has({feature})`: `org:x` and `user:x` ask one scope, a bare `x` either. Org
+    /// features count only while an organization is active.
+    pub fn has_feature(&self, feature: &str) -> bool {
+        let org_active = self.org.is_some();
+        match feature.split_once(':') {
+            Some(("org", _)) => org_active && self.features.has(feature),
+            Some(("user", _)) => self.features.has(feature),
+            _ => {
+                self.features.has(&format!("user:{feature}"))
+                    || (org_active && self.features.has(&format!("org:{feature}")))
+            }
+        }
     }
 }
 
@@ -58,6 +81,8 @@ pub enum Rejection {
     Inactive,
     /// 401: Clerk ended this session.
     SessionEnded,
+    /// 401: the session has a task left (`sts: pending`); guards see nobody signed in.
+    Pending,
     /// 503: keys or the user could not be loaded; retrying may work.
     Unavailable,
 }

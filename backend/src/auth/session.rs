@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::{
-    clerk::OrgClaims,
+    clerk::{Actor, Features, OrgClaims, SessionStatus},
     db::Conn,
     invalidation::{Invalidation, InvalidationBus},
     on_conn,
@@ -23,6 +23,14 @@ pub struct ClerkSessionRecord {
     pub org: Option<OrgClaims>,
     /// Unix seconds of the last successful token verification.
     pub verified_at: i64,
+    /// The rest of the last token's claims, so a session standing in for it grants no more
+    /// and no less. Defaults keep records written by older versions readable.
+    #[serde(default)]
+    pub actor: Option<Actor>,
+    #[serde(default)]
+    pub features: Features,
+    #[serde(default)]
+    pub status: SessionStatus,
 }
 
 pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
@@ -40,7 +48,12 @@ pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
 pub async fn store(session: &Session, record: ClerkSessionRecord, previous: Option<&ClerkSessionRecord>) {
     const REFRESH_EVERY: i64 = 30;
     if let Some(prev) = previous {
-        let same = prev.user == record.user && prev.sid == record.sid && prev.org == record.org;
+        let same = prev.user == record.user
+            && prev.sid == record.sid
+            && prev.org == record.org
+            && prev.actor == record.actor
+            && prev.features == record.features
+            && prev.status == record.status;
         if same && record.verified_at - prev.verified_at < REFRESH_EVERY {
             return;
         }

@@ -23,6 +23,54 @@ pub struct SessionClaims {
     pub exp: i64,
     pub iat: Option<i64>,
     pub org: Option<OrgClaims>,
+    /// v2 `fea`: the plan's features, by scope.
+    pub features: Features,
+    /// v2 `sts`; v1 tokens (no `sts`) are active.
+    pub status: SessionStatus,
+    /// `act`: who is impersonating the user, when someone is.
+    pub actor: Option<Actor>,
+}
+
+/// A session's status: `pending` means signed in but with a task left (e.g. choosing an
+/// organization where one is required), which Clerk treats as signed out by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    #[default]
+    Active,
+    Pending,
+}
+
+/// The `act` claim of an impersonation session: the actor's user id and session.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// v2 `fea` split by scope: `o` features belong to the active organization, `u` ones to the
+/// user, and `ou`/`uo` to both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Features {
+    pub org: Vec<String>,
+    pub user: Vec<String>,
+}
+
+impl Features {
+    /// Clerk's `has({feature})`: `org:x` and `user:x` ask one scope, a bare `x` either.
+    pub fn has(&self, feature: &str) -> bool {
+        let contains = |list: &[String], name: &str| list.iter().any(|f| f == name);
+        match feature.split_once(':') {
+            Some(("org", name)) => contains(&self.org, name),
+            Some(("user", name)) => contains(&self.user, name),
+            _ => contains(&self.org, feature) || contains(&self.user, feature),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -35,6 +83,9 @@ pub(crate) struct RawClaims {
     iat: Option<i64>,
     v: Option<i64>,
     o: Option<RawOrgV2>,
+    fea: Option<Value>,
+    sts: Option<Value>,
+    act: Option<Value>,
     org_id: Option<String>,
     org_slug: Option<String>,
     org_role: Option<String>,
@@ -68,14 +119,19 @@ impl RawClaims {
             Some(Value::String(s)) if !s.is_empty() => s,
             _ => return Err(ClaimsProblem::MissingSub),
         };
-        // Machine tokens share the format but are not sessions.
-        if sub.starts_with("mch_") {
+        if super::category::is_machine_subject(&sub) {
             return Err(ClaimsProblem::MachineToken);
         }
         let exp = self.exp.ok_or(ClaimsProblem::MissingExp)?;
-        let org = if self.v.unwrap_or(1) >= 2 {
+        let v2 = self.v.unwrap_or(1) >= 2;
+        // A malformed `fea` grants nothing, but never refuses the token.
+        let features = match (v2, &self.fea) {
+            (true, Some(Value::String(fea))) => parse_features(fea).unwrap_or_default(),
+            _ => Features::default(),
+        };
+        let org = if v2 {
             // A v2 token's flat org_* claims are ignored.
-            self.o.and_then(parse_v2_org)
+            self.o.and_then(|o| parse_v2_org(o, self.fea.as_ref().and_then(Value::as_str)))
         } else {
             self.org_id.map(|id| OrgClaims {
                 id,
@@ -84,30 +140,69 @@ impl RawClaims {
                 permissions: self.org_permissions.unwrap_or_default(),
             })
         };
-        Ok(SessionClaims { sub, sid: self.sid, azp: self.azp, exp, iat: self.iat, org })
+        let status = match self.sts.as_ref().and_then(Value::as_str) {
+            Some("pending") => SessionStatus::Pending,
+            _ => SessionStatus::Active,
+        };
+        // An `act` without a usable `sub` names nobody: ignore it rather than refuse the token.
+        let actor = self.act.and_then(|a| serde_json::from_value::<Actor>(a).ok()).filter(|a| !a.sub.is_empty());
+        Ok(SessionClaims { sub, sid: self.sid, azp: self.azp, exp, iat: self.iat, org, features, status, actor })
     }
 }
 
-/// v2's `o` claim: `rol` lacks the `org:` prefix, `per` is comma-separated. Feature-scoped
-/// permissions (`fpm`/`fea`) need the `fea` claim; plain `per` names are kept as `org:{name}`.
-fn parse_v2_org(o: RawOrgV2) -> Option<OrgClaims> {
+/// `fea` is `scope:name,…`; an element without a scope makes the whole claim malformed (Clerk's
+/// own parser throws on it), and so does an unknown scope.
+fn parse_features(fea: &str) -> Option<Features> {
+    let mut features = Features::default();
+    for item in fea.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (scope, name) = item.split_once(':')?;
+        if name.is_empty() || scope.is_empty() || !scope.chars().all(|c| c == 'o' || c == 'u') {
+            return None;
+        }
+        if scope.contains('o') {
+            features.org.push(name.to_owned());
+        }
+        if scope.contains('u') {
+            features.user.push(name.to_owned());
+        }
+    }
+    Some(features)
+}
+
+/// v2's `o` claim: `rol` lacks the `org:` prefix. Permissions are encoded against the plan's
+/// organization features: `fpm` holds one decimal mask per org-scoped feature of `fea`, in
+/// order, and bit *i* (from the least significant) grants `per[i]` as `org:{feature}:{per[i]}`.
+/// Anything malformed grants no permissions (the organization itself still counts).
+fn parse_v2_org(o: RawOrgV2, fea: Option<&str>) -> Option<OrgClaims> {
     let id = o.id.filter(|id| !id.is_empty())?;
-    let _ = o.fpm;
-    let permissions = o
-        .per
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| if p.starts_with("org:") { p.to_owned() } else { format!("org:{p}") })
-        .collect();
+    let permissions = decode_permissions(fea, o.per.as_deref(), o.fpm.as_deref()).unwrap_or_default();
     Some(OrgClaims {
         id,
         slug: o.slg,
         role: o.rol.map(|r| if r.starts_with("org:") { r } else { format!("org:{r}") }),
         permissions,
     })
+}
+
+/// Clerk's documented example: `fea=o:dashboard,o:teams`, `per=manage,read`, `fpm=3,2` gives
+/// `org:dashboard:manage`, `org:dashboard:read` and `org:teams:read`.
+pub(crate) fn decode_permissions(fea: Option<&str>, per: Option<&str>, fpm: Option<&str>) -> Option<Vec<String>> {
+    let (Some(fea), Some(per), Some(fpm)) = (fea, per, fpm) else { return Some(Vec::new()) };
+    let org_features = parse_features(fea)?.org;
+    let names: Vec<&str> = per.split(',').map(str::trim).collect();
+    if names.iter().any(|n| n.is_empty()) || names.len() > 128 {
+        return None;
+    }
+    let masks = fpm.split(',').map(|m| m.trim().parse::<u128>().ok()).collect::<Option<Vec<u128>>>()?;
+    let mut permissions = Vec::new();
+    for (feature, mask) in org_features.iter().zip(masks) {
+        for (bit, name) in names.iter().enumerate() {
+            if mask >> bit & 1 == 1 {
+                permissions.push(format!("org:{feature}:{name}"));
+            }
+        }
+    }
+    Some(permissions)
 }
 
 #[cfg(test)]
@@ -123,15 +218,96 @@ mod tests {
     #[test]
     fn v2_org_claims_are_read_from_o_and_get_the_org_prefix() {
         let claims = parse(json!({
-            "sub": "user_1", "exp": 10, "v": 2,
-            "o": { "id": "org_1", "slg": "acme", "rol": "admin", "per": "read,manage" },
+            "sub": "user_1", "exp": 10, "v": 2, "fea": "o:posts",
+            "o": { "id": "org_1", "slg": "acme", "rol": "admin", "per": "read,manage", "fpm": "3" },
             "org_id": "org_ignored", "org_role": "org:ignored"
         }));
         let org = claims.org.expect("org");
         assert_eq!(org.id, "org_1");
         assert_eq!(org.slug.as_deref(), Some("acme"));
         assert_eq!(org.role.as_deref(), Some("org:admin"));
-        assert_eq!(org.permissions, vec!["org:read", "org:manage"]);
+        assert_eq!(org.permissions, vec!["org:posts:read", "org:posts:manage"]);
+    }
+
+    #[test]
+    fn clerks_documented_permission_example_decodes_exactly() {
+        let got = decode_permissions(Some("o:dashboard,o:teams"), Some("manage,read"), Some("3,2"));
+        assert_eq!(got.expect("decodes"), vec!["org:dashboard:manage", "org:dashboard:read", "org:teams:read"]);
+    }
+
+    #[test]
+    fn only_org_scoped_features_take_a_mask_in_order() {
+        // `u:` features have no mask; `ou`/`uo` ones do, in the order they appear.
+        let got =
+            decode_permissions(Some("u:billing,o:posts,ou:teams,u:x,uo:reports"), Some("read,write"), Some("1,2,3"));
+        assert_eq!(
+            got.expect("decodes"),
+            vec!["org:posts:read", "org:teams:write", "org:reports:read", "org:reports:write"]
+        );
+    }
+
+    #[test]
+    fn masks_wider_than_32_bits_grant_the_high_permissions() {
+        let per: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+        let mask = (1u64 << 33) | (1u64 << 39) | 1;
+        let got = decode_permissions(Some("o:big"), Some(&per.join(",")), Some(&mask.to_string()));
+        assert_eq!(got.expect("decodes"), vec!["org:big:p0", "org:big:p33", "org:big:p39"]);
+    }
+
+    #[test]
+    fn malformed_feature_claims_grant_nothing() {
+        for (fea, per, fpm) in [
+            ("dashboard", "read", "1"),     // no scope: Clerk's parser throws
+            ("x:dashboard", "read", "1"),   // unknown scope
+            ("o:", "read", "1"),            // no name
+            ("o:dashboard", "read", "one"), // not a number
+            ("o:dashboard", "read", "-1"),
+            ("o:dashboard", "read,,write", "1"),
+            ("o:dashboard", "read", "340282366920938463463374607431768211456"), // over 128 bits
+        ] {
+            let got = decode_permissions(Some(fea), Some(per), Some(fpm)).unwrap_or_default();
+            assert!(got.is_empty(), "{fea} / {per} / {fpm} gave {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_with_malformed_feature_claims_is_still_accepted_without_permissions() {
+        let claims = parse(json!({
+            "sub": "user_1", "exp": 10, "v": 2, "fea": "garbage",
+            "o": { "id": "org_1", "rol": "admin", "per": "read", "fpm": "zz" }
+        }));
+        let org = claims.org.expect("the organization still counts");
+        assert_eq!(org.role.as_deref(), Some("org:admin"));
+        assert!(org.permissions.is_empty());
+        assert_eq!(claims.features, Features::default());
+        // Wrong JSON types are no worse.
+        let claims = parse(json!({ "sub": "user_1", "exp": 10, "v": 2, "fea": 7, "sts": 1, "act": "x" }));
+        assert_eq!(claims.features, Features::default());
+        assert_eq!(claims.status, SessionStatus::Active);
+        assert_eq!(claims.actor, None);
+    }
+
+    #[test]
+    fn features_answer_has_by_scope() {
+        let claims = parse(json!({ "sub": "user_1", "exp": 10, "v": 2, "fea": "o:teams,u:beta,ou:reports" }));
+        let f = &claims.features;
+        assert!(f.has("teams") && f.has("org:teams") && !f.has("user:teams"));
+        assert!(f.has("beta") && f.has("user:beta") && !f.has("org:beta"));
+        assert!(f.has("org:reports") && f.has("user:reports"));
+        assert!(!f.has("nothing"));
+    }
+
+    #[test]
+    fn pending_status_and_the_actor_are_read() {
+        let claims = parse(json!({
+            "sub": "user_1", "exp": 10, "v": 2, "sts": "pending",
+            "act": { "sub": "user_admin", "sid": "sess_a", "iss": "https://dashboard.clerk.com" }
+        }));
+        assert_eq!(claims.status, SessionStatus::Pending);
+        let actor = claims.actor.expect("actor");
+        assert_eq!(actor.sub, "user_admin");
+        assert_eq!(actor.sid.as_deref(), Some("sess_a"));
+        assert_eq!(parse(json!({ "sub": "user_1", "exp": 10, "v": 2, "sts": "active" })).status, SessionStatus::Active);
     }
 
     #[test]

@@ -108,7 +108,9 @@ impl TokenVerifier {
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::UnsupportedAlgorithm);
         }
-        if header.typ.as_deref().is_some_and(|t| t != "JWT") {
+        // JWT-template and machine tokens are signed with the same key: refuse them by their
+        // header (`cat`, `typ`) before looking at the signature.
+        if !super::category::header_allows_session(token) {
             return Err(TokenError::NotASessionToken);
         }
         let key = self.key_for(header.kid.as_deref()).await?;

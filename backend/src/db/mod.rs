@@ -80,15 +80,41 @@ impl Db {
 
     /// Applies pending migrations for this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        on_pool!(self, pool => self.migrator().run(pool).await)
+    }
+
+    /// For `/readyz`: a real read of the migrations table, so a corrupted file or a missing
+    /// schema makes the instance unready, not only a lost connection. On SQLite it also checks
+    /// the file's header and reads through a fresh connection: pooled connections, and the WAL
+    /// (which holds every page not yet checkpointed), keep answering from memory after the
+    /// file itself was overwritten.
+    pub async fn check_ready(&self) -> Result<(), NotReady> {
+        let applied: Option<i64> = match self {
+            Self::Sqlite(pool) => {
+                use sqlx::Connection;
+                if pool.is_closed() {
+                    return Err(NotReady::Database(sqlx::Error::PoolClosed));
+                }
+                check_sqlite_header(pool.connect_options().get_filename()).await?;
+                let mut conn = sqlx::SqliteConnection::connect_with(&pool.connect_options()).await?;
+                let version = sqlx::query_scalar(LATEST_APPLIED).fetch_one(&mut conn).await;
+                let _ = conn.close().await;
+                version?
+            }
+            Self::Postgres(pool) => sqlx::query_scalar(LATEST_APPLIED).fetch_one(pool).await?,
+        };
+        let expected = self.migrator().iter().map(|m| m.version).max();
+        match (applied, expected) {
+            (Some(applied), Some(expected)) if applied >= expected => Ok(()),
+            (applied, _) => Err(NotReady::Schema { applied }),
         }
     }
 
-    /// One round trip, for `/readyz`.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
     }
 
     pub async fn close(&self) {
@@ -101,6 +127,35 @@ impl Db {
             Self::Postgres(_) => "postgres",
         }
     }
+}
+
+/// Every SQLite database file starts with these 16 bytes (https://sqlite.org/fileformat.html).
+async fn check_sqlite_header(path: &Path) -> Result<(), NotReady> {
+    use tokio::io::AsyncReadExt;
+    let mut header = [0u8; 16];
+    let read = async {
+        let mut file = tokio::fs::File::open(path).await?;
+        file.read_exact(&mut header).await
+    };
+    match read.await {
+        Ok(_) if &header == b"SQLite format 3\0" => Ok(()),
+        Ok(_) => Err(NotReady::NotADatabase),
+        Err(err) => Err(NotReady::Database(sqlx::Error::Io(err))),
+    }
+}
+
+/// The newest migration that completed; a failed one leaves `success` false.
+const LATEST_APPLIED: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+
+/// Why `/readyz` says no.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("database unreadable: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database file is not an SQLite database")]
+    NotADatabase,
+    #[error("schema behind this binary (latest applied migration: {applied:?})")]
+    Schema { applied: Option<i64> },
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), sqlx::Error> {

@@ -1,6 +1,7 @@
 //! Runs the fake Clerk as a process, for benchmarks and manual testing. Prints `API_URL=…` and,
 //! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), then serves until killed.
-//! `--users N` seeds N users (`user_0000000`…) for sync benchmarks.
+//! `--users N` seeds N users (`user_0000000`…) for sync benchmarks and browser tests;
+//! `--addr HOST:PORT` picks where to listen (a random loopback port by default).
 
 use fake_clerk::{FakeClerk, now_secs, session_claims};
 
@@ -15,7 +16,8 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
 
-    let clerk = FakeClerk::start().await;
+    let addr = args.iter().position(|a| a == "--addr").and_then(|i| args.get(i + 1)).cloned();
+    let clerk = FakeClerk::start_on(addr.as_deref().unwrap_or("127.0.0.1:0")).await;
     println!("API_URL={}", clerk.api_url());
     println!("SECRET_KEY={}", FakeClerk::SECRET_KEY);
     for i in 0..users {

@@ -166,8 +166,19 @@ impl Http {
         self.client.get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")
     }
 
-    /// `GET /api/me` with a raw Cookie header (e.g. `__session=…; starter_session=…`).
+    /// `GET /api/me` with a Cookie header (e.g. `__session=…; starter_session=…`), as a browser
+    /// running ClerkJS sends it: with a non-zero `__client_uat` unless `cookie` sets one.
     pub async fn me_cookie(&self, cookie: &str) -> reqwest::Response {
+        let cookie = if cookie.contains("__client_uat=") {
+            cookie.to_owned()
+        } else {
+            format!("{cookie}; __client_uat=1700000000")
+        };
+        self.me_cookie_exact(&cookie).await
+    }
+
+    /// `GET /api/me` with exactly this Cookie header.
+    pub async fn me_cookie_exact(&self, cookie: &str) -> reqwest::Response {
         self.client.get(self.url("/api/me")).header("cookie", cookie).send().await.expect("request")
     }
 

@@ -1,0 +1,112 @@
+//! Pages split out of the first wasm download: a visitor of `/` loads none of their code.
+//! Each is a [`LazyRoute`]; built with `cargo leptos build --split`, its code lands in its own
+//! wasm chunk, which the server names in a preload hint on the pages that use it, and which the
+//! browser fetches on a client-side navigation to it. Without `--split` they behave as plain
+//! routes. Add a rarely used page here rather than in the router directly.
+//!
+//! Written out one by one: the chunk id comes from where `#[lazy_route]` is expanded, so a
+//! macro generating them would give every page the same chunk.
+
+use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
+
+use crate::{admin, pages};
+
+pub struct SignIn;
+#[lazy_route]
+impl LazyRoute for SignIn {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::sign_in::SignInPage /> }.into_any()
+    }
+}
+
+pub struct Account;
+#[lazy_route]
+impl LazyRoute for Account {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::account::AccountPage /> }.into_any()
+    }
+}
+
+pub struct AdminLogin;
+#[lazy_route]
+impl LazyRoute for AdminLogin {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::login::LoginPage /> }.into_any()
+    }
+}
+
+pub struct AdminDashboard;
+#[lazy_route]
+impl LazyRoute for AdminDashboard {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::dashboard::DashboardPage /> }.into_any()
+    }
+}
+
+pub struct AdminUsers;
+#[lazy_route]
+impl LazyRoute for AdminUsers {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::users::list::UsersPage /> }.into_any()
+    }
+}
+
+pub struct AdminUser;
+#[lazy_route]
+impl LazyRoute for AdminUser {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::users::detail::UserPage /> }.into_any()
+    }
+}
+
+pub struct AdminOrgs;
+#[lazy_route]
+impl LazyRoute for AdminOrgs {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::orgs::list::OrgsPage /> }.into_any()
+    }
+}
+
+pub struct AdminOrg;
+#[lazy_route]
+impl LazyRoute for AdminOrg {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::orgs::detail::OrgPage /> }.into_any()
+    }
+}
+
+pub struct AdminAudit;
+#[lazy_route]
+impl LazyRoute for AdminAudit {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::audit::AuditPage /> }.into_any()
+    }
+}
