@@ -70,20 +70,27 @@ pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
 /// staff log in and out on the admin's own pages, so the resource is fetched again whenever the
 /// browser enters or leaves the login page.
 pub fn provide_site() -> SiteResource {
+    let location = leptos_router::hooks::use_location();
+    let on_login_page = Memo::new(move |_| location.pathname.with(|p| p == crate::admin::LOGIN_PATH));
+    let versions = dev_actions();
+    let site = Resource::new(move || (versions(), on_login_page.get()), |_| get_site());
+    provide_context(site);
+    site
+}
+
+/// Dev mode's sign-in, sign-out and organization switch, whose versions the site follows. A
+/// release build has no dev mode, so its wasm carries none of them (a smaller first download).
+#[cfg(debug_assertions)]
+fn dev_actions() -> impl Fn() -> [usize; 3] + Send + Sync + Copy + 'static {
     let actions =
         AuthActions { sign_in: ServerAction::new(), sign_out: ServerAction::new(), switch_org: ServerAction::new() };
     provide_context(actions);
-    let location = leptos_router::hooks::use_location();
-    let on_login_page = Memo::new(move |_| location.pathname.with(|p| p == crate::admin::LOGIN_PATH));
-    let site = Resource::new(
-        move || {
-            let versions = [actions.sign_in.version(), actions.sign_out.version(), actions.switch_org.version()];
-            (versions.map(|v| v.get()), on_login_page.get())
-        },
-        |_| get_site(),
-    );
-    provide_context(site);
-    site
+    move || [actions.sign_in.version(), actions.sign_out.version(), actions.switch_org.version()].map(|v| v.get())
+}
+
+#[cfg(not(debug_assertions))]
+fn dev_actions() -> impl Fn() -> [usize; 3] + Send + Sync + Copy + 'static {
+    || [0; 3]
 }
 
 pub fn use_site() -> Option<SiteResource> {

@@ -2,10 +2,12 @@
 
 use leptos::prelude::*;
 
+#[cfg(debug_assertions)]
 use crate::{
     session::refresh_session,
-    site::{AuthActions, ClerkMode, SiteInfo, use_site},
+    site::{AuthActions, ClerkMode},
 };
+use crate::site::{SiteInfo, use_site};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -37,9 +39,11 @@ pub fn Header() -> impl IntoView {
 
 #[component]
 fn AuthArea(info: SiteInfo) -> impl IntoView {
-    let actions = use_context::<AuthActions>();
     match (&info.mode, info.user.clone()) {
+        // Dev mode exists in debug builds only; release wasm leaves its UI out.
+        #[cfg(debug_assertions)]
         (ClerkMode::Dev, Some(user)) => {
+            let actions = use_context::<AuthActions>();
             let sign_out = actions.map(|a| a.sign_out);
             view! {
                 <span class="who" data-testid="header-user">{user.email.clone()}</span>
@@ -53,7 +57,7 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
             .into_any()
         }
         // With real Clerk, ClerkJS mounts its UserButton (sign-out included) here.
-        (ClerkMode::Clerk { .. }, Some(_)) => {
+        (_, Some(_)) => {
             view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
         }
         // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
@@ -69,6 +73,7 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
 
 /// Keeps a long-open tab signed in: refreshes the dev token at half its lifetime, as ClerkJS
 /// does for Clerk's 60 s tokens. Runs only in the browser.
+#[cfg(debug_assertions)]
 #[component]
 fn DevTokenRefresher(ttl: i64) -> impl IntoView {
     Effect::new(move |_| {
