@@ -2,7 +2,7 @@
 
 ## Start the app at http://127.0.0.1:3000, installing any missing build tool first.
 dev: tools
-	cargo leptos watch
+	cargo leptos watch --split
 
 ## Run every test (Rust, HTTP, Postgres when TEST_DATABASE_URL is set, and the browser).
 test: tools test-tools

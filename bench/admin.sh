@@ -19,7 +19,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 
 # The release site as deployed: the pages name its hashed files, which the server reads at render.
-cargo leptos build --release >/dev/null 2>&1 || { echo "cargo leptos build --release failed" >&2; exit 1; }
+cargo leptos build --release --split >/dev/null 2>&1 || { echo "cargo leptos build --release failed" >&2; exit 1; }
 cargo build --release -q -p fake-clerk
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 server_bin="$target_dir/release/server"

@@ -15,8 +15,8 @@ echo "==> cargo test"
 # Leptos SSR stream was seen to stall while several servers shared one test process.
 cargo test --workspace --exclude frontend -- --test-threads=1
 
-echo "==> cargo leptos build"
-cargo leptos build
+echo "==> cargo leptos build --split"
+cargo leptos build --split
 cargo build -q -p fake-clerk --bin fake-clerk
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
@@ -31,8 +31,8 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   (cd end2end && SERVER_BIN="$target_dir/debug/server" E2E_DATABASE_URL="${base%/*}/$e2e_db" npx playwright test)
 fi
 
-echo "==> cargo leptos build --release --precompress"
-cargo leptos build --release --precompress
+echo "==> cargo leptos build --release --precompress --split"
+cargo leptos build --release --precompress --split
 echo "==> end2end (Playwright, Chromium) on the release build, SQLite"
 (cd end2end && E2E_RELEASE=1 SERVER_BIN="$target_dir/release/server" FAKE_CLERK_BIN="$target_dir/debug/fake-clerk" \
   npx playwright test)

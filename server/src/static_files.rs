@@ -1,6 +1,6 @@
 //! Static files from the site root (`target/site`): precompressed brotli/gzip variants when the
-//! build made them, immutable caching for hashed names, revalidation for everything else.
-//! Whatever is not a file falls through to the app's 404 page.
+//! build made them, immutable caching for names that really are their content's hash,
+//! revalidation for everything else. Whatever is not a file falls through to the app's 404 page.
 
 use app::{shell, state::AppState};
 use axum::{
@@ -10,6 +10,7 @@ use axum::{
     middleware::{self, Next},
     response::Response,
 };
+use std::{collections::HashSet, sync::Arc};
 use tower_http::services::ServeDir;
 
 /// A year, the longest that caches honour; hashed names change whenever their content does.
@@ -19,16 +20,44 @@ const REVALIDATE: &str = "no-cache";
 
 pub fn service(state: &AppState) -> axum::routing::Router {
     let not_found = leptos_axum::file_and_error_handler::<AppState, _>(shell).with_state(state.clone());
-    let files = ServeDir::new(&*state.leptos_options.site_root)
+    let root = std::path::Path::new(&*state.leptos_options.site_root);
+    let immutable = Arc::new(content_hashed_files(root));
+    let files = ServeDir::new(root)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(false)
         .fallback(not_found);
-    axum::routing::Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
+    axum::routing::Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn(move |req, next| cache_headers(Arc::clone(&immutable), req, next)))
 }
 
-async fn cache_headers(req: Request, next: Next) -> Response {
-    let hashed = is_hashed(req.uri().path());
+/// The URL paths (`/pkg/…`) whose hashed name is the MD5 of their content, as cargo-leptos
+/// names them. Checked once at start, because cargo-leptos rewrites some files after naming
+/// them (the main JS gets the final wasm and split-loader names; chunks get the loader's):
+/// caching such a file forever would let a browser keep old code under a name that now
+/// holds new code. Those revalidate instead (a 304 when unchanged).
+fn content_hashed_files(root: &std::path::Path) -> HashSet<String> {
+    use base64::Engine;
+    use md5::Digest;
+    let mut verified = HashSet::new();
+    let Ok(entries) = std::fs::read_dir(root.join("pkg")) else { return verified };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(hash) = name_hash(&name) else { continue };
+        let Ok(bytes) = std::fs::read(entry.path()) else { continue };
+        let actual = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(&bytes));
+        if actual == hash {
+            verified.insert(format!("/pkg/{name}"));
+        }
+    }
+    verified
+}
+
+async fn cache_headers(immutable: Arc<HashSet<String>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let hashed = immutable.contains(path)
+        || path.strip_suffix(".br").or(path.strip_suffix(".gz")).is_some_and(|p| immutable.contains(p));
     let mut res = next.run(req).await;
     let served_file = res.status().is_success() || res.status() == axum::http::StatusCode::NOT_MODIFIED;
     if served_file && !res.headers().contains_key(header::CACHE_CONTROL) {
@@ -38,28 +67,27 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// cargo-leptos `hash-files` names look like `/pkg/clerk-starter.<hash>.wasm`: a middle part of
-/// at least 8 URL-safe characters between the name and the extension.
-fn is_hashed(path: &str) -> bool {
-    let Some(file) = path.rsplit('/').next() else { return false };
+/// cargo-leptos `hash-files` names look like `clerk-starter.<hash>.wasm`: a middle part of at
+/// least 8 URL-safe characters between the name and the extension.
+fn name_hash(file: &str) -> Option<&str> {
     let parts: Vec<&str> = file.split('.').collect();
-    parts.len() >= 3 && {
-        let hash = parts[parts.len() - 2];
-        hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    }
+    let hash = *parts.get(parts.len().checked_sub(2)?)?;
+    let ok =
+        parts.len() >= 3 && hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    ok.then_some(hash)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed;
+    use super::name_hash;
 
     #[test]
     fn hashed_names_are_recognised() {
-        assert!(is_hashed("/pkg/clerk-starter.Ab3dEf9h_kL.wasm"));
-        assert!(is_hashed("/pkg/clerk-starter.0123456789abcdef.css"));
-        assert!(!is_hashed("/pkg/clerk-starter.wasm"));
-        assert!(!is_hashed("/pkg/clerk-starter.css"));
-        assert!(!is_hashed("/favicon.svg"));
-        assert!(!is_hashed("/pkg/clerk-starter.abc.js"));
+        assert_eq!(name_hash("clerk-starter.Ab3dEf9h_kL.wasm"), Some("Ab3dEf9h_kL"));
+        assert_eq!(name_hash("clerk-starter.0123456789abcdef.css"), Some("0123456789abcdef"));
+        assert_eq!(name_hash("clerk-starter.wasm"), None);
+        assert_eq!(name_hash("clerk-starter.css"), None);
+        assert_eq!(name_hash("favicon.svg"), None);
+        assert_eq!(name_hash("clerk-starter.abc.js"), None);
     }
 }

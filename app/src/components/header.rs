@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
+use crate::site::{SiteInfo, use_site};
 #[cfg(debug_assertions)]
 use crate::{
     session::refresh_session,
     site::{AuthActions, ClerkMode},
 };
-use crate::site::{SiteInfo, use_site};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -57,9 +57,7 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
             .into_any()
         }
         // With real Clerk, ClerkJS mounts its UserButton (sign-out included) here.
-        (_, Some(_)) => {
-            view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
-        }
+        (_, Some(_)) => view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any(),
         // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
         (_, None) => match info.staff {
             Some(email) => {
