@@ -53,6 +53,8 @@ pub struct AdminView {
     pub is_superuser: bool,
     /// Signed in with a staff password (rather than a Clerk session).
     pub password_session: bool,
+    /// The Clerk user impersonating this staff member, if anyone.
+    pub impersonated_by: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -181,15 +183,18 @@ mod guards {
     /// Who may use the admin: a staff password session, or a signed-in Clerk user whose mirrored
     /// row is staff. The one rule, for the guard and for the page redirect alike.
     pub fn admin_of(staff: Option<&StaffSession>, auth: Option<&Auth>) -> Option<AdminView> {
-        let view = |user: &User, password_session| AdminView {
+        let view = |user: &User, password_session, impersonated_by| AdminView {
             user_id: user.id,
             email: user.email.clone(),
             is_superuser: user.is_superuser,
             password_session,
+            impersonated_by,
         };
         match (staff, auth) {
-            (Some(StaffSession(Some(user))), _) => Some(view(user, true)),
-            (_, Some(Auth::SignedIn(current))) if current.user.is_staff => Some(view(&current.user, false)),
+            (Some(StaffSession(Some(user))), _) => Some(view(user, true, None)),
+            (_, Some(Auth::SignedIn(current))) if current.user.is_staff => {
+                Some(view(&current.user, false, current.actor.as_ref().map(|a| a.sub.clone())))
+            }
             _ => None,
         }
     }
@@ -205,7 +210,11 @@ mod guards {
 
     impl AdminView {
         pub fn actor(&self) -> backend::admin::Actor {
-            backend::admin::Actor { user_id: self.user_id, is_superuser: self.is_superuser }
+            backend::admin::Actor {
+                user_id: self.user_id,
+                is_superuser: self.is_superuser,
+                impersonated_by: self.impersonated_by.clone(),
+            }
         }
     }
 }

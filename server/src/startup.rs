@@ -63,6 +63,8 @@ impl Application {
         let admin_cache = AdminCache::new(config.admin_cache_ttl);
         let (auth, api) = authenticator(&config, &db, dev.as_deref(), &admin_cache)?;
         let auth = Arc::new(auth);
+        let ended = auth.load_ended_sessions(&db).await.context("loading ended Clerk sessions")?;
+        tracing::debug!(ended, "loaded ended Clerk sessions");
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
         let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
@@ -190,7 +192,8 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Hourly: expired sessions, login attempts older than a day, and webhook log rows past their
+/// Hourly: expired sessions, ended Clerk sessions past any token's life, login attempts older
+/// than a day, and webhook log rows past their
 /// retention (7 days; Svix retries for about a day, and duplicates must be caught for at least
 /// 72 hours). Plain DELETEs by age, so every instance may run it.
 fn spawn_pruning(db: Db) {
@@ -204,6 +207,9 @@ fn spawn_pruning(db: Db) {
             let attempts_cutoff = backend::db::now() - chrono::Duration::days(1);
             if let Err(err) = backend::db::login_attempts::prune(&db, attempts_cutoff).await {
                 tracing::warn!(error = %err, "pruning login attempts failed");
+            }
+            if let Err(err) = backend::db::ended_sessions::prune(&db).await {
+                tracing::warn!(error = %err, "pruning ended Clerk sessions failed");
             }
             match backend::db::webhook_events::prune(&db, chrono::Duration::days(7)).await {
                 Ok(0) => {}

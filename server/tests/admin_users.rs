@@ -25,6 +25,7 @@ http_tests!(
     a_user_deactivated_here_stays_inactive_after_clerk_updates,
     dev_mode_takes_the_write_locally,
     user_supplied_text_is_escaped_in_admin_pages,
+    an_edit_made_under_impersonation_records_the_impersonator,
 );
 
 async fn list(app: &TestApp, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
@@ -262,4 +263,38 @@ async fn user_supplied_text_is_escaped_in_admin_pages(backend: Backend) {
             "{path}"
         );
     }
+}
+
+/// A Clerk user who is staff, impersonated from Clerk's dashboard (`act`), edits a user: the
+/// audit entry names the impersonator beside the staff member.
+async fn an_edit_made_under_impersonation_records_the_impersonator(backend: Backend) {
+    let (clerk, app, _cookie, row) = setup_with_clerk(backend).await;
+    let staff = fake_clerk::user("user_staff", "staff@example.com", "Sam", "Staff");
+    clerk.put_user(staff.clone());
+    let staff_row = app.mirror(&staff).await;
+    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE id = $1")
+        .bind(staff_row.id).execute(pool).await.map(|_| ()))
+    .expect("promote");
+    let mut claims = fake_clerk::session_claims("user_staff");
+    claims["act"] = json!({ "sub": "user_support", "sid": "sess_support" });
+    let token = clerk.mint(&claims);
+    let id = row.id.to_string();
+    let res = app
+        .client
+        .post(app.url("/api/admin/user-update"))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .bearer_auth(&token)
+        .form(&edit_form(&id, "Alice", "Impersonated", "alice_l"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    let audit = audit_log::for_object(&app.db, "user", &id, 10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].actor_email.as_deref(), Some("staff@example.com"));
+    assert_eq!(
+        audit[0].changes.0,
+        json!({ "last_name": { "before": "L", "after": "Impersonated" }, "impersonated_by": "user_support" })
+    );
 }

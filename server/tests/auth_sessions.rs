@@ -27,9 +27,12 @@ http_tests!(
     ending_a_clerk_session_ends_its_server_sessions_at_once,
     an_unknown_user_is_provisioned_just_in_time,
     provisioning_fails_with_503_and_creates_nothing,
+    a_user_clerk_does_not_know_is_asked_for_once_per_token,
+    a_429_from_clerk_is_waited_out_before_asking_again,
     an_inactive_or_deleted_user_is_denied,
     a_clerk_user_is_never_linked_to_a_staff_account_by_email,
     x_organization_id_is_honoured_only_for_local_members,
+    random_organization_ids_do_not_grow_the_membership_cache,
     guards_answer_401_for_anonymous_and_bad_tokens,
     guards_answer_403_without_the_right_role,
     guards_let_the_right_users_through,
@@ -204,6 +207,28 @@ async fn provisioning_fails_with_503_and_creates_nothing(backend: Backend) {
     assert_eq!(users::count(&app.db).await.expect("count"), 0);
 }
 
+/// One valid token for a user Clerk answers 404 for: a hundred requests make one Backend API call.
+async fn a_user_clerk_does_not_know_is_asked_for_once_per_token(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    let token = clerk.mint(&session_claims("user_ghost"));
+    for _ in 0..100 {
+        assert_eq!(app.me_bearer(&token).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(clerk.requests("/v1/users/user_ghost").len(), 1);
+}
+
+async fn a_429_from_clerk_is_waited_out_before_asking_again(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    clerk.fail_times("/v1/users/user_bob", Fault::RateLimited { retry_after_secs: 1 }, 1);
+    let token = clerk.mint(&session_claims("user_bob"));
+    assert_eq!(app.me_bearer(&token).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.me_bearer(&token).await.status(), StatusCode::SERVICE_UNAVAILABLE, "within Retry-After");
+    assert_eq!(clerk.requests("/v1/users/user_bob").len(), 1, "not asked again within Retry-After");
+    let served =
+        eventually(Duration::from_secs(3), || async { app.me_bearer(&token).await.status() == StatusCode::OK }).await;
+    assert!(served, "asked again once Retry-After has passed");
+}
+
 async fn an_inactive_or_deleted_user_is_denied(backend: Backend) {
     let (clerk, app) = setup(backend, &[]).await;
     let mut banned = fake_clerk::user(ALICE, "alice@example.com", "Alice", "Liddell");
@@ -284,6 +309,27 @@ async fn x_organization_id_is_honoured_only_for_local_members(backend: Backend) 
     assert_eq!(me["org"]["id"], "org_member");
     assert_eq!(me["org"]["role"], "org:admin");
     assert_eq!(me_with("org_stranger").await["org"], Value::Null, "not a member: ignored");
+}
+
+/// An attacker with one valid token sends a thousand made-up organization ids, well- and
+/// ill-shaped: the membership cache holds one entry for the user, not one per value.
+async fn random_organization_ids_do_not_grow_the_membership_cache(backend: Backend) {
+    let (clerk, app) = setup(backend, &[]).await;
+    seed_membership(&app, &clerk, "org_member", "org:admin").await;
+    let token = clerk.mint(&session_claims(ALICE));
+    let send = |org: String| {
+        let req = app.client.get(app.url("/api/me")).bearer_auth(&token).header("x-organization-id", org);
+        async move { req.send().await.expect("request").status() }
+    };
+    assert_eq!(send("org_member".into()).await, StatusCode::OK);
+    let before = app.auth.directory.cached_membership_entries().await;
+    assert_eq!(before, 1);
+    for i in 0..1000u32 {
+        let org =
+            if i % 2 == 0 { format!("org_{}", uuid::Uuid::new_v4().simple()) } else { format!("not an id {i} ✗") };
+        assert_eq!(send(org).await, StatusCode::OK);
+    }
+    assert_eq!(app.auth.directory.cached_membership_entries().await, before);
 }
 
 async fn guards_answer_401_for_anonymous_and_bad_tokens(backend: Backend) {

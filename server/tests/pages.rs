@@ -15,6 +15,7 @@ http_tests!(
     dev_sign_in_rejects_a_bad_email_and_changes_nothing,
     with_a_publishable_key_the_shell_loads_clerk_js_from_its_frontend_api,
     dev_routes_do_not_exist_with_real_keys,
+    the_header_says_who_is_impersonating,
 );
 
 /// Posts the dev sign-in form as a browser without JavaScript would.
@@ -136,4 +137,19 @@ async fn dev_routes_do_not_exist_with_real_keys(backend: Backend) {
     let res = dev_sign_in(&app, "ada%40example.com", "").await;
     assert_eq!(session_token(&res), None);
     assert_eq!(backend::db::users::count(&app.db).await.expect("count"), 0);
+}
+
+async fn the_header_says_who_is_impersonating(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
+    let app = TestApp::with_clerk(backend, &clerk, &[]).await;
+    let page = |claims: serde_json::Value| {
+        let req = app.client.get(app.url("/")).header("cookie", format!("__session={}", clerk.mint(&claims)));
+        async move { req.send().await.expect("request").text().await.expect("body") }
+    };
+    let mut claims = fake_clerk::session_claims("user_alice");
+    assert!(!page(claims.clone()).await.contains("impersonated by"));
+    claims["act"] = serde_json::json!({ "sub": "user_support" });
+    let html = page(claims).await;
+    assert!(html.contains("impersonated by user_support"), "{html}");
 }

@@ -21,6 +21,7 @@ http_tests!(
     user_events_create_update_and_tombstone_the_row,
     session_created_records_the_last_login,
     session_revoked_ends_the_server_session_on_the_next_request,
+    a_revoked_sessions_token_is_refused_by_an_instance_started_later,
     organization_events_mirror_the_organization,
     membership_events_mirror_the_membership_and_fetch_an_unknown_user,
     invitation_events_track_the_status,
@@ -113,6 +114,32 @@ async fn session_revoked_ends_the_server_session_on_the_next_request(backend: Ba
         StatusCode::UNAUTHORIZED,
         "the unexpired token of the ended session too"
     );
+}
+
+/// Revocations live in the database: an instance that starts after the webhook (a restart, a
+/// new replica) still refuses the ended session's unexpired token.
+async fn a_revoked_sessions_token_is_refused_by_an_instance_started_later(backend: Backend) {
+    let (clerk, app) = setup(backend).await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
+    let token = clerk.mint(&session_claims("user_alice"));
+    assert_eq!(app.me_bearer(&token).await.status(), StatusCode::OK);
+    let revoked = json!({ "object": "session", "id": "sess_user_alice", "user_id": "user_alice", "status": "revoked" });
+    assert_eq!(app.deliver("session.revoked", &revoked).await.1["status"], "processed");
+
+    let api_url = clerk.api_url();
+    let later = app
+        .spawn_beside(&[("CLERK_SECRET_KEY", fake_clerk::FakeClerk::SECRET_KEY), ("CLERK_API_URL", api_url.as_str())])
+        .await;
+    let res = later.me_bearer(&token).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.expect("json")["error"], "Session ended");
+    // Another session of the same user is not affected.
+    let other = clerk.mint(&{
+        let mut c = session_claims("user_alice");
+        c["sid"] = json!("sess_other");
+        c
+    });
+    assert_eq!(later.me_bearer(&other).await.status(), StatusCode::OK);
 }
 
 async fn organization_events_mirror_the_organization(backend: Backend) {

@@ -57,7 +57,16 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
             .into_any()
         }
         // With real Clerk, ClerkJS mounts its UserButton (sign-out included) here.
-        (_, Some(_)) => view! { <div id="clerk-user-button" class="clerk-mount"></div> }.into_any(),
+        (_, Some(user)) => {
+            let impersonation = user.actor.map(|actor| {
+                view! {
+                    <span class="impersonation" data-testid="header-impersonation">
+                        {format!("impersonated by {}", actor.sub)}
+                    </span>
+                }
+            });
+            view! { {impersonation} <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
+        }
         // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
         (_, None) => match info.staff {
             Some(email) => {

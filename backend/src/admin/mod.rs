@@ -17,10 +17,13 @@ use crate::{
 };
 
 /// The staff member making a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: i64,
     pub is_superuser: bool,
+    /// The Clerk user impersonating that staff member (Clerk's `act.sub`), if anyone: the audit
+    /// log records it with the change.
+    pub impersonated_by: Option<String>,
 }
 
 /// Where Clerk-owned changes go: the Backend API, or in dev mode the local stand-in (the row).
@@ -125,7 +128,10 @@ async fn record_audit(
     if changes.is_empty() {
         return Ok(());
     }
-    let changes = changes.into_value();
+    let mut changes = changes.into_value();
+    if let (Some(by), Value::Object(map)) = (&actor.impersonated_by, &mut changes) {
+        map.insert("impersonated_by".into(), Value::String(by.clone()));
+    }
     let record = AuditRecord { actor_user_id: actor.user_id, action, object_type, object_id, changes: &changes };
     audit_log::record_in(tx.conn(), &record).await
 }

@@ -65,10 +65,10 @@ impl Authenticator {
             directory,
             revalidation: revalidation.as_secs() as i64,
             allow_pending,
-            // Longer than any token lives or any session may stand in for one.
+            // As long as the database remembers them (`ended_sessions::retention`).
             ended_sessions: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(revalidation.max(Duration::from_secs(3600)))
+                .max_capacity(1_000_000)
+                .time_to_live(revalidation.max(Duration::from_secs(24 * 3600)))
                 .build(),
         }
     }
@@ -76,6 +76,16 @@ impl Authenticator {
     /// Marks a Clerk session as ended on this instance.
     pub fn session_ended(&self, sid: &str) {
         self.ended_sessions.insert(sid.to_owned(), ());
+    }
+
+    /// Loads the sessions the database remembers as ended (at start: the in-memory list is a
+    /// cache of `ended_clerk_sessions`, which webhooks write with their effect).
+    pub async fn load_ended_sessions(&self, db: &crate::Db) -> Result<usize, sqlx::Error> {
+        let ended = crate::db::ended_sessions::active(db).await?;
+        for (sid, _) in &ended {
+            self.ended_sessions.insert(sid.clone(), ());
+        }
+        Ok(ended.len())
     }
 
     /// The server session stands in for Clerk's token only where Clerk itself would still
@@ -137,7 +147,7 @@ impl Authenticator {
         if claims.status == SessionStatus::Pending && !self.allow_pending {
             return Auth::Rejected(Rejection::Pending);
         }
-        let user = match self.directory.user_or_provision(&claims.sub).await {
+        let user = match self.directory.user_or_provision(&claims.sub, claims.exp).await {
             Ok(user) => user,
             Err(err) => {
                 tracing::warn!(clerk_id = %claims.sub, error = %err, "loading the signed-in user failed");
@@ -223,7 +233,8 @@ impl Authenticator {
         from_token: Option<OrgClaims>,
         header: Option<&str>,
     ) -> Option<OrgClaims> {
-        let requested = header.map(str::trim).filter(|h| !h.is_empty());
+        // Anything not shaped like a Clerk org id is ignored before any cache or query.
+        let requested = header.map(str::trim).filter(|h| is_clerk_org_id(h));
         let Some(requested) = requested else { return from_token };
         if from_token.as_ref().is_some_and(|o| o.id == requested) {
             return from_token;
@@ -241,5 +252,27 @@ impl Authenticator {
                 from_token
             }
         }
+    }
+}
+
+/// `org_` plus 1 to 64 ASCII letters and digits, as Clerk's organization ids are.
+fn is_clerk_org_id(value: &str) -> bool {
+    value
+        .strip_prefix("org_")
+        .is_some_and(|rest| (1..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_clerk_org_id;
+
+    #[test]
+    fn only_clerk_shaped_org_ids_are_accepted() {
+        assert!(is_clerk_org_id("org_2abcDEF123"));
+        assert!(is_clerk_org_id(&format!("org_{}", "a".repeat(64))));
+        for bad in ["", "org_", "org_a-b", "org_ä", "ORG_abc", "user_abc", "org_abc ", "x".repeat(5000).as_str()] {
+            assert!(!is_clerk_org_id(bad), "{bad:?}");
+        }
+        assert!(!is_clerk_org_id(&format!("org_{}", "a".repeat(65))));
     }
 }

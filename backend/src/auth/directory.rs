@@ -26,6 +26,9 @@ pub enum DirectoryError {
     Clerk(#[from] ApiError),
     #[error("provisioning from Clerk: {0}")]
     Mapping(#[from] mapping::MappingError),
+    /// Clerk answered 404 or 429 for this user recently; not asked again until `until`.
+    #[error("Clerk refused this user recently; not asking again before {until}")]
+    RecentlyRefused { until: i64 },
 }
 
 #[derive(Clone)]
@@ -33,9 +36,15 @@ pub struct UserDirectory {
     db: Db,
     api: ClerkApi,
     users: moka::future::Cache<String, Arc<User>>,
-    memberships: moka::future::Cache<(i64, String), Option<Arc<Membership>>>,
+    /// Each user's memberships, by user id: one entry per user whatever organization ids
+    /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
+    memberships: moka::future::Cache<i64, Arc<Vec<(String, Arc<Membership>)>>>,
     /// Told of every user provisioned here, so the admin's lists show them at once.
     admin: Arc<AdminCache>,
+    /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
+    /// one valid token cannot make every request call the Backend API. Bounded: the key is a
+    /// verified `sub`, and entries die within the hour tokens may live.
+    refused: moka::sync::Cache<String, i64>,
 }
 
 impl UserDirectory {
@@ -45,19 +54,39 @@ impl UserDirectory {
             api,
             admin,
             users: moka::future::Cache::builder().max_capacity(100_000).time_to_live(user_ttl).build(),
+            refused: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(3600)).build(),
             memberships: moka::future::Cache::builder().max_capacity(100_000).time_to_live(org_ttl).build(),
         }
     }
 
     /// The mirrored user, provisioning them from Clerk if we have no row. Concurrent calls for
-    /// one id share a single load.
-    pub async fn user_or_provision(&self, clerk_id: &str) -> Result<Arc<User>, Arc<DirectoryError>> {
+    /// one id share a single load. `token_exp` bounds how long a 404 from Clerk is believed.
+    pub async fn user_or_provision(&self, clerk_id: &str, token_exp: i64) -> Result<Arc<User>, Arc<DirectoryError>> {
         self.users
             .try_get_with(clerk_id.to_owned(), async {
                 if let Some(user) = users::find_by_clerk_id(&self.db, clerk_id).await? {
                     return Ok(Arc::new(user));
                 }
-                let clerk_user = self.api.get_user(clerk_id).await?;
+                let now = crate::clerk::verify::unix_now();
+                if let Some(until) = self.refused.get(clerk_id).filter(|&until| until > now) {
+                    return Err(DirectoryError::RecentlyRefused { until });
+                }
+                let clerk_user = match self.api.get_user(clerk_id).await {
+                    Ok(user) => user,
+                    Err(err) => {
+                        if let ApiError::Status { status, retry_after, .. } = &err {
+                            let until = match status {
+                                404 => Some(token_exp),
+                                429 => Some(now + retry_after.unwrap_or(1).clamp(1, 3600) as i64),
+                                _ => None,
+                            };
+                            if let Some(until) = until.filter(|&u| u > now) {
+                                self.refused.insert(clerk_id.to_owned(), until);
+                            }
+                        }
+                        return Err(err.into());
+                    }
+                };
                 let fields = mapping::user_fields(&clerk_user)?;
                 match users::upsert_from_clerk(&self.db, &fields).await? {
                     Upserted::Created(user) | Upserted::Updated(user) => {
@@ -92,17 +121,27 @@ impl UserDirectory {
         })
     }
 
-    /// The user's local membership in an organization (by Clerk org id), cached.
+    /// The user's local membership in an organization (by Clerk org id), from the user's
+    /// cached memberships.
     pub async fn membership(
         &self,
         user_id: i64,
         org_clerk_id: &str,
     ) -> Result<Option<Arc<Membership>>, Arc<DirectoryError>> {
-        self.memberships
-            .try_get_with((user_id, org_clerk_id.to_owned()), async {
-                Ok(memberships::find(&self.db, user_id, org_clerk_id).await?.map(Arc::new))
+        let all = self
+            .memberships
+            .try_get_with(user_id, async {
+                let rows = memberships::for_user_by_org(&self.db, user_id).await?;
+                Ok(Arc::new(rows.into_iter().map(|(org, m)| (org, Arc::new(m))).collect::<Vec<_>>()))
             })
-            .await
+            .await?;
+        Ok(all.iter().find(|(org, _)| org == org_clerk_id).map(|(_, m)| Arc::clone(m)))
+    }
+
+    /// How many entries the membership cache holds (for tests and operators).
+    pub async fn cached_membership_entries(&self) -> u64 {
+        self.memberships.run_pending_tasks().await;
+        self.memberships.entry_count()
     }
 
     pub async fn invalidate_user(&self, clerk_id: &str) {

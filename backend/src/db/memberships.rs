@@ -77,6 +77,24 @@ pub async fn find(db: &Db, user_id: i64, org_clerk_id: &str) -> Result<Option<Me
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(org_clerk_id).fetch_optional(pool).await)
 }
 
+/// Every live membership of a user, with its organization's Clerk id, oldest first.
+pub async fn for_user_by_org(db: &Db, user_id: i64) -> Result<Vec<(String, Membership)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        org_clerk_id: String,
+        #[sqlx(flatten)]
+        membership: Membership,
+    }
+    let sql = format!(
+        "SELECT o.clerk_id AS org_clerk_id, {} FROM organization_memberships m \
+         JOIN organizations o ON o.id = m.organization_id \
+         WHERE m.user_id = $1 AND o.deleted_at IS NULL AND m.deleted_at IS NULL ORDER BY m.id",
+        COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|r| (r.org_clerk_id, r.membership)).collect())
+}
+
 /// Runs an insert-or-update whose parameters are `$1`–`$7`: the fields, then the time now.
 async fn write_in(conn: Conn<'_>, sql: &str, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
     on_conn!(conn, c => sqlx::query_as(sql)

@@ -13,6 +13,7 @@ use crate::config::DatabaseUrl;
 
 pub mod audit_log;
 mod conn;
+pub mod ended_sessions;
 pub mod invitations;
 pub mod listing;
 pub mod login_attempts;

@@ -164,6 +164,7 @@ async fn session_created(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyErro
 async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, ApplyError> {
     let session_id = id_of(data)?;
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkSession(&session_id)).await?;
+    crate::db::ended_sessions::record_in(tx.conn(), &session_id).await?;
     let object = data["user_id"].as_str().map(str::to_owned);
     let event = AppliedEvent::SessionEnded { session_id: session_id.clone(), event_type: event_type.to_owned() };
     let mut applied = Applied::new(Status::Processed, object, Some(event));
