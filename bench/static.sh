@@ -37,10 +37,12 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 printf 'bench-staff-password\n' | DATABASE_URL="sqlite://$work/app.db" "$target_dir/release/server" \
   create-staff --email bench@example.com --password-stdin >/dev/null
 
-# What a page makes the browser fetch up front: its module script, wasm and chunk preloads.
+# What a page makes the browser fetch up front: its module script, wasm and chunk preloads, and
+# the split loader, which the main JS imports.
 downloads() { # $1 = page path, $2 = cookie header (may be empty)
   curl -s ${2:+-H "cookie: $2"} "http://127.0.0.1:$PORT$1" \
-    | grep -oE '(href|src)="/pkg/[^"]+\.(wasm|js)"' | sed -E 's/^(href|src)="\/pkg\///; s/"$//' | sort -u \
+    | grep -oE '(href|src)="/pkg/[^"]+\.(wasm|js)"' | sed -E 's/^(href|src)="\/pkg\///; s/"$//' \
+    | { cat; ls "$pkg" | grep -E '^__wasm_split\.[^.]+\.js$'; } | sort -u \
     | while read -r f; do echo "$(size "$pkg/$f") $(size "$pkg/$f.br") $f"; done \
     | awk -v page="$1" '{raw+=$1; br+=$2; n++} END {printf "  %-14s %2d files  raw %9d  brotli %9d\n", page, n, raw, br}'
 }

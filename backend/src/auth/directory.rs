@@ -31,6 +31,9 @@ pub enum DirectoryError {
     RecentlyRefused { until: i64 },
 }
 
+/// A user's memberships, each with its organization's Clerk id.
+type UserMemberships = Arc<Vec<(String, Arc<Membership>)>>;
+
 #[derive(Clone)]
 pub struct UserDirectory {
     db: Db,
@@ -38,7 +41,7 @@ pub struct UserDirectory {
     users: moka::future::Cache<String, Arc<User>>,
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
-    memberships: moka::future::Cache<i64, Arc<Vec<(String, Arc<Membership>)>>>,
+    memberships: moka::future::Cache<i64, UserMemberships>,
     /// Told of every user provisioned here, so the admin's lists show them at once.
     admin: Arc<AdminCache>,
     /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
