@@ -55,9 +55,8 @@ fn content_hashed_files(root: &std::path::Path) -> HashSet<String> {
 }
 
 async fn cache_headers(immutable: Arc<HashSet<String>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let hashed = immutable.contains(path)
-        || path.strip_suffix(".br").or(path.strip_suffix(".gz")).is_some_and(|p| immutable.contains(p));
+    // Precompressed variants are chosen by Accept-Encoding: the path is the file's own name.
+    let hashed = immutable.contains(req.uri().path());
     let mut res = next.run(req).await;
     let served_file = res.status().is_success() || res.status() == axum::http::StatusCode::NOT_MODIFIED;
     if served_file && !res.headers().contains_key(header::CACHE_CONTROL) {

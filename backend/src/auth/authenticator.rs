@@ -65,10 +65,10 @@ impl Authenticator {
             directory,
             revalidation: revalidation.as_secs() as i64,
             allow_pending,
-            // As long as the database remembers them (`ended_sessions::retention`).
+            // As long as the database remembers them.
             ended_sessions: moka::sync::Cache::builder()
                 .max_capacity(1_000_000)
-                .time_to_live(revalidation.max(Duration::from_secs(24 * 3600)))
+                .time_to_live(revalidation.max(crate::db::ended_sessions::retention().to_std().unwrap_or_default()))
                 .build(),
         }
     }
@@ -82,10 +82,11 @@ impl Authenticator {
     /// cache of `ended_clerk_sessions`, which webhooks write with their effect).
     pub async fn load_ended_sessions(&self, db: &crate::Db) -> Result<usize, sqlx::Error> {
         let ended = crate::db::ended_sessions::active(db).await?;
-        for (sid, _) in &ended {
-            self.ended_sessions.insert(sid.clone(), ());
+        let count = ended.len();
+        for sid in ended {
+            self.ended_sessions.insert(sid, ());
         }
-        Ok(ended.len())
+        Ok(count)
     }
 
     /// The server session stands in for Clerk's token only where Clerk itself would still
@@ -108,18 +109,16 @@ impl Authenticator {
             Some(TokenSource::Cookie(_)) => client_uat == ClientUat::SignedOut,
             None => client_uat != ClientUat::Active,
         };
-        if signed_out {
-            if let Some(session) = session
-                && session::load(session).await.is_some()
-            {
-                session::clear(session).await;
-            }
-            return Auth::Anonymous;
-        }
         let record = match session {
             Some(s) => session::load(s).await,
             None => None,
         };
+        if signed_out {
+            if let (Some(session), Some(_)) = (session, &record) {
+                session::clear(session).await;
+            }
+            return Auth::Anonymous;
+        }
         let Some(token) = token else {
             return self.signed_in_by_session(record, session, org_header, None).await;
         };
@@ -157,29 +156,13 @@ impl Authenticator {
         if !user.can_sign_in() {
             return Auth::Rejected(Rejection::Inactive);
         }
+        let fresh = ClerkSessionRecord::verified_now(claims);
         // Only browser sessions (cookie tokens) get a server session; API clients send a Bearer each time.
         if let (TokenSource::Cookie(_), Some(session)) = (token, session) {
-            let fresh = ClerkSessionRecord {
-                user: claims.sub.clone(),
-                sid: claims.sid.clone(),
-                org: claims.org.clone(),
-                verified_at: unix_now(),
-                actor: claims.actor.clone(),
-                features: claims.features.clone(),
-                status: claims.status,
-            };
-            session::store(session, fresh, record.as_ref()).await;
+            session::store(session, &fresh, record.as_ref()).await;
         }
-        let org = self.resolve_org(&user, claims.org.clone(), org_header).await;
-        Auth::SignedIn(CurrentUser {
-            user,
-            org,
-            clerk_session_id: claims.sid.clone(),
-            via: AuthVia::Token,
-            status: claims.status,
-            actor: claims.actor.clone(),
-            features: claims.features.clone(),
-        })
+        let org = self.resolve_org(&user, fresh.org.clone(), org_header).await;
+        Auth::SignedIn(CurrentUser::from_record(user, org, fresh, AuthVia::Token))
     }
 
     async fn signed_in_by_session(
@@ -215,15 +198,7 @@ impl Authenticator {
             return Auth::Rejected(Rejection::Inactive);
         }
         let org = self.resolve_org(&user, record.org.clone(), org_header).await;
-        Auth::SignedIn(CurrentUser {
-            user,
-            org,
-            clerk_session_id: record.sid,
-            via: AuthVia::ServerSession,
-            status: record.status,
-            actor: record.actor,
-            features: record.features,
-        })
+        Auth::SignedIn(CurrentUser::from_record(user, org, record, AuthVia::ServerSession))
     }
 
     /// The token's organization, unless `X-Organization-Id` names another one the user belongs to locally.

@@ -74,22 +74,11 @@ impl UserDirectory {
                 if let Some(until) = self.refused.get(clerk_id).filter(|&until| until > now) {
                     return Err(DirectoryError::RecentlyRefused { until });
                 }
-                let clerk_user = match self.api.get_user(clerk_id).await {
-                    Ok(user) => user,
-                    Err(err) => {
-                        if let ApiError::Status { status, retry_after, .. } = &err {
-                            let until = match status {
-                                404 => Some(token_exp),
-                                429 => Some(now + retry_after.unwrap_or(1).clamp(1, 3600) as i64),
-                                _ => None,
-                            };
-                            if let Some(until) = until.filter(|&u| u > now) {
-                                self.refused.insert(clerk_id.to_owned(), until);
-                            }
-                        }
-                        return Err(err.into());
+                let clerk_user = self.api.get_user(clerk_id).await.inspect_err(|err| {
+                    if let Some(until) = refused_until(err, now, token_exp) {
+                        self.refused.insert(clerk_id.to_owned(), until);
                     }
-                };
+                })?;
                 let fields = mapping::user_fields(&clerk_user)?;
                 match users::upsert_from_clerk(&self.db, &fields).await? {
                     Upserted::Created(user) | Upserted::Updated(user) => {
@@ -159,4 +148,16 @@ impl UserDirectory {
         self.users.invalidate_all();
         self.memberships.invalidate_all();
     }
+}
+
+/// Until when a Backend API refusal of a user stands: a 404 until the token that named them
+/// expires, a 429 for its `Retry-After` (1 s to an hour). Anything else is not remembered.
+fn refused_until(err: &ApiError, now: i64, token_exp: i64) -> Option<i64> {
+    let ApiError::Status { status, retry_after, .. } = err else { return None };
+    let until = match status {
+        404 => token_exp,
+        429 => now + retry_after.unwrap_or(1).clamp(1, 3600) as i64,
+        _ => return None,
+    };
+    (until > now).then_some(until)
 }

@@ -42,6 +42,25 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user a verified token, or a server session standing in for one, describes; `org` is
+    /// the active organization as resolved for this request.
+    pub fn from_record(
+        user: Arc<User>,
+        org: Option<OrgClaims>,
+        record: session::ClerkSessionRecord,
+        via: AuthVia,
+    ) -> Self {
+        Self {
+            user,
+            org,
+            clerk_session_id: record.sid,
+            via,
+            status: record.status,
+            actor: record.actor,
+            features: record.features,
+        }
+    }
+
     pub fn has_org_role(&self, role: &str) -> bool {
         let wanted = normalize_org_name(role);
         self.org.as_ref().and_then(|o| o.role.as_deref()).is_some_and(|r| r == wanted)

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::{
-    clerk::{Actor, Features, OrgClaims, SessionStatus},
+    clerk::{Actor, Features, OrgClaims, SessionClaims, SessionStatus},
     db::Conn,
     invalidation::{Invalidation, InvalidationBus},
     on_conn,
@@ -33,6 +33,29 @@ pub struct ClerkSessionRecord {
     pub status: SessionStatus,
 }
 
+impl ClerkSessionRecord {
+    /// The record of a token verified just now.
+    pub fn verified_now(claims: &SessionClaims) -> Self {
+        Self {
+            user: claims.sub.clone(),
+            sid: claims.sid.clone(),
+            org: claims.org.clone(),
+            verified_at: crate::clerk::verify::unix_now(),
+            actor: claims.actor.clone(),
+            features: claims.features.clone(),
+            status: claims.status,
+        }
+    }
+
+    /// Whether both records say the same about the session, whenever they were verified.
+    /// Destructured, so a new field must be decided on here.
+    fn same_claims(&self, other: &Self) -> bool {
+        let Self { user, sid, org, verified_at: _, actor, features, status } = self;
+        (user, sid, org, actor, features, status)
+            == (&other.user, &other.sid, &other.org, &other.actor, &other.features, &other.status)
+    }
+}
+
 pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
     match session.get::<ClerkSessionRecord>(CLERK_KEY).await {
         Ok(record) => record,
@@ -45,16 +68,10 @@ pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
 
 /// Writes the record, cycling the session id when the user changes (no session fixation).
 /// Skips the write while nothing but a recent `verified_at` would change.
-pub async fn store(session: &Session, record: ClerkSessionRecord, previous: Option<&ClerkSessionRecord>) {
+pub async fn store(session: &Session, record: &ClerkSessionRecord, previous: Option<&ClerkSessionRecord>) {
     const REFRESH_EVERY: i64 = 30;
     if let Some(prev) = previous {
-        let same = prev.user == record.user
-            && prev.sid == record.sid
-            && prev.org == record.org
-            && prev.actor == record.actor
-            && prev.features == record.features
-            && prev.status == record.status;
-        if same && record.verified_at - prev.verified_at < REFRESH_EVERY {
+        if prev.same_claims(record) && record.verified_at - prev.verified_at < REFRESH_EVERY {
             return;
         }
         if prev.user != record.user

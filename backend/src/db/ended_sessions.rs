@@ -1,8 +1,6 @@
 //! `ended_clerk_sessions`: Clerk sessions a webhook ended, kept until their tokens cannot be
 //! valid any more, so instances started later refuse them too.
 
-use chrono::{DateTime, Utc};
-
 use super::{Conn, Db, now};
 use crate::{on_conn, on_pool};
 
@@ -27,8 +25,8 @@ pub async fn record_in(conn: Conn<'_>, sid: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Every session still remembered as ended, for an instance that is starting.
-pub async fn active(db: &Db) -> Result<Vec<(String, DateTime<Utc>)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as("SELECT clerk_sid, expires_at FROM ended_clerk_sessions WHERE expires_at > $1")
+pub async fn active(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT clerk_sid FROM ended_clerk_sessions WHERE expires_at > $1")
         .bind(now())
         .fetch_all(pool)
         .await)

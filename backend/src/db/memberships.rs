@@ -69,11 +69,7 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Membership>, sqlx::Er
 
 /// The user's membership in the organization with this Clerk id, if any.
 pub async fn find(db: &Db, user_id: i64, org_clerk_id: &str) -> Result<Option<Membership>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
-         WHERE m.user_id = $1 AND o.clerk_id = $2 AND o.deleted_at IS NULL AND m.deleted_at IS NULL",
-        COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
-    );
+    let sql = live_in_live_organizations("", "m.user_id = $1 AND o.clerk_id = $2");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(org_clerk_id).fetch_optional(pool).await)
 }
 
@@ -85,14 +81,19 @@ pub async fn for_user_by_org(db: &Db, user_id: i64) -> Result<Vec<(String, Membe
         #[sqlx(flatten)]
         membership: Membership,
     }
-    let sql = format!(
-        "SELECT o.clerk_id AS org_clerk_id, {} FROM organization_memberships m \
-         JOIN organizations o ON o.id = m.organization_id \
-         WHERE m.user_id = $1 AND o.deleted_at IS NULL AND m.deleted_at IS NULL ORDER BY m.id",
-        COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
-    );
+    let sql = live_in_live_organizations("o.clerk_id AS org_clerk_id, ", "m.user_id = $1") + " ORDER BY m.id";
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|r| (r.org_clerk_id, r.membership)).collect())
+}
+
+/// Memberships (`m`) matching `condition` that are not deleted, in organizations (`o`) that are
+/// not deleted either; `extra` columns come first.
+fn live_in_live_organizations(extra: &str, condition: &str) -> String {
+    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {extra}{columns} FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
+         WHERE {condition} AND o.deleted_at IS NULL AND m.deleted_at IS NULL"
+    )
 }
 
 /// Runs an insert-or-update whose parameters are `$1`–`$7`: the fields, then the time now.
