@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { staffEmail, staffPassword } from './tests/staff';
-import { fakeClerkUrl, fakeClerkSecret, isRelease } from './tests/mode';
+import { fakeClerkUrl, fakeClerkSecret, isRelease, standinPublishableKey } from './tests/mode';
 
 // The server under test: the binary and site that `cargo leptos build` (or `--release`) produced.
 // A debug build runs in dev mode; a release build has none, so it runs against the fake Clerk
@@ -14,9 +14,9 @@ const fakeClerkBin = process.env.FAKE_CLERK_BIN ?? path.join(root, 'target', 'de
 const port = process.env.E2E_PORT ?? '3100';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starter-e2e-'));
 
-const createStaff = `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --password-stdin`;
+const createStaff = `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --superuser --password-stdin`;
 const clerkEnv: Record<string, string> = isRelease
-  ? { CLERK_SECRET_KEY: fakeClerkSecret, CLERK_API_URL: fakeClerkUrl }
+  ? { CLERK_SECRET_KEY: fakeClerkSecret, CLERK_API_URL: fakeClerkUrl, CLERK_PUBLISHABLE_KEY: standinPublishableKey }
   : {};
 
 const appServer = {

@@ -4,6 +4,10 @@
 (function () {
   'use strict';
 
+  // The ClerkJS state this tab last reloaded for. If the server still disagrees after that
+  // reload, another reload would only loop (e.g. a token the server refuses), so it stops there.
+  var RELOADED_FOR = 'clerk-glue:reloaded-for';
+
   function mount(id, mountFn, props) {
     var el = document.getElementById(id);
     if (el && !el.dataset.mounted) {
@@ -18,18 +22,55 @@
     mount('clerk-org-switcher', window.Clerk.mountOrganizationSwitcher, { hidePersonal: false });
   }
 
+  // "user|org" as the server rendered it (the header's user button carries both), '' when signed out.
+  function serverState() {
+    var button = document.getElementById('clerk-user-button');
+    return button ? (button.dataset.user || '') + '|' + (button.dataset.org || '') : '';
+  }
+
+  function clerkState(state) {
+    return state.user ? state.user.id + '|' + (state.organization ? state.organization.id : '') : '';
+  }
+
+  function settle(outcome) {
+    document.body.dataset.clerkGlue = outcome;
+  }
+
+  function reconcile(rendered, state) {
+    var wanted = clerkState(state);
+    if (wanted === rendered) {
+      sessionStorage.removeItem(RELOADED_FOR);
+      return settle('in-sync');
+    }
+    if (sessionStorage.getItem(RELOADED_FOR) === wanted) return settle('out-of-sync');
+    sessionStorage.setItem(RELOADED_FOR, wanted);
+    settle('reloading');
+    // Signed out in ClerkJS: end the server session's Clerk record too before reloading, so the
+    // server cannot stand in for the user who just left.
+    var before = wanted === '' ? fetch('/api/session/sign-out', { method: 'POST', credentials: 'same-origin' }) : null;
+    Promise.resolve(before)
+      .catch(function () {})
+      .then(function () {
+        window.location.reload();
+      });
+  }
+
   function start() {
     if (!window.Clerk) return setTimeout(start, 50);
     window.Clerk.load().then(function () {
-      var serverSignedIn = !!document.querySelector('[data-testid="header-user"], #clerk-user-button');
+      var rendered = serverState();
       mountAll();
       // Pages render placeholders after hydration and client-side navigation too.
       new MutationObserver(mountAll).observe(document.body, { childList: true, subtree: true });
-      window.Clerk.addListener(function (state) {
-        var signedIn = !!state.user;
-        // Sign-in, sign-out or an organization switch: let the server render the new state.
-        if (signedIn !== serverSignedIn) window.location.reload();
-      });
+      // Sign-in, sign-out or an organization switch: let the server render the new state.
+      var reloading = false;
+      function onState(state) {
+        if (reloading) return;
+        reconcile(rendered, state);
+        reloading = document.body.dataset.clerkGlue === 'reloading';
+      }
+      onState({ user: window.Clerk.user, organization: window.Clerk.organization });
+      window.Clerk.addListener(onState);
     });
   }
 

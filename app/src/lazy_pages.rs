@@ -110,3 +110,14 @@ impl LazyRoute for AdminAudit {
         view! { <admin::audit::AuditPage /> }.into_any()
     }
 }
+
+pub struct AdminStaff;
+#[lazy_route]
+impl LazyRoute for AdminStaff {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::staff::StaffPage /> }.into_any()
+    }
+}

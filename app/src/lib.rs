@@ -140,6 +140,11 @@ pub fn App() -> impl IntoView {
                                 ssr=SsrMode::Async
                             />
                             <Route
+                                path=(StaticSegment("admin"), StaticSegment("staff"))
+                                view={Lazy::<lazy::AdminStaff>::new()}
+                                ssr=SsrMode::Async
+                            />
+                            <Route
                                 path=(StaticSegment("admin"), StaticSegment("audit"))
                                 view={Lazy::<lazy::AdminAudit>::new()}
                                 ssr=SsrMode::Async

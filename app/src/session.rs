@@ -47,6 +47,18 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Dev tokens never sign anyone in as staff (staff use /admin/login with a password). Read
+    /// fresh from the database: a promotion since the last token must stop the next one.
+    pub async fn refuse_staff(state: &AppState, clerk_id: &str) -> Result<(), AppError> {
+        let user = backend::db::users::find_by_clerk_id(&state.db, clerk_id).await.map_err(AppError::internal)?;
+        if user.is_some_and(|u| u.is_staff || u.is_superuser) {
+            let err = AppError::Forbidden("Dev sign-in cannot sign in as a staff account".into());
+            err.set_response_status();
+            return Err(err);
+        }
+        Ok(())
+    }
+
     /// Mints a dev token and sets it as the `__session` cookie.
     pub fn issue_dev_token(
         dev: &backend::devmode::DevClerk,
@@ -73,10 +85,11 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Returns the new token's lifetime in seconds.
 #[server(prefix = "/api/session", endpoint = "refresh")]
 pub async fn refresh_session() -> Result<i64, AppError> {
-    let (_, dev) = ssr::dev_state()?;
+    let (state, dev) = ssr::dev_state()?;
     // Signed out meanwhile (another tab, or a race with sign-out): nothing to refresh.
     let Some(user) = crate::auth::current_user().ok().flatten() else { return Ok(0) };
     let Some(sub) = user.user.clerk_id.clone() else { return Ok(0) };
+    ssr::refuse_staff(&state, &sub).await?;
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
     ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref())?;
     Ok(dev.token_ttl())
@@ -88,6 +101,7 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
     let (state, dev) = ssr::dev_state()?;
     let user = crate::auth::require_user()?;
     let sub = user.user.clerk_id.clone().ok_or_else(|| AppError::Forbidden("Not a Clerk user".into()))?;
+    ssr::refuse_staff(&state, &sub).await?;
     let memberships =
         backend::db::memberships::with_orgs_for_user(&state.db, user.user.id).await.map_err(AppError::internal)?;
     let org = if org_id.is_empty() {

@@ -38,16 +38,27 @@ impl DatabaseUrl {
         Err("must start with sqlite: or postgres://".into())
     }
 
-    /// The URL with any password replaced, for logs.
+    /// The URL with any password replaced, for logs: the userinfo one and any `password`-like
+    /// query parameter (libpq takes `?password=`, and `sslpassword=`).
     pub fn redacted(&self) -> String {
         match self {
             Self::Sqlite(url) => url.clone(),
             Self::Postgres(url) => match Url::parse(url) {
-                Ok(mut parsed) if parsed.password().is_some() => {
-                    let _ = parsed.set_password(Some("***"));
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+                    if pairs.iter().any(|(k, _)| k.to_ascii_lowercase().contains("password")) {
+                        let mut query = parsed.query_pairs_mut();
+                        query.clear();
+                        for (k, v) in &pairs {
+                            let secret = k.to_ascii_lowercase().contains("password");
+                            query.append_pair(k, if secret { "***" } else { v });
+                        }
+                    }
                     parsed.to_string()
                 }
-                Ok(parsed) => parsed.to_string(),
                 Err(_) => "postgres://***".into(),
             },
         }
@@ -90,8 +101,11 @@ pub struct Config {
     pub clock_skew: Duration,
     pub auto_generate_username: bool,
     pub username_prefix: String,
-    /// True when the Leptos env is PROD: cookies are `Secure` and dev mode is off.
+    /// True when the Leptos env is PROD: dev mode is off.
     pub production: bool,
+    /// `COOKIE_SECURE`: server session cookies carry `Secure`. Default on in release builds and
+    /// with `LEPTOS_ENV=PROD`; `COOKIE_SECURE=false` allows testing a release build over plain HTTP.
+    pub cookie_secure: bool,
     /// Where dev mode keeps its signing key (`CLERK_DEV_KEY_FILE`).
     pub dev_key_file: std::path::PathBuf,
     /// Dev tokens' lifetime (`CLERK_DEV_TOKEN_TTL_SECONDS`, default 60 like Clerk's).
@@ -116,8 +130,9 @@ pub struct Config {
 impl Config {
     /// Reads the process environment, after filling it from `.env` where it has gaps.
     pub fn from_env() -> Result<Self, ConfigError> {
-        // A missing .env is normal; real variables always win over it.
-        let _ = dotenvy::dotenv();
+        // Only ./.env, as the contract says (dotenvy::dotenv() would also search parent folders).
+        // A missing one is normal; real variables always win over it.
+        let _ = dotenvy::from_path(".env");
         let vars: HashMap<String, String> = std::env::vars().collect();
         Self::from_lookup(|name| vars.get(name).cloned())
     }
@@ -214,6 +229,7 @@ impl Config {
                 None => "user".into(),
             },
             production,
+            cookie_secure: flag(&get, "COOKIE_SECURE", production || !cfg!(debug_assertions))?,
             dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
@@ -307,7 +323,7 @@ impl fmt::Display for Config {
             f,
             "database={} clerk_api_url={} secret_key={} jwt_key={} publishable_key={} webhook_secret={} \
              authorized_parties={:?} revalidation={}s user_cache={}s org_cache={}s admin_cache={}s session_cache={}s skew={}s \
-             auto_username={} username_prefix={} production={} dev_mode={}",
+             auto_username={} username_prefix={} production={} cookie_secure={} dev_mode={}",
             self.database_url.redacted(),
             self.clerk_api_url,
             redact(&self.clerk_secret_key),
@@ -324,6 +340,7 @@ impl fmt::Display for Config {
             self.auto_generate_username,
             self.username_prefix,
             self.production,
+            self.cookie_secure,
             self.dev_mode(),
         )
     }

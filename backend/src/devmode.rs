@@ -98,15 +98,23 @@ fn create(path: &Path) -> Result<RsaPrivateKey, String> {
     }
     // Write then rename, so a concurrent start never reads half a key.
     let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, pem.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
-    }
+    write_private(&tmp, pem.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "created the dev-mode signing key");
     Ok(key)
+}
+
+/// Creates `path` readable by its owner only from the first byte (mode 0600 at `open`, not a
+/// `chmod` after the key is already on disk).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Claims of a dev token, for tests.
@@ -118,7 +126,7 @@ pub fn decode_unverified(token: &str) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::dev_mode_allowed;
+    use super::{DevClerk, dev_mode_allowed};
 
     #[test]
     fn dev_mode_only_in_debug_builds_outside_prod_without_keys() {
@@ -126,5 +134,17 @@ mod tests {
         assert!(!dev_mode_allowed(false, false, false), "never in a release build");
         assert!(!dev_mode_allowed(true, true, false), "never in PROD");
         assert!(!dev_mode_allowed(true, false, true), "not when Clerk keys are set");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_signing_key_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys/dev.pem");
+        DevClerk::load_or_create(&path, 60).expect("created");
+        let mode = std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        DevClerk::load_or_create(&path, 60).expect("and read back");
     }
 }

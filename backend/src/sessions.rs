@@ -149,13 +149,14 @@ impl tower_sessions::SessionStore for SessionStore {
     }
 }
 
-/// The session layer with our cookie policy: HttpOnly and SameSite=Lax always, Secure in production.
-pub fn layer(db: &Db, cache: Arc<SessionCache>, production: bool) -> SessionManagerLayer<SessionStore> {
+/// The session layer with our cookie policy: HttpOnly and SameSite=Lax always, and `Secure`
+/// as `Config::cookie_secure` says (on by default in release builds).
+pub fn layer(db: &Db, cache: Arc<SessionCache>, secure: bool) -> SessionManagerLayer<SessionStore> {
     SessionManagerLayer::new(SessionStore::new(db, cache))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(production)
+        .with_secure(secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(Duration::days(7)))
 }

@@ -1,7 +1,28 @@
 import { test as base, expect } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isRelease, mintSessionToken, standinFrontendApi } from './mode';
 
-// Every page gets a watcher: any console error, page error or hydration warning fails the test.
-export const test = base.extend<{ consoleProblems: string[] }>({
+const standinScript = fs.readFileSync(path.join(__dirname, '..', 'support', 'clerk-standin.js'), 'utf8');
+
+export const test = base.extend<{ consoleProblems: string[]; clerkStandin: void }>({
+  // The release build runs with a publishable key: its pages load ClerkJS from the instance's
+  // Frontend API, which here is the stand-in, never the network.
+  clerkStandin: [
+    async ({ page }, use) => {
+      if (isRelease) {
+        await page.route(`https://${standinFrontendApi}/**`, (route) =>
+          route.request().url().endsWith('/clerk.browser.js')
+            ? route.fulfill({ contentType: 'text/javascript', body: standinScript })
+            : route.fulfill({ status: 404 }),
+        );
+        await page.exposeFunction('__standinMint', (sub: string) => mintSessionToken(sub));
+      }
+      await use();
+    },
+    { auto: true },
+  ],
+  // Every page gets a watcher: any console error, page error or hydration warning fails the test.
   consoleProblems: [
     async ({ page }, use) => {
       const problems: string[] = [];

@@ -15,3 +15,8 @@ export async function mintSessionToken(sub: string, ttlSecs = 3600): Promise<str
   if (!res.ok) throw new Error(`minting a token failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { jwt: string }).jwt;
 }
+
+// The release suite's publishable key: a Frontend API host that the tests route to a stand-in
+// for ClerkJS (end2end/support/clerk-standin.js) instead of the network.
+export const standinFrontendApi = 'clerk.standin.test';
+export const standinPublishableKey = `pk_test_${Buffer.from(`${standinFrontendApi}$`).toString('base64').replace(/=+$/, '')}`;

@@ -34,7 +34,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let auth = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
-        Some(session) => match backend::staff::session::resolve(&state.db, &state.admin_cache, session).await {
+        Some(session) => match backend::staff::session::resolve(&state.db, session).await {
             Ok(user) => user,
             Err(err) => {
                 tracing::warn!(error = %err, "loading the staff session's account failed");
@@ -59,15 +59,15 @@ fn client_ip(req: &Request, trust_proxy: bool) -> ClientIp {
         .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|v| v.rsplit(',').next())
-        .map(|ip| ip.trim().to_owned())
-        .filter(|ip| !ip.is_empty());
+        .filter(|ip| !ip.trim().is_empty())
+        .map(ClientIp::from_forwarded);
     let peer = || {
         req.extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into())
+            .map(|c| ClientIp::from_addr(c.0.ip()))
+            .unwrap_or_else(|| ClientIp("unknown".into()))
     };
-    ClientIp(forwarded.unwrap_or_else(peer))
+    forwarded.unwrap_or_else(peer)
 }
 
 /// Sends anonymous browsers asking for a signed-in page (`app::SIGNED_IN_PAGES`) to `/sign-in`,

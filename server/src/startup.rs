@@ -163,7 +163,7 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
-    let session_layer = sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.production);
+    let session_layer = sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
 
     Router::new()
         .route("/healthz", get(health::healthz))

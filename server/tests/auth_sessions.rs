@@ -146,8 +146,15 @@ async fn bearer_requests_do_not_create_server_sessions(backend: Backend) {
 }
 
 async fn session_cookies_are_http_only_and_lax_and_secure_in_production(backend: Backend) {
-    for (env, secure) in [("DEV", false), ("PROD", true)] {
-        let (clerk, app) = setup(backend, &[("LEPTOS_ENV", env)]).await;
+    // These tests are debug builds, where the default is plain; a release build defaults to
+    // Secure (the release browser suite checks the cookie it gets).
+    for (env, secure) in [
+        (&[("LEPTOS_ENV", "DEV")][..], false),
+        (&[("LEPTOS_ENV", "PROD")][..], true),
+        (&[("COOKIE_SECURE", "true")][..], true),
+        (&[("LEPTOS_ENV", "PROD"), ("COOKIE_SECURE", "false")][..], false),
+    ] {
+        let (clerk, app) = setup(backend, env).await;
         let res = app.me_cookie(&format!("__session={}", clerk.mint(&session_claims(ALICE)))).await;
         let set_cookie = res
             .headers()
@@ -159,7 +166,7 @@ async fn session_cookies_are_http_only_and_lax_and_secure_in_production(backend:
             .to_owned();
         assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
         assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
-        assert_eq!(set_cookie.contains("Secure"), secure, "{env}: {set_cookie}");
+        assert_eq!(set_cookie.contains("Secure"), secure, "{env:?}: {set_cookie}");
     }
 }
 

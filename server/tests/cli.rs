@@ -105,3 +105,31 @@ fn the_dev_key_persists_across_restarts() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&key).expect("key"), first, "the same key after a restart");
 }
+
+#[test]
+fn a_dotenv_file_in_a_parent_folder_is_not_read() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    std::fs::write(parent.path().join(".env"), "DATABASE_URL=sqlite://from-parent.db\n").expect("write .env");
+    let child = parent.path().join("child");
+    std::fs::create_dir(&child).expect("mkdir");
+    let out = server(&["migrate"], &[], &child);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!child.join("from-parent.db").exists() && !parent.path().join("from-parent.db").exists());
+    assert!(child.join("data/app.db").exists(), "the default database, as without any .env");
+}
+
+#[test]
+fn a_database_password_in_the_url_is_never_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Nothing listens on port 1: the server logs its config, fails to connect and exits 1.
+    for url in [
+        "postgres://postgres@127.0.0.1:1/test?password=QUERYsecret91&sslmode=disable",
+        "postgres://postgres:USERINFOsecret92@127.0.0.1:1/test",
+    ] {
+        let out = server(&[], &[("DATABASE_URL", url), ("RUST_LOG", "debug")], dir.path());
+        let log = stderr(&out);
+        assert!(log.contains("127.0.0.1:1/test"), "the database is named: {log}");
+        assert!(!log.contains("QUERYsecret91") && !log.contains("USERINFOsecret92"), "a password leaked: {log}");
+        assert_eq!(out.status.code(), Some(1), "{log}");
+    }
+}

@@ -95,13 +95,29 @@ async fn account_renders_the_user_on_the_server(backend: Backend) {
 
 async fn dev_sign_in_never_signs_in_as_staff(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    dev_sign_in(&app, "boss%40example.com", "").await;
+    let first = session_token(&dev_sign_in(&app, "boss%40example.com", "").await).expect("a user, not staff yet");
     let clerk_id = backend::devmode::dev_id("user", "boss@example.com");
     backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
         .bind(&clerk_id).execute(pool).await.map(|_| ()))
     .expect("promote");
     let res = dev_sign_in(&app, "boss%40example.com", "").await;
     assert_eq!(session_token(&res), None, "no token for a staff account");
+    // Nor a refreshed or re-scoped one for the token minted before the promotion.
+    for (path, body) in [("/api/session/refresh", ""), ("/api/session/switch-org", "org_id=")] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header("origin", &app.base)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("__session={first}; __client_uat=1700000000"))
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(session_token(&res), None, "{path} mints nothing for a staff account");
+    }
 }
 
 async fn dev_sign_in_rejects_a_bad_email_and_changes_nothing(backend: Backend) {

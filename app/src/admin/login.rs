@@ -6,9 +6,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
 
-/// Where to go after login: a local admin path only, so `next` cannot send staff elsewhere.
+/// Where to go after login: a local admin path only, so `next` cannot send staff elsewhere, and
+/// nothing a `Location` header cannot carry (a control character would fail the response).
 pub fn safe_next(next: &str) -> String {
-    let local = next.starts_with("/admin") && !next.starts_with("//") && !next.contains('\\');
+    let local = next.starts_with("/admin")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
     if local && next != super::LOGIN_PATH && !next.starts_with("/admin/login?") {
         next.to_owned()
     } else {
@@ -19,24 +23,22 @@ pub fn safe_next(next: &str) -> String {
 /// Checks the password and starts a staff session (with a new session id).
 #[server(prefix = "/admin", endpoint = "login")]
 pub async fn staff_login(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
-    use backend::staff::{ClientIp, LoginError, log_in, session};
+    use backend::staff::{LoginError, log_in, session};
 
     let state = crate::state::app_state().map_err(AppError::internal)?;
-    let parts = use_context::<http::request::Parts>();
-    let ip = parts
-        .as_ref()
-        .and_then(|p| p.extensions.get::<ClientIp>().cloned())
-        .unwrap_or_else(|| ClientIp("unknown".into()));
-    let user = match log_in(&state.db, &email, &password, &ip.0).await {
-        Ok(user) => user,
+    let client = super::ssr::client_ip();
+    let logged_in = match log_in(&state.db, &email, &password, &client).await {
+        Ok(logged_in) => logged_in,
         Err(LoginError::InvalidCredentials) => {
             return super::ssr::fail(AppError::Unauthorized(LoginError::InvalidCredentials.to_string()));
         }
-        Err(err @ LoginError::Throttled) => return super::ssr::fail(AppError::TooManyAttempts(err.to_string())),
+        Err(err @ (LoginError::Throttled | LoginError::Busy)) => {
+            return super::ssr::fail(AppError::TooManyAttempts(err.to_string()));
+        }
         Err(LoginError::Database(err)) => return Err(AppError::internal(err)),
     };
     let server_session = crate::session::ssr::server_session()?;
-    session::start(&server_session, &user).await.map_err(AppError::internal)?;
+    session::start(&server_session, logged_in.user.id, logged_in.epoch).await.map_err(AppError::internal)?;
     leptos_axum::redirect(&safe_next(&next));
     Ok(())
 }
@@ -92,6 +94,10 @@ mod tests {
             ("/account", "/admin"),
             ("/admin/login?next=/admin", "/admin"),
             ("/admin\\@evil.test", "/admin"),
+            ("/admin\n", "/admin"),
+            ("/admin/users?q=a\r\nSet-Cookie: x=1", "/admin"),
+            ("/admin/users?q=\u{7f}", "/admin"),
+            ("/admin/users?q=é", "/admin/users?q=é"),
         ] {
             assert_eq!(safe_next(next), expected, "{next}");
         }

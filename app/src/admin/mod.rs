@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod orgs;
+pub mod staff;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,14 @@ pub(crate) mod ssr {
         state::AppState,
     };
 
+    /// The client as login throttling counts it (the auth middleware leaves it on admin paths).
+    pub fn client_ip() -> String {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<backend::staff::ClientIp>().cloned())
+            .map(|ip| ip.0)
+            .unwrap_or_else(|| "unknown".into())
+    }
+
     /// The guard and the state, for the first line of every admin server function.
     pub fn admin() -> Result<(AdminView, AppState), AppError> {
         let admin = require_admin()?;
@@ -89,6 +98,7 @@ pub(crate) mod ssr {
             ),
             EditError::Forbidden(message) => AppError::Forbidden(message),
             EditError::ClerkRefused(message) => AppError::ClerkRefused(message),
+            EditError::Busy => AppError::TooManyAttempts(EditError::Busy.to_string()),
             EditError::ClerkUnavailable(cause) => {
                 tracing::warn!(%cause, "writing through to Clerk failed");
                 AppError::Unavailable

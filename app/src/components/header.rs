@@ -65,7 +65,14 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
                     </span>
                 }
             });
-            view! { {impersonation} <div id="clerk-user-button" class="clerk-mount"></div> }.into_any()
+            // Who the server rendered, so clerk-glue.js can tell when ClerkJS has moved on.
+            let (clerk_user, clerk_org) =
+                (user.clerk_id.unwrap_or_default(), user.org.map(|o| o.id).unwrap_or_default());
+            view! {
+                {impersonation}
+                <div id="clerk-user-button" class="clerk-mount" data-user=clerk_user data-org=clerk_org></div>
+            }
+            .into_any()
         }
         // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
         (_, None) => match info.staff {

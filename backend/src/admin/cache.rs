@@ -1,5 +1,5 @@
 //! Short-lived caches for the admin's hot reads: pages of the user and organization lists, the
-//! dashboard's counts, and the staff account behind a session. Each entry is keyed by a
+//! dashboard's counts. Each entry is keyed by a
 //! generation, and every change the invalidation bus hears of (this instance's writes and, on
 //! Postgres, every other instance's) starts a new one, so no cached answer outlives a change
 //! made through the app. Writes from outside it (a manual UPDATE, a sync on SQLite by another
@@ -23,10 +23,8 @@ use crate::db::{
     listing::Page,
     org_search,
     organizations::Organization,
-    staff_accounts,
     stats::{self, Counts},
     user_search::{self, UserFilter, UserListItem},
-    users::User,
 };
 
 type Keyed<K> = (u64, K);
@@ -40,7 +38,6 @@ pub struct AdminCache {
 struct Caches {
     users: Cache<Keyed<(UserFilter, i64)>, Arc<Page<UserListItem>>>,
     orgs: Cache<Keyed<(String, i64)>, Arc<Page<Organization>>>,
-    staff: Cache<Keyed<i64>, Option<Arc<User>>>,
     counts: Cache<Keyed<()>, Arc<Counts>>,
 }
 
@@ -49,12 +46,7 @@ impl AdminCache {
         fn build<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static>(ttl: Duration) -> Cache<K, V> {
             Cache::builder().max_capacity(1_000).time_to_live(ttl).build()
         }
-        let caches = (!ttl.is_zero()).then(|| Caches {
-            users: build(ttl),
-            orgs: build(ttl),
-            staff: build(ttl),
-            counts: build(ttl),
-        });
+        let caches = (!ttl.is_zero()).then(|| Caches { users: build(ttl), orgs: build(ttl), counts: build(ttl) });
         Arc::new(Self { generation: AtomicU64::new(0), caches })
     }
 
@@ -67,7 +59,6 @@ impl AdminCache {
         if let Some(c) = &self.caches {
             c.users.invalidate_all();
             c.orgs.invalidate_all();
-            c.staff.invalidate_all();
             c.counts.invalidate_all();
         }
     }
@@ -92,12 +83,6 @@ impl AdminCache {
     pub async fn counts(&self, db: &Db) -> Result<Arc<Counts>, sqlx::Error> {
         let load = async { Ok(Arc::new(stats::counts(db).await?)) };
         self.through(|c| &c.counts, (), load).await
-    }
-
-    /// [`staff_accounts::active_staff`], cached: every admin request reads it.
-    pub async fn active_staff(&self, db: &Db, id: i64) -> Result<Option<Arc<User>>, sqlx::Error> {
-        let load = async { Ok(staff_accounts::active_staff(db, id).await?.map(Arc::new)) };
-        self.through(|c| &c.staff, id, load).await
     }
 
     /// The cached answer for `key` in this generation, or `load`'s, which is then cached.

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod orgs;
+pub mod staff;
 pub mod users;
 
 use serde_json::{Map, Value, json};
@@ -56,6 +57,9 @@ pub enum EditError {
     ClerkUnavailable(String),
     #[error("Clerk's answer could not be read: {0}")]
     ClerkAnswer(String),
+    /// Password checks are saturated (see `staff::verify_gate`): try again shortly.
+    #[error("The server is busy checking passwords. Try again in a moment.")]
+    Busy,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -6,7 +6,7 @@ use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_mil
 use crate::{
     clerk::mapping,
     db::{
-        Db,
+        Db, staff_accounts,
         users::{self, ClerkUserFields, User},
     },
 };
@@ -27,6 +27,24 @@ pub struct UserEdit {
 fn username_ok(value: &str) -> bool {
     (4..=64).contains(&value.chars().count())
         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Whether `actor` may edit `target` as `edit` asks. Staff and superuser rows are a superuser's
+/// alone (any field: a name, the active flag or the access flags); plain staff edit ordinary
+/// users, and never grant access.
+pub fn may_edit(actor: &Actor, target: &User) -> bool {
+    actor.is_superuser || !(target.is_staff || target.is_superuser)
+}
+
+fn authorize(actor: &Actor, target: &User, edit: &UserEdit) -> Result<(), EditError> {
+    if !may_edit(actor, target) {
+        return Err(EditError::Forbidden("Only a superuser can change a staff or superuser account".into()));
+    }
+    let access_changed = edit.is_staff != target.is_staff || edit.is_superuser != target.is_superuser;
+    if access_changed && !actor.is_superuser {
+        return Err(EditError::Forbidden("Only a superuser can change staff or superuser access".into()));
+    }
+    Ok(())
 }
 
 /// Applies `edit` to user `id`. Clerk-owned fields go to Clerk first; only if Clerk accepts are
@@ -54,10 +72,7 @@ pub async fn edit_user(
         v.check(edit.is_staff && edit.is_active, "is_staff", "You cannot remove your own staff access");
     }
     v.finish()?;
-    let access_changed = edit.is_staff != before.is_staff || edit.is_superuser != before.is_superuser;
-    if access_changed && !actor.is_superuser {
-        return Err(EditError::Forbidden("Only a superuser can change staff or superuser access".into()));
-    }
+    authorize(&actor, &before, &edit)?;
 
     let mut patch = Map::new();
     if first_name != before.first_name {
@@ -93,6 +108,10 @@ pub async fn edit_user(
     };
 
     let mut tx = db.begin().await?;
+    // Checked again on the row as it is now, under its lock: a concurrent promotion or demotion
+    // must not be undone by a form read before it.
+    let current = users::find_by_id_for_update_in(tx.conn(), id).await?.ok_or(EditError::NotFound)?;
+    authorize(&actor, &current, &edit)?;
     match (&from_clerk, &before.clerk_id) {
         (Some(fields), _) => {
             users::upsert_from_clerk_in(tx.conn(), fields).await?;
@@ -102,17 +121,23 @@ pub async fn edit_user(
         }
         _ => {}
     }
-    let active = (edit.is_active != before.is_active).then_some(edit.is_active);
+    let active = (edit.is_active != current.is_active).then_some(edit.is_active);
     users::set_local_flags_in(tx.conn(), id, active, edit.is_staff, edit.is_superuser).await?;
+    let shrinks = (current.is_active && !edit.is_active)
+        || (current.is_staff && !edit.is_staff)
+        || (current.is_superuser && !edit.is_superuser);
+    if shrinks {
+        staff_accounts::bump_epoch_in(tx.conn(), id).await?;
+    }
     let after = users::find_by_id_in(tx.conn(), id).await?.ok_or(EditError::NotFound)?;
 
     let mut changes = Changes::default();
-    changes.field("first_name", before.first_name.clone(), after.first_name.clone());
-    changes.field("last_name", before.last_name.clone(), after.last_name.clone());
-    changes.field("username", before.username.clone(), after.username.clone());
-    changes.field("is_active", before.is_active, after.is_active);
-    changes.field("is_staff", before.is_staff, after.is_staff);
-    changes.field("is_superuser", before.is_superuser, after.is_superuser);
+    changes.field("first_name", current.first_name.clone(), after.first_name.clone());
+    changes.field("last_name", current.last_name.clone(), after.last_name.clone());
+    changes.field("username", current.username.clone(), after.username.clone());
+    changes.field("is_active", current.is_active, after.is_active);
+    changes.field("is_staff", current.is_staff, after.is_staff);
+    changes.field("is_superuser", current.is_superuser, after.is_superuser);
     record_audit(&mut tx, actor, "user.update", "user", &id.to_string(), changes).await?;
     tx.commit().await?;
     Ok(after)

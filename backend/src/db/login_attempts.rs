@@ -1,39 +1,96 @@
-//! The `login_attempts` table: failed staff logins, counted per email and per IP over a window.
+//! The `login_attempts` table: staff login attempts, counted per (email, client), per client and
+//! per email over a window. An attempt is recorded *before* its password is checked, in the
+//! statement that checks the counts, so parallel attempts see each other.
 
 use chrono::{DateTime, Utc};
 
 use super::{Db, now};
 use crate::on_pool;
 
-/// Failures for this email, and from this IP, since `since`.
-pub async fn failures_since(db: &Db, email: &str, ip: &str, since: DateTime<Utc>) -> Result<(i64, i64), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND created_at >= $3), \
-                (SELECT COUNT(*) FROM login_attempts WHERE ip = $2 AND created_at >= $3)")
+/// The limits one reservation is checked against, over attempts since `since`.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub since: DateTime<Utc>,
+    /// Attempts for one email from one client.
+    pub per_pair: i64,
+    /// Attempts from one client, whatever the email.
+    pub per_client: i64,
+    /// Attempts for one email from every client; refuses only a client that has failed on this
+    /// email itself, so strangers cannot lock a staff member out.
+    pub per_email: i64,
+}
+
+/// Records an attempt for `email` from `client` unless a limit is reached: `Some(id)` of the
+/// new row, or `None` when refused. Atomic per client: SQLite runs the statement under its
+/// write lock; Postgres takes an advisory lock on the client first.
+pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Result<Option<i64>, sqlx::Error> {
+    const RESERVE: &str = "INSERT INTO login_attempts (email, ip, created_at) SELECT $1, $2, $3 \
+        WHERE (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4) < $5 \
+          AND (SELECT COUNT(*) FROM login_attempts WHERE ip = $2 AND created_at >= $4) < $6 \
+          AND NOT ((SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND created_at >= $4) >= $7 \
+                   AND EXISTS (SELECT 1 FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4)) \
+        RETURNING id";
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(RESERVE)
+                .bind(email)
+                .bind(client)
+                .bind(now())
+                .bind(limits.since)
+                .bind(limits.per_pair)
+                .bind(limits.per_client)
+                .bind(limits.per_email)
+                .fetch_optional(pool)
+                .await
+        }
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("login_attempts:{client}"))
+                .execute(&mut *tx)
+                .await?;
+            let id = sqlx::query_scalar(RESERVE)
+                .bind(email)
+                .bind(client)
+                .bind(now())
+                .bind(limits.since)
+                .bind(limits.per_pair)
+                .bind(limits.per_client)
+                .bind(limits.per_email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+    }
+}
+
+/// Takes back a reservation whose password was never checked (the server was too busy).
+pub async fn release(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// A successful login forgives this client's attempts on this email (the reservation included),
+/// not other clients' and not this client's on other emails.
+pub async fn forgive(db: &Db, email: &str, client: &str) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE email = $1 AND ip = $2")
         .bind(email)
-        .bind(ip)
-        .bind(since)
+        .bind(client)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// Attempts recorded so far for `email` (every client), for tests and the closing numbers.
+pub async fn count_for_email(db: &Db, email: &str) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE email = $1")
+        .bind(email)
         .fetch_one(pool)
         .await)
-}
-
-pub async fn record_failure(db: &Db, email: &str, ip: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("INSERT INTO login_attempts (email, ip, created_at) VALUES ($1, $2, $3)")
-        .bind(email)
-        .bind(ip)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|_| ()))
-}
-
-/// A successful login forgives that email's failures (not the IP's).
-pub async fn clear_email(db: &Db, email: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE email = $1")
-        .bind(email)
-        .execute(pool)
-        .await
-        .map(|_| ()))
 }
 
 /// Deletes attempts older than `before`. Safe when every instance runs it.

@@ -189,6 +189,16 @@ pub async fn find_by_id_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx
     on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
+/// The row, locked for the rest of the transaction: `FOR UPDATE` on Postgres; on SQLite the
+/// transaction (`BEGIN IMMEDIATE`) already holds the database's write lock.
+pub async fn find_by_id_for_update_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    match conn {
+        Conn::Sqlite(c) => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await,
+        Conn::Postgres(c) => sqlx::query_as(&format!("{sql} FOR UPDATE")).bind(id).fetch_optional(&mut *c).await,
+    }
+}
+
 /// The flags only we own. `active: Some(false)` also marks the user deactivated here, so that
 /// Clerk's later updates do not reactivate them; `None` leaves activity alone.
 pub async fn set_local_flags_in(

@@ -1,13 +1,15 @@
-//! Staff login: throttled per email and per IP (in the database, so every instance agrees),
-//! one password verification whatever the email, and one answer for every wrong credential.
+//! Staff login: throttled per (email, client), per client and per email (in the database, so
+//! every instance agrees), one password verification whatever the email, and one answer for
+//! every wrong credential.
 
 use chrono::Duration;
 
-use super::password;
+use super::verify_gate;
 use crate::db::{Db, login_attempts, staff_accounts, users::User};
 
-/// Failures within this window count towards a lockout.
+/// Attempts within this window count towards a refusal.
 pub const WINDOW_MINUTES: i64 = 15;
+/// Attempts for one email from one client (a client that failed on it itself).
 pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
 pub const MAX_FAILURES_PER_IP: i64 = 20;
 
@@ -18,37 +20,67 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("Too many failed attempts. Try again in {WINDOW_MINUTES} minutes.")]
     Throttled,
+    #[error("Too many logins at once. Try again in a moment.")]
+    Busy,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-/// Checks the password of the staff account `email`, from the client at `ip`.
-pub async fn log_in(db: &Db, email: &str, password: &str, ip: &str) -> Result<User, LoginError> {
-    let email = email.trim().to_lowercase();
-    let since = crate::db::now() - Duration::minutes(WINDOW_MINUTES);
-    let (by_email, by_ip) = login_attempts::failures_since(db, &email, ip, since).await?;
-    if by_email >= MAX_FAILURES_PER_EMAIL || by_ip >= MAX_FAILURES_PER_IP {
-        tracing::warn!(%email, %ip, by_email, by_ip, "staff login refused: too many failed attempts");
-        return Err(LoginError::Throttled);
+fn limits() -> login_attempts::Limits {
+    login_attempts::Limits {
+        since: crate::db::now() - Duration::minutes(WINDOW_MINUTES),
+        per_pair: MAX_FAILURES_PER_EMAIL,
+        per_client: MAX_FAILURES_PER_IP,
+        per_email: MAX_FAILURES_PER_EMAIL,
     }
+}
+
+/// Counts one password check for `email` (lowercase) from `client` under the login limits, for
+/// checks outside the login form (a current password); false when refused.
+pub async fn reserve_attempt(db: &Db, email: &str, client: &str) -> Result<bool, sqlx::Error> {
+    Ok(login_attempts::reserve(db, email, client, limits()).await?.is_some())
+}
+
+/// Forgives `client`'s attempts on `email` after a check that succeeded.
+pub async fn forgive_attempts(db: &Db, email: &str, client: &str) -> Result<(), sqlx::Error> {
+    login_attempts::forgive(db, email, client).await
+}
+
+/// A successful login: the account, and the staff epoch its session starts under.
+pub struct LoggedIn {
+    pub user: User,
+    pub epoch: i64,
+}
+
+/// Checks the password of the staff account `email`, from `client` (see [`super::ClientIp`]).
+///
+/// The attempt is reserved before the password is checked, so a burst of parallel guesses
+/// counts every one of them; it is taken back only if the check never ran (server too busy).
+pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Result<LoggedIn, LoginError> {
+    let email = email.trim().to_lowercase();
+    let Some(attempt) = login_attempts::reserve(db, &email, client, limits()).await? else {
+        tracing::warn!(%email, %client, "staff login refused: too many failed attempts");
+        return Err(LoginError::Throttled);
+    };
 
     let credentials = staff_accounts::credentials(db, &email).await?;
-    let (stored, candidate) = (credentials.as_ref().map(|c| c.password_hash.clone()), password.to_owned());
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let matches =
-        tokio::task::spawn_blocking(move || password::verify(&candidate, stored.as_deref())).await.unwrap_or(false);
+    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
+    let Some(matches) = verify_gate::verify(password, stored).await else {
+        login_attempts::release(db, attempt).await?;
+        tracing::warn!(%email, %client, "staff login refused: password checks are saturated");
+        return Err(LoginError::Busy);
+    };
 
-    let user = match (matches, credentials) {
-        (true, Some(c)) => staff_accounts::active_staff(db, c.user_id).await?,
+    let account = match (matches, credentials) {
+        (true, Some(c)) => staff_accounts::active_staff_with_epoch(db, c.user_id).await?,
         _ => None,
     };
-    let Some(user) = user else {
-        login_attempts::record_failure(db, &email, ip).await?;
-        tracing::info!(%email, %ip, "staff login failed");
+    let Some((user, epoch)) = account else {
+        tracing::info!(%email, %client, "staff login failed");
         return Err(LoginError::InvalidCredentials);
     };
-    login_attempts::clear_email(db, &email).await?;
+    login_attempts::forgive(db, &email, client).await?;
     staff_accounts::record_login(db, user.id).await?;
-    tracing::info!(user_id = user.id, %ip, "staff logged in");
-    Ok(user)
+    tracing::info!(user_id = user.id, %client, "staff logged in");
+    Ok(LoggedIn { user, epoch })
 }

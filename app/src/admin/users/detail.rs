@@ -41,6 +41,9 @@ pub struct UserDetail {
     pub audit: Vec<AuditView>,
     /// Whether the viewer may change staff and superuser flags.
     pub viewer_is_superuser: bool,
+    /// Whether the viewer may change this user at all (a staff or superuser row is a
+    /// superuser's alone). The server checks again on save.
+    pub viewer_may_edit: bool,
 }
 
 #[server(prefix = "/api/admin", endpoint = "user")]
@@ -87,6 +90,7 @@ pub async fn get_user_detail(id: i64) -> Result<UserDetail, AppError> {
         events: events.into_iter().map(EventView::from).collect(),
         audit: audit.into_iter().map(AuditView::from).collect(),
         viewer_is_superuser: admin.is_superuser,
+        viewer_may_edit: backend::admin::users::may_edit(&admin.actor(), &u),
     })
 }
 
@@ -189,6 +193,7 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
                 <p class="muted">{clerk_note}</p>
                 <ActionForm action=save attr:class="stack-form" attr:data-testid="user-form">
                     <input type="hidden" name="id" value=u.id />
+                    <fieldset class="plain" disabled=!u.viewer_may_edit>
                     <label>"First name" <input type="text" name="first_name" value=u.first_name.clone() />
                         {field_error(save.value(), "first_name")}</label>
                     <label>"Last name" <input type="text" name="last_name" value=u.last_name.clone() />
@@ -211,7 +216,16 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
                             {u.is_superuser.then(|| view! { <input type="hidden" name="is_superuser" value="on" /> })}
                         </>
                     })}
-                    <button type="submit">"Save"</button>
+                    </fieldset>
+                    {if u.viewer_may_edit {
+                        view! { <button type="submit">"Save"</button> }.into_any()
+                    } else {
+                        view! {
+                            <p class="muted" data-testid="read-only">
+                                "Read-only: only a superuser can change a staff or superuser account."
+                            </p>
+                        }.into_any()
+                    }}
                     {move || saved().then(|| view! { <p class="ok" role="status">"Saved."</p> })}
                     {move || general_error().map(|e| view! { <p class="error" role="alert" data-testid="save-error">{e}</p> })}
                 </ActionForm>

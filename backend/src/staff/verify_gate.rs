@@ -1,0 +1,70 @@
+//! One process-wide bound on argon2 work. Each verification holds ~19 MiB and a blocking thread
+//! for tens of milliseconds, so a burst of logins must queue here rather than take memory and
+//! starve other blocking work; one that waits too long is refused.
+
+use std::{
+    sync::{
+        LazyLock,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::sync::Semaphore;
+
+/// How long a login may wait for a permit before it is refused as busy.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+struct Gate {
+    permits: Semaphore,
+    size: usize,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    total: AtomicUsize,
+}
+
+static GATE: LazyLock<Gate> = LazyLock::new(|| {
+    let size = 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    Gate { permits: Semaphore::new(size), size, running: 0.into(), peak: 0.into(), total: 0.into() }
+});
+
+/// Whether `candidate` matches `stored` (see [`super::password::verify`]), or `None` when no
+/// permit came within [`MAX_WAIT`].
+pub async fn verify(candidate: &str, stored: Option<String>) -> Option<bool> {
+    let gate = &*GATE;
+    let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
+    let candidate = candidate.to_owned();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let now = gate.running.fetch_add(1, Ordering::SeqCst) + 1;
+        gate.peak.fetch_max(now, Ordering::SeqCst);
+        gate.total.fetch_add(1, Ordering::SeqCst);
+        let matches = super::password::verify(&candidate, stored.as_deref());
+        gate.running.fetch_sub(1, Ordering::SeqCst);
+        matches
+    })
+    .await;
+    drop(permit);
+    Some(outcome.unwrap_or(false))
+}
+
+/// Hashes a new password under the same bound; `None` when no permit came in time or hashing
+/// failed.
+pub async fn hash(password: super::NewPassword) -> Option<String> {
+    let gate = &*GATE;
+    let _permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
+    tokio::task::spawn_blocking(move || password.hash().ok()).await.ok().flatten()
+}
+
+/// What the gate has seen: its size, the most verifications that ever ran at once, and how many
+/// ran in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateStats {
+    pub permits: usize,
+    pub peak: usize,
+    pub total: usize,
+}
+
+pub fn stats() -> GateStats {
+    let gate = &*GATE;
+    GateStats { permits: gate.size, peak: gate.peak.load(Ordering::SeqCst), total: gate.total.load(Ordering::SeqCst) }
+}
