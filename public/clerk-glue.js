@@ -36,18 +36,44 @@
     document.body.dataset.clerkGlue = outcome;
   }
 
+  // sessionStorage can be blocked (privacy settings): then every state is treated as new, and
+  // a disagreement the reload cannot fix still stops after one reload per page load.
+  var memory = {};
+  function remembered() {
+    try {
+      return sessionStorage.getItem(RELOADED_FOR);
+    } catch (_) {
+      return memory.reloadedFor || null;
+    }
+  }
+  function remember(value) {
+    try {
+      if (value === null) sessionStorage.removeItem(RELOADED_FOR);
+      else sessionStorage.setItem(RELOADED_FOR, value);
+    } catch (_) {
+      memory.reloadedFor = value;
+    }
+  }
+
   function reconcile(rendered, state) {
     var wanted = clerkState(state);
     if (wanted === rendered) {
-      sessionStorage.removeItem(RELOADED_FOR);
+      remember(null);
       return settle('in-sync');
     }
-    if (sessionStorage.getItem(RELOADED_FOR) === wanted) return settle('out-of-sync');
-    sessionStorage.setItem(RELOADED_FOR, wanted);
+    if (remembered() === wanted) return settle('out-of-sync');
+    remember(wanted);
     settle('reloading');
-    // Signed out in ClerkJS: end the server session's Clerk record too before reloading, so the
-    // server cannot stand in for the user who just left.
-    var before = wanted === '' ? fetch('/api/session/sign-out', { method: 'POST', credentials: 'same-origin' }) : null;
+    var before;
+    if (wanted === '') {
+      // Signed out in ClerkJS: end the server session's Clerk record too before reloading, so
+      // the server cannot stand in for the user who just left. `keepalive` lets it finish even
+      // if ClerkJS navigates away first.
+      before = fetch('/api/session/sign-out', { method: 'POST', credentials: 'same-origin', keepalive: true });
+    } else {
+      // Signed in or switched organization: let ClerkJS write the new token's cookie first.
+      before = state.session && state.session.getToken ? state.session.getToken() : null;
+    }
     Promise.resolve(before)
       .catch(function () {})
       .then(function () {

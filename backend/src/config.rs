@@ -8,8 +8,8 @@ use url::Url;
 
 use crate::clerk::publishable_key::PublishableKey;
 
-/// Where the database lives, parsed from `DATABASE_URL`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the database lives, parsed from `DATABASE_URL`. Its `Debug` is redacted too.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
     Postgres(String),
@@ -68,6 +68,12 @@ impl DatabaseUrl {
         match self {
             Self::Sqlite(url) | Self::Postgres(url) => url,
         }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
     }
 }
 

@@ -98,6 +98,8 @@ fn create(path: &Path) -> Result<RsaPrivateKey, String> {
     }
     // Write then rename, so a concurrent start never reads half a key.
     let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
+    // Left by a crash of an earlier process with this pid (pid 1 in a container, say).
+    let _ = std::fs::remove_file(&tmp);
     write_private(&tmp, pem.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "created the dev-mode signing key");

@@ -25,6 +25,7 @@ test('signing in and out in ClerkJS reaches the server, with exactly one reload 
   await page.getByTestId('standin-sign-in').click();
   await expect(page.locator('#clerk-user-button')).toHaveAttribute('data-user', 'user_0000002');
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+  await page.waitForLoadState('load');
   expect(loads()).toBe(1);
 
   await page.goto('/account');
@@ -38,6 +39,7 @@ test('signing in and out in ClerkJS reaches the server, with exactly one reload 
   expect((await signOutCall).ok()).toBe(true);
   await expect(page.locator('header .sign-in-link')).toBeVisible();
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+  await page.waitForLoadState('load');
   expect(afterSignOut()).toBe(1);
 
   expect((await page.request.get('/api/me')).status()).toBe(401);
@@ -55,6 +57,7 @@ test('when the server keeps disagreeing with ClerkJS, the glue reloads once and 
   const loads = countLoads(page);
   await page.reload();
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'out-of-sync');
+  await page.waitForLoadState('load');
   // The explicit reload above, plus exactly one from the glue.
   expect(loads()).toBe(2);
   await page.evaluate(() => localStorage.removeItem('standin:user'));

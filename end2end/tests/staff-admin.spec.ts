@@ -23,7 +23,7 @@ test('a superuser adds a staff account and resets its password, audited', async 
     expect(cookie?.secure).toBe(true);
     expect(cookie?.httpOnly).toBe(true);
   }
-  await page.getByRole('link', { name: 'Staff' }).click();
+  await page.getByRole('link', { name: 'Staff', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/staff$/);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 

@@ -55,8 +55,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 /// The peer address, or with `trust_proxy` the last `X-Forwarded-For` hop (the one our own
 /// load balancer added; earlier hops are whatever the client claimed).
 fn client_ip(req: &Request, trust_proxy: bool) -> ClientIp {
+    // The last header line: a proxy that adds its own line rather than appending to the
+    // client's puts its hop there.
     let forwarded = trust_proxy
-        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .then(|| req.headers().get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|v| v.rsplit(',').next())
         .filter(|ip| !ip.trim().is_empty())

@@ -95,9 +95,9 @@ pub async fn change_own_password(
     }
     let client = super::ssr::client_ip();
     let email = admin.email.to_lowercase();
-    if !login::reserve_attempt(&state.db, &email, &client).await.map_err(AppError::internal)? {
+    let Some(attempt) = login::reserve_attempt(&state.db, &email, &client).await.map_err(AppError::internal)? else {
         return super::ssr::fail(AppError::TooManyAttempts(login::LoginError::Throttled.to_string()));
-    }
+    };
     let changed = backend::admin::staff::change_own_password(
         &state.db,
         admin.actor(),
@@ -106,14 +106,21 @@ pub async fn change_own_password(
         &password_confirm,
     )
     .await;
+    let wrong_current = |fields: &[backend::admin::FieldError]| fields.iter().any(|f| f.field == "current_password");
     let epoch = match changed {
         Ok(epoch) => epoch,
-        // A wrong current password keeps its reserved attempt; anything else gives it back.
-        Err(EditError::Invalid(fields)) if fields.iter().any(|f| f.field == "current_password") => {
+        // A wrong current password keeps its attempt.
+        Err(EditError::Invalid(fields)) if wrong_current(&fields) => {
             return Err(super::ssr::edit_error(EditError::Invalid(fields)));
         }
-        Err(err) => {
+        // The current password was right; only the new one was refused.
+        Err(err @ EditError::Invalid(_)) => {
             login::forgive_attempts(&state.db, &email, &client).await.map_err(AppError::internal)?;
+            return Err(super::ssr::edit_error(err));
+        }
+        // Never checked (busy, or gone): the attempt does not count.
+        Err(err) => {
+            login::release_attempt(&state.db, attempt).await.map_err(AppError::internal)?;
             return Err(super::ssr::edit_error(err));
         }
     };

@@ -11,8 +11,10 @@ use crate::{
     staff::{NewPassword, verify_gate},
 };
 
-/// A new password typed twice, checked against the rules: the field errors, or the hash.
-async fn new_password(v: &mut Validation, password: &str, confirm: &str) -> Result<Option<String>, EditError> {
+const TAKEN: &str = "An account with this email signs in here already: see its page under Users";
+
+/// A new password typed twice, checked against the rules: the field errors, or the password.
+fn check_new_password(v: &mut Validation, password: &str, confirm: &str) -> Option<NewPassword> {
     let parsed = match NewPassword::parse(password) {
         Ok(p) => Some(p),
         Err(err) => {
@@ -21,8 +23,15 @@ async fn new_password(v: &mut Validation, password: &str, confirm: &str) -> Resu
         }
     };
     v.check(password == confirm, "password_confirm", "The passwords do not match");
-    let Some(parsed) = parsed.filter(|_| password == confirm) else { return Ok(None) };
-    verify_gate::hash(parsed).await.map(Some).ok_or(EditError::Busy)
+    parsed.filter(|_| password == confirm)
+}
+
+/// [`check_new_password`], then its hash once every field is valid.
+async fn new_password(mut v: Validation, password: &str, confirm: &str) -> Result<String, EditError> {
+    let parsed = check_new_password(&mut v, password, confirm);
+    v.finish()?;
+    let parsed = parsed.ok_or(EditError::NotFound)?;
+    verify_gate::hash(parsed).await.ok_or(EditError::Busy)
 }
 
 fn capitalized(text: &str) -> String {
@@ -47,14 +56,22 @@ pub async fn create(
     v.check(email.is_some(), "email", "Enter a valid email address");
     if let Some(email) = &email {
         let taken = staff_accounts::find_id_by_email(db, email.as_str()).await?.is_some();
-        v.check(!taken, "email", "A staff account with this email exists: reset its password instead");
+        v.check(!taken, "email", TAKEN);
     }
-    let hash = new_password(&mut v, password, confirm).await?;
+    let parsed = check_new_password(&mut v, password, confirm);
     v.finish()?;
-    let (Some(email), Some(hash)) = (email, hash) else { return Err(EditError::NotFound) };
+    let (Some(email), Some(parsed)) = (email, parsed) else { return Err(EditError::NotFound) };
+    let hash = verify_gate::hash(parsed).await.ok_or(EditError::Busy)?;
 
     let mut tx = db.begin().await?;
-    let user = staff_accounts::create_in(tx.conn(), email.as_str(), superuser, &hash).await?;
+    let user = match staff_accounts::create_in(tx.conn(), email.as_str(), superuser, &hash).await {
+        Ok(user) => user,
+        // Another superuser added the same email meanwhile.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(EditError::Invalid(vec![super::FieldError { field: "email", message: TAKEN.into() }]));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut changes = Changes::default();
     changes.field("email", Value::Null, user.email.clone());
     changes.field("is_staff", false, true);
@@ -72,10 +89,7 @@ pub async fn reset_password(db: &Db, actor: Actor, id: i64, password: &str, conf
     if actor.user_id == id {
         return Err(EditError::Forbidden("Change your own password under “Your password”".into()));
     }
-    let mut v = Validation::default();
-    let hash = new_password(&mut v, password, confirm).await?;
-    v.finish()?;
-    let Some(hash) = hash else { return Err(EditError::NotFound) };
+    let hash = new_password(Validation::default(), password, confirm).await?;
     let mut tx = db.begin().await?;
     if !staff_accounts::set_password_in(tx.conn(), id, &hash).await? {
         return Err(EditError::NotFound);
@@ -97,20 +111,17 @@ pub async fn change_own_password(
     password: &str,
     confirm: &str,
 ) -> Result<i64, EditError> {
-    let stored = staff_accounts::password_hash(db, actor.user_id).await?;
-    if stored.is_none() {
+    let Some(stored) = staff_accounts::password_hash(db, actor.user_id).await? else {
         return Err(EditError::Forbidden("This account signs in with Clerk, not a password".into()));
-    }
-    let Some(matches) = verify_gate::verify(current, stored).await else { return Err(EditError::Busy) };
+    };
+    let Some(matches) = verify_gate::verify(current, Some(stored.clone())).await else { return Err(EditError::Busy) };
     let mut v = Validation::default();
     v.check(matches, "current_password", "That is not your current password");
-    let hash = if matches { new_password(&mut v, password, confirm).await? } else { None };
     v.check(password != current, "password", "Choose a password you have not used here");
-    v.finish()?;
-    let Some(hash) = hash else { return Err(EditError::NotFound) };
+    let hash = new_password(v, password, confirm).await?;
     let mut tx = db.begin().await?;
-    if !staff_accounts::set_password_in(tx.conn(), actor.user_id, &hash).await? {
-        return Err(EditError::NotFound);
+    if !staff_accounts::replace_password_in(tx.conn(), actor.user_id, &stored, &hash).await? {
+        return Err(EditError::Forbidden("Your password was reset meanwhile: log in again".into()));
     }
     let epoch = staff_accounts::epoch_in(tx.conn(), actor.user_id).await?;
     let id = actor.user_id.to_string();

@@ -15,9 +15,11 @@ pub struct Limits {
     pub per_pair: i64,
     /// Attempts from one client, whatever the email.
     pub per_client: i64,
-    /// Attempts for one email from every client; refuses only a client that has failed on this
-    /// email itself, so strangers cannot lock a staff member out.
+    /// Attempts for one email from every client. Once reached, it refuses only a client that has
+    /// itself made `email_wide_floor` attempts on this email: strangers cannot lock a staff member
+    /// out, and one typo under attack does not either.
     pub per_email: i64,
+    pub email_wide_floor: i64,
 }
 
 /// Records an attempt for `email` from `client` unless a limit is reached: `Some(id)` of the
@@ -28,7 +30,7 @@ pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Resu
         WHERE (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4) < $5 \
           AND (SELECT COUNT(*) FROM login_attempts WHERE ip = $2 AND created_at >= $4) < $6 \
           AND NOT ((SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND created_at >= $4) >= $7 \
-                   AND EXISTS (SELECT 1 FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4)) \
+                   AND (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4) >= $8) \
         RETURNING id";
     match db {
         Db::Sqlite(pool) => {
@@ -40,6 +42,7 @@ pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Resu
                 .bind(limits.per_pair)
                 .bind(limits.per_client)
                 .bind(limits.per_email)
+                .bind(limits.email_wide_floor)
                 .fetch_optional(pool)
                 .await
         }
@@ -57,6 +60,7 @@ pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Resu
                 .bind(limits.per_pair)
                 .bind(limits.per_client)
                 .bind(limits.per_email)
+                .bind(limits.email_wide_floor)
                 .fetch_optional(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -11,6 +11,8 @@ use crate::{on_conn, on_pool};
 pub struct StaffCredentials {
     pub user_id: i64,
     pub password_hash: String,
+    /// The staff epoch this hash belongs to: a session may start only under it.
+    pub epoch: i64,
 }
 
 /// Creates the staff account for `email`, or resets its password (and reactivates it). With
@@ -46,13 +48,13 @@ pub async fn create_or_reset(
 
 /// The credentials of an active staff account with a password, by email (case-insensitive).
 pub async fn credentials(db: &Db, email: &str) -> Result<Option<StaffCredentials>, sqlx::Error> {
-    let row: Option<(i64, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, password_hash FROM users WHERE clerk_id IS NULL AND lower(email) = lower($1) \
+    let row: Option<(i64, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, password_hash, staff_epoch FROM users WHERE clerk_id IS NULL AND lower(email) = lower($1) \
          AND password_hash IS NOT NULL AND is_staff AND is_active AND deleted_at IS NULL")
         .bind(email)
         .fetch_optional(pool)
         .await)?;
-    Ok(row.map(|(user_id, password_hash)| StaffCredentials { user_id, password_hash }))
+    Ok(row.map(|(user_id, password_hash, epoch)| StaffCredentials { user_id, password_hash, epoch }))
 }
 
 /// An account that may use the admin, by id.
@@ -93,6 +95,22 @@ pub async fn set_password_in(conn: Conn<'_>, id: i64, password_hash: &str) -> Re
          WHERE id = $1 AND clerk_id IS NULL AND is_staff AND deleted_at IS NULL")
         .bind(id)
         .bind(password_hash)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// [`set_password_in`], only while the stored hash is still `old_hash` (the one just checked):
+/// false when a reset got in first, which then wins.
+pub async fn replace_password_in(conn: Conn<'_>, id: i64, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
+    let changed = on_conn!(conn, c => sqlx::query(
+        "UPDATE users SET password_hash = $3, staff_epoch = staff_epoch + 1, updated_at = $4 \
+         WHERE id = $1 AND password_hash = $2 AND clerk_id IS NULL AND is_staff AND deleted_at IS NULL")
+        .bind(id)
+        .bind(old_hash)
+        .bind(new_hash)
         .bind(now())
         .execute(&mut *c)
         .await

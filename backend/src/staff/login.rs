@@ -32,13 +32,19 @@ fn limits() -> login_attempts::Limits {
         per_pair: MAX_FAILURES_PER_EMAIL,
         per_client: MAX_FAILURES_PER_IP,
         per_email: MAX_FAILURES_PER_EMAIL,
+        email_wide_floor: 2,
     }
 }
 
 /// Counts one password check for `email` (lowercase) from `client` under the login limits, for
-/// checks outside the login form (a current password); false when refused.
-pub async fn reserve_attempt(db: &Db, email: &str, client: &str) -> Result<bool, sqlx::Error> {
-    Ok(login_attempts::reserve(db, email, client, limits()).await?.is_some())
+/// checks outside the login form (a current password): the attempt's id, or `None` when refused.
+pub async fn reserve_attempt(db: &Db, email: &str, client: &str) -> Result<Option<i64>, sqlx::Error> {
+    login_attempts::reserve(db, email, client, limits()).await
+}
+
+/// Takes back a reserved attempt whose password was never checked.
+pub async fn release_attempt(db: &Db, attempt: i64) -> Result<(), sqlx::Error> {
+    login_attempts::release(db, attempt).await
 }
 
 /// Forgives `client`'s attempts on `email` after a check that succeeded.
@@ -71,8 +77,12 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Resul
         return Err(LoginError::Busy);
     };
 
+    // The account as it is now, under the epoch of the hash just checked: a reset that landed
+    // while argon2 ran must not let the old password start a session under the new epoch.
     let account = match (matches, credentials) {
-        (true, Some(c)) => staff_accounts::active_staff_with_epoch(db, c.user_id).await?,
+        (true, Some(c)) => {
+            staff_accounts::active_staff_with_epoch(db, c.user_id).await?.filter(|(_, epoch)| *epoch == c.epoch)
+        }
         _ => None,
     };
     let Some((user, epoch)) = account else {

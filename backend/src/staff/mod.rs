@@ -27,12 +27,17 @@ impl ClientIp {
         }
     }
 
-    /// A forwarded address: parsed when it is one, else kept as sent (bounded), so junk still
-    /// counts as one client.
+    /// A forwarded address: an IP, or an `ip:port` / `[v6]:port` as some proxies send (the port
+    /// dropped, or every connection would be a new client); anything else is kept as sent
+    /// (bounded), so junk still counts as one client.
     pub fn from_forwarded(raw: &str) -> Self {
-        match raw.trim().parse::<std::net::IpAddr>() {
-            Ok(ip) => Self::from_addr(ip),
-            Err(_) => Self(raw.trim().chars().take(64).collect()),
+        let raw = raw.trim();
+        if let Ok(ip) = raw.parse::<std::net::IpAddr>() {
+            return Self::from_addr(ip);
+        }
+        match raw.parse::<std::net::SocketAddr>() {
+            Ok(addr) => Self::from_addr(addr.ip()),
+            Err(_) => Self(raw.chars().take(64).collect()),
         }
     }
 }
@@ -50,6 +55,8 @@ mod tests {
         assert_ne!(a, ClientIp::from_forwarded("2001:db8:1:3::1"));
         assert_eq!(ClientIp::from_forwarded("::ffff:10.0.0.7").0, "10.0.0.7");
         assert_eq!(ClientIp::from_forwarded(" 10.0.0.7 ").0, "10.0.0.7");
+        assert_eq!(ClientIp::from_forwarded("10.0.0.7:51234").0, "10.0.0.7", "the port is not the client");
+        assert_eq!(ClientIp::from_forwarded("[2001:db8:1:2::9]:443"), a);
         assert_eq!(ClientIp::from_forwarded(&"x".repeat(500)).0.len(), 64);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::{
     sync::{
-        LazyLock,
+        LazyLock, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -17,6 +17,9 @@ const MAX_WAIT: Duration = Duration::from_secs(5);
 
 struct Gate {
     permits: Semaphore,
+    /// argon2's working memory, one buffer per running check, reused (see
+    /// [`super::password::verify_in`]): at most `size` of them ever exist.
+    memory: Mutex<Vec<Vec<argon2::Block>>>,
     size: usize,
     running: AtomicUsize,
     peak: AtomicUsize,
@@ -25,7 +28,14 @@ struct Gate {
 
 static GATE: LazyLock<Gate> = LazyLock::new(|| {
     let size = 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    Gate { permits: Semaphore::new(size), size, running: 0.into(), peak: 0.into(), total: 0.into() }
+    Gate {
+        permits: Semaphore::new(size),
+        memory: Mutex::new(Vec::new()),
+        size,
+        running: 0.into(),
+        peak: 0.into(),
+        total: 0.into(),
+    }
 });
 
 /// Whether `candidate` matches `stored` (see [`super::password::verify`]), or `None` when no
@@ -34,16 +44,24 @@ pub async fn verify(candidate: &str, stored: Option<String>) -> Option<bool> {
     let gate = &*GATE;
     let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
     let candidate = candidate.to_owned();
+    // The permit moves into the blocking task: if the request is dropped (the client went away),
+    // argon2 still runs to the end, and must keep holding its permit until then.
     let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let now = gate.running.fetch_add(1, Ordering::SeqCst) + 1;
         gate.peak.fetch_max(now, Ordering::SeqCst);
         gate.total.fetch_add(1, Ordering::SeqCst);
-        let matches = super::password::verify(&candidate, stored.as_deref());
+        let mut memory = gate.memory.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
+        let matches = super::password::verify_in(&candidate, stored.as_deref(), &mut memory);
+        if let Ok(mut pool) = gate.memory.lock()
+            && pool.len() < gate.size
+        {
+            pool.push(memory);
+        }
         gate.running.fetch_sub(1, Ordering::SeqCst);
         matches
     })
     .await;
-    drop(permit);
     Some(outcome.unwrap_or(false))
 }
 
@@ -51,8 +69,14 @@ pub async fn verify(candidate: &str, stored: Option<String>) -> Option<bool> {
 /// failed.
 pub async fn hash(password: super::NewPassword) -> Option<String> {
     let gate = &*GATE;
-    let _permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
-    tokio::task::spawn_blocking(move || password.hash().ok()).await.ok().flatten()
+    let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        password.hash().ok()
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// What the gate has seen: its size, the most verifications that ever ran at once, and how many
