@@ -7,10 +7,14 @@ import { isRelease } from './mode';
 // the server with one reload each, and a disagreement that a reload cannot fix stops after one.
 test.skip(!isRelease, 'ClerkJS loads only with a publishable key (the release suite)');
 
-/** Counts main-frame loads from now on. */
+/** Counts main-frame page loads (navigation requests) from now on. A reload that starts before
+ * the page's own `load` event would hide from a count of `load` events. */
 function countLoads(page: Page): () => number {
   let loads = 0;
-  page.on('load', () => loads++);
+  page.on('request', (req) => {
+    // A redirect's next hop is the same load (a signed-out /account redirects to /sign-in).
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && !req.redirectedFrom()) loads++;
+  });
   return () => loads;
 }
 
