@@ -36,7 +36,7 @@ pub(crate) mod ssr {
 
     /// Dev mode's stand-in, or 404 when dev mode is off (the routes then do not exist).
     pub fn dev_state() -> Result<(AppState, std::sync::Arc<backend::devmode::DevClerk>), AppError> {
-        let state = crate::state::app_state().map_err(AppError::internal)?;
+        let state = crate::state::app_state()?;
         match state.dev.clone() {
             Some(dev) => Ok((state, dev)),
             None => {

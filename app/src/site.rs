@@ -38,7 +38,7 @@ impl SiteInfo {
 
 #[server(prefix = "/api/site", endpoint = "info")]
 pub async fn get_site() -> Result<SiteInfo, AppError> {
-    let state = crate::state::app_state().map_err(AppError::internal)?;
+    let state = crate::state::app_state()?;
     let mode = match (&state.dev, &state.config.clerk_publishable_key) {
         (Some(_), _) => ClerkMode::Dev,
         (None, Some(pk)) => {

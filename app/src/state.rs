@@ -36,6 +36,7 @@ pub struct AppState {
 
 /// The state, from a server function's context. Fails (rather than panics) if the server did
 /// not provide it, which would be a wiring bug.
-pub fn app_state() -> Result<AppState, ServerFnError> {
-    use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state is missing from context"))
+pub fn app_state() -> Result<AppState, crate::error::AppError> {
+    use_context::<AppState>()
+        .ok_or_else(|| crate::error::AppError::internal("application state is missing from context"))
 }

@@ -267,6 +267,28 @@ impl Config {
         self.clerk_secret_key.is_some() || self.clerk_jwt_key.is_some()
     }
 
+    /// A warning when this server listens on loopback (a developer's machine) but
+    /// `CLERK_AUTHORIZED_PARTIES` names neither `http://127.0.0.1:{port}` nor
+    /// `http://localhost:{port}`: every token from a browser there would be refused. Behind a
+    /// proxy the origin differs from the listen address, so nothing is said there.
+    pub fn authorized_parties_warning(&self, listening: std::net::SocketAddr) -> Option<String> {
+        if self.clerk_authorized_parties.is_empty() || !listening.ip().is_loopback() {
+            return None;
+        }
+        let port = listening.port();
+        let local = [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")];
+        let served = self.clerk_authorized_parties.iter().any(|p| local.iter().any(|l| p.trim_end_matches('/') == l));
+        (!served).then(|| {
+            format!(
+                "CLERK_AUTHORIZED_PARTIES ({}) names neither {} nor {}, where this server listens: tokens from a \
+                 browser there will be refused (azp mismatch)",
+                self.clerk_authorized_parties.join(","),
+                local[0],
+                local[1]
+            )
+        })
+    }
+
     /// Warnings worth logging at start.
     pub fn warnings(&self) -> Vec<&'static str> {
         let mut warnings = Vec::new();

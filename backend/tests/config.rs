@@ -121,3 +121,30 @@ fn the_summary_redacts_every_secret() {
     assert!(summary.contains("webhook_secret=set (redacted)"), "{summary}");
     assert!(summary.contains("127.0.0.1"), "{summary}");
 }
+
+#[test]
+fn a_local_server_warns_when_its_address_is_not_an_authorized_party() {
+    let addr = |s: &str| s.parse::<std::net::SocketAddr>().expect("addr");
+    let with = |parties: &str| load(&[("CLERK_AUTHORIZED_PARTIES", parties)]).expect("valid");
+    let warning = with("http://localhost:4000").authorized_parties_warning(addr("127.0.0.1:3000"));
+    assert!(warning.as_deref().is_some_and(|w| w.contains("http://127.0.0.1:3000")), "{warning:?}");
+    for ok in ["http://127.0.0.1:3000", "http://localhost:3000/", "https://app.test,http://localhost:3000"] {
+        assert_eq!(with(ok).authorized_parties_warning(addr("127.0.0.1:3000")), None, "{ok}");
+    }
+    assert_eq!(
+        load(&[]).expect("valid").authorized_parties_warning(addr("127.0.0.1:3000")),
+        None,
+        "empty: warned elsewhere"
+    );
+    assert_eq!(with("https://app.test").authorized_parties_warning(addr("0.0.0.0:3000")), None, "behind a proxy");
+}
+
+#[test]
+fn a_database_url_prints_without_its_password() {
+    let url = DatabaseUrl::parse("postgres://app:hunter2hunter@db.internal/app?password=other5ecret&sslmode=require")
+        .expect("valid");
+    for shown in [url.redacted(), format!("{url:?}")] {
+        assert!(!shown.contains("hunter2hunter") && !shown.contains("other5ecret"), "{shown}");
+        assert!(shown.contains("db.internal/app") && shown.contains("sslmode=require"), "{shown}");
+    }
+}

@@ -27,7 +27,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{api, auth, csrf, health, static_files, webhook};
+use crate::{api, auth, csrf, health, server_fn_status, static_files, webhook};
 
 pub struct Application {
     listener: TcpListener,
@@ -88,6 +88,9 @@ impl Application {
         };
         let addr = state.leptos_options.site_addr;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        if let Some(warning) = listener.local_addr().ok().and_then(|a| state.config.authorized_parties_warning(a)) {
+            tracing::warn!("{warning}");
+        }
         let router = router(state.clone());
         Ok(Self { listener, router, state, invalidations })
     }
@@ -184,6 +187,7 @@ fn router(state: AppState) -> Router {
         .route("/api/me", get(api::me))
         .route("/webhooks/clerk", post(webhook::clerk))
         .fallback_service(static_files::service(&state))
+        .layer(middleware::from_fn(server_fn_status::app_error_status))
         .layer(middleware::from_fn(auth::redirect_anonymous_pages))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)

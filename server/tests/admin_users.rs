@@ -26,6 +26,7 @@ http_tests!(
     dev_mode_takes_the_write_locally,
     user_supplied_text_is_escaped_in_admin_pages,
     an_edit_made_under_impersonation_records_the_impersonator,
+    a_value_clerk_holds_never_blocks_an_edit_of_another_field,
 );
 
 async fn list(app: &TestApp, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
@@ -297,4 +298,25 @@ async fn an_edit_made_under_impersonation_records_the_impersonator(backend: Back
         audit[0].changes.0,
         json!({ "last_name": { "before": "L", "after": "Impersonated" }, "impersonated_by": "user_support" })
     );
+}
+
+async fn a_value_clerk_holds_never_blocks_an_edit_of_another_field(backend: Backend) {
+    let (clerk, app, cookie, _) = setup_with_clerk(backend).await;
+    // An instance that allows 2-letter usernames.
+    let mut bo = fake_clerk::user("user_bo", "bo@example.com", "Bo", "Li");
+    bo["username"] = json!("bo");
+    clerk.put_user(bo.clone());
+    let row = app.mirror(&bo).await;
+    let id = row.id.to_string();
+    let res = app.admin_post("/api/admin/user-update", Some(&cookie), &edit_form(&id, "Bo", "Lindqvist", "bo")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap_or_default());
+    let patches: Vec<Value> = clerk
+        .requests("/v1/users/user_bo")
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .filter_map(|r| r.body)
+        .collect();
+    assert_eq!(patches, vec![json!({ "last_name": "Lindqvist" })], "only what changed goes to Clerk");
+    let stored = users::find_by_id(&app.db, row.id).await.expect("query").expect("row");
+    assert_eq!((stored.last_name.as_str(), stored.username.as_deref()), ("Lindqvist", Some("bo")));
 }

@@ -16,6 +16,7 @@ http_tests!(
     with_a_publishable_key_the_shell_loads_clerk_js_from_its_frontend_api,
     dev_routes_do_not_exist_with_real_keys,
     the_header_says_who_is_impersonating,
+    a_hydrated_call_gets_each_errors_own_status,
 );
 
 /// Posts the dev sign-in form as a browser without JavaScript would.
@@ -168,4 +169,48 @@ async fn the_header_says_who_is_impersonating(backend: Backend) {
     claims["act"] = serde_json::json!({ "sub": "user_support" });
     let html = page(claims).await;
     assert!(html.contains("impersonated by user_support"), "{html}");
+}
+
+/// A server-function call as the hydrated page makes it (fetch, JSON accepted).
+async fn hydrated_call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    req.send().await.expect("request")
+}
+
+async fn a_hydrated_call_gets_each_errors_own_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let form = |email: &str, role: &str| format!("email={email}&first_name=&last_name=&org_name=&org_role={role}");
+    let token = session_token(&dev_sign_in(&app, "ada%40example.com", "").await).expect("signed in");
+    let cookie = format!("__session={token}; __client_uat=1700000000");
+    let boss = session_token(&dev_sign_in(&app, "boss%40example.com", "").await).expect("signed in");
+    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
+        .bind(backend::devmode::dev_id("user", "boss@example.com")).execute(pool).await.map(|_| ()))
+    .expect("promote");
+    let boss_cookie = format!("__session={boss}; __client_uat=1700000000");
+    for (what, path, body, cookie, status) in [
+        ("a bad email", "/api/session/dev-sign-in", form("not-an-email", ""), None, StatusCode::BAD_REQUEST),
+        ("a bad role", "/api/session/dev-sign-in", form("ada%40example.com", "owner"), None, StatusCode::BAD_REQUEST),
+        ("a staff account", "/api/session/dev-sign-in", form("boss%40example.com", ""), None, StatusCode::FORBIDDEN),
+        (
+            "not a member",
+            "/api/session/switch-org",
+            "org_id=org_nope".to_owned(),
+            Some(cookie.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        ("anonymous", "/api/session/switch-org", "org_id=".to_owned(), None, StatusCode::UNAUTHORIZED),
+        ("a staff refresh", "/api/session/refresh", String::new(), Some(boss_cookie.as_str()), StatusCode::FORBIDDEN),
+    ] {
+        let res = hydrated_call(&app, path, &body, cookie).await;
+        assert_eq!(res.status(), status, "{what}: {}", res.text().await.unwrap_or_default());
+    }
 }

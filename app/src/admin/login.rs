@@ -25,7 +25,7 @@ pub fn safe_next(next: &str) -> String {
 pub async fn staff_login(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
     use backend::staff::{LoginError, log_in, session};
 
-    let state = crate::state::app_state().map_err(AppError::internal)?;
+    let state = crate::state::app_state()?;
     let client = super::ssr::client_ip();
     let logged_in = match log_in(&state.db, &email, &password, &client).await {
         Ok(logged_in) => logged_in,

@@ -81,7 +81,7 @@ pub(crate) mod ssr {
     /// The guard and the state, for the first line of every admin server function.
     pub fn admin() -> Result<(AdminView, AppState), AppError> {
         let admin = require_admin()?;
-        let state = crate::state::app_state().map_err(AppError::internal)?;
+        let state = crate::state::app_state()?;
         Ok((admin, state))
     }
 

@@ -31,7 +31,7 @@ pub struct Account {
 #[server(prefix = "/api/account", endpoint = "get")]
 pub async fn get_account() -> Result<Account, AppError> {
     let user = crate::auth::require_user()?;
-    let state = crate::state::app_state().map_err(AppError::internal)?;
+    let state = crate::state::app_state()?;
     let memberships =
         backend::db::memberships::with_orgs_for_user(&state.db, user.user.id).await.map_err(AppError::internal)?;
     let active = user.org.as_ref().map(|o| o.id.clone());
@@ -57,10 +57,11 @@ pub async fn update_bio(bio: String) -> Result<String, AppError> {
         err.set_response_status();
         return Err(err);
     }
-    let state = crate::state::app_state().map_err(AppError::internal)?;
+    let state = crate::state::app_state()?;
     backend::db::users::set_bio(&state.db, user.user.id, &bio).await.map_err(AppError::internal)?;
+    // Through the bus: every instance's cached copy of this user goes, not only this one's.
     if let Some(clerk_id) = &user.user.clerk_id {
-        state.auth.directory.invalidate_user(clerk_id).await;
+        state.invalidations.invalidate(&[backend::invalidation::Invalidation::User(clerk_id.clone())]).await;
     }
     Ok(bio)
 }

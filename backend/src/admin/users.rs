@@ -64,10 +64,15 @@ pub async fn edit_user(
     let last_name = edit.last_name.trim().to_owned();
     let username = Some(edit.username.trim().to_owned()).filter(|u| !u.is_empty());
 
+    // Only what the form changes is checked: a value Clerk already holds (a 2-letter username
+    // its instance allows, say) must not block an edit of another field.
     let mut v = Validation::default();
-    v.check(name_ok(&first_name), "first_name", "At most 256 characters, without control characters");
-    v.check(name_ok(&last_name), "last_name", "At most 256 characters, without control characters");
-    v.check(username.as_deref().is_none_or(username_ok), "username", "4 to 64 characters: letters, digits, _ or -");
+    let first_ok = first_name == before.first_name || name_ok(&first_name);
+    let last_ok = last_name == before.last_name || name_ok(&last_name);
+    let username_valid = username == before.username || username.as_deref().is_none_or(username_ok);
+    v.check(first_ok, "first_name", "At most 256 characters, without control characters");
+    v.check(last_ok, "last_name", "At most 256 characters, without control characters");
+    v.check(username_valid, "username", "4 to 64 characters: letters, digits, _ or -");
     if actor.user_id == id {
         v.check(edit.is_staff && edit.is_active, "is_staff", "You cannot remove your own staff access");
     }

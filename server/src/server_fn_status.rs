@@ -1,0 +1,34 @@
+//! The one place an `AppError` gets its own HTTP status. A server function's `Err` leaves
+//! Leptos as a 500 (marked with the `serverfnerror` header) unless the function set a status
+//! itself; here the error is read back and answered with the status its variant names, so a
+//! 403 or 400 never reaches the browser as a 500, whichever call site returned it.
+
+use app::error::AppError;
+use axum::{
+    body::Body,
+    extract::Request,
+    http::StatusCode,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+/// Errors are small JSON values; anything larger is left as it is.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
+pub async fn app_error_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BYTES).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(err.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
