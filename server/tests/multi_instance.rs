@@ -255,3 +255,33 @@ async fn a_sync_run_beside_the_servers_reaches_their_caches() {
     .await;
     assert!(seen, "the sync's NOTIFY reached B's cached list");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bio_saved_on_one_instance_is_read_on_the_other_at_once() {
+    if !postgres_available("a_bio_saved_on_one_instance_is_read_on_the_other_at_once") {
+        return;
+    }
+    let (_clerk, _alice, Pair { a, b, .. }, token) = alice_on_two_instances().await;
+    let bio_on = |instance: &ServerProcess| {
+        let token = token.clone();
+        let (client, url) = (instance.client.clone(), instance.url("/api/account/get"));
+        async move {
+            let res = client.post(url).bearer_auth(token).header("accept", "application/json").send().await;
+            let account: serde_json::Value = res.expect("request").json().await.expect("json");
+            account["bio"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(bio_on(&b).await, "", "B has the user cached, for 300 s");
+    let saved = a
+        .client
+        .post(a.url("/api/account/bio"))
+        .bearer_auth(&token)
+        .header("accept", "application/json")
+        .form(&[("bio", "Wrote the first program.")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(saved.status(), StatusCode::OK);
+    let seen = eventually(Duration::from_secs(1), || async { bio_on(&b).await == "Wrote the first program." }).await;
+    assert!(seen, "B reads the new bio within 1 s, far inside its 300 s user cache");
+}
