@@ -10,7 +10,29 @@
 //! }
 //! ```
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// Declares a page for signed-in users: wrap the route's view in it (see `lazy_pages.rs`'s
+/// `Account`). On the server, an anonymous request is answered with a 302 to `/sign-in` and
+/// nothing of the page renders; the route uses `SsrMode::Async`, so the status is set before
+/// anything is sent. In the browser (client-side navigation) the page's own data answers 401,
+/// which it renders as a `<Redirect>`.
+#[component]
+pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if !matches!(auth_state(), backend::auth::Auth::SignedIn(_)) {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::FOUND);
+            res.insert_header(http::header::LOCATION, http::HeaderValue::from_static(SIGN_IN_PATH));
+        }
+        return ().into_any();
+    }
+    children().into_any()
+}
+
+/// Where [`SignedInOnly`] sends anonymous visitors.
+pub const SIGN_IN_PATH: &str = "/sign-in";
 
 /// The active organization, as pages see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

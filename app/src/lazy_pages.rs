@@ -30,7 +30,7 @@ impl LazyRoute for Account {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <pages::account::AccountPage /> }.into_any()
+        view! { <crate::auth::SignedInOnly><pages::account::AccountPage /></crate::auth::SignedInOnly> }.into_any()
     }
 }
 

@@ -22,11 +22,6 @@ pub mod site;
 #[cfg(feature = "ssr")]
 pub mod state;
 
-/// Pages that need a signed-in user. The server answers an anonymous browser's request for one
-/// with a plain 302 to `/sign-in` before rendering; the page's own `<Redirect>` covers
-/// client-side navigation.
-pub const SIGNED_IN_PAGES: &[&str] = &["/account"];
-
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -72,18 +72,14 @@ fn client_ip(req: &Request, trust_proxy: bool) -> ClientIp {
     forwarded.unwrap_or_else(peer)
 }
 
-/// Sends anonymous browsers asking for a signed-in page (`app::SIGNED_IN_PAGES`) to `/sign-in`,
-/// and anyone but staff asking for an admin page to `/admin/login?next=…`.
+/// Sends anyone but staff asking for an admin page to `/admin/login?next=…`. (Pages for
+/// signed-in users declare it on their route: `app::auth::SignedInOnly`.)
 pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
     if req.method() != axum::http::Method::GET {
         return next.run(req).await;
     }
     let path = req.uri().path();
     let auth = req.extensions().get::<Auth>();
-    let signed_in = matches!(auth, Some(Auth::SignedIn(_)));
-    if app::SIGNED_IN_PAGES.contains(&path) && !signed_in {
-        return Redirect::to("/sign-in").into_response();
-    }
     if app::admin::is_admin_page(path) {
         let staff = app::auth::admin_of(req.extensions().get::<StaffSession>(), auth).is_some();
         if path == app::admin::LOGIN_PATH {
