@@ -33,6 +33,18 @@ pub async fn active_org() -> Result<String, AppError> {
     Ok(user.org.map(|o| o.id).unwrap_or_default())
 }
 
+// README: recipe start
+/// Admins of the active organization: how many members it has.
+#[server(prefix = "/api/examples", endpoint = "team-size")]
+pub async fn team_size() -> Result<i64, AppError> {
+    let user = crate::auth::require_org_role("admin")?; // 401 / 403, status set for you
+    let state = crate::state::app_state()?;
+    let org_id = user.org.map(|o| o.id).unwrap_or_default();
+    // SQL lives in backend/src/db/; errors are logged, and answered as an opaque 500.
+    backend::db::memberships::count_in_org(&state.db, &org_id).await.map_err(AppError::internal)
+}
+// README: recipe end
+
 /// Admins of the active organization.
 #[server(prefix = "/api/examples", endpoint = "org-admin")]
 pub async fn org_admin_only() -> Result<String, AppError> {

@@ -341,7 +341,7 @@ async fn random_organization_ids_do_not_grow_the_membership_cache(backend: Backe
 
 async fn guards_answer_401_for_anonymous_and_bad_tokens(backend: Backend) {
     let (_clerk, app) = setup(backend, &[]).await;
-    for path in ["/api/examples/whoami", "/api/examples/staff", "/api/examples/org-admin"] {
+    for path in ["/api/examples/whoami", "/api/examples/staff", "/api/examples/org-admin", "/api/examples/team-size"] {
         assert_eq!(app.server_fn(path, None, &[]).await.status(), StatusCode::UNAUTHORIZED, "{path} anonymous");
         assert_eq!(
             app.server_fn(path, Some("not.a.token"), &[]).await.status(),
@@ -367,6 +367,7 @@ async fn guards_answer_403_without_the_right_role(backend: Backend) {
         ("/api/examples/superuser", &plain, "Superuser access required"),
         ("/api/examples/org", &plain, "Organization context required"),
         ("/api/examples/org-admin", &member, "Organization role admin required"),
+        ("/api/examples/team-size", &member, "Organization role admin required"),
         ("/api/examples/org-permission", &member, "Organization permission org:posts:publish required"),
     ];
     for (path, token, message) in cases {
@@ -393,6 +394,10 @@ async fn guards_let_the_right_users_through(backend: Backend) {
     for path in ["/api/examples/org", "/api/examples/org-admin", "/api/examples/org-permission"] {
         assert_eq!(app.server_fn(path, Some(&admin), &[]).await.status(), StatusCode::OK, "{path}");
     }
+    // The README's recipe: no organization mirrored here yet, so no members.
+    let res = app.server_fn("/api/examples/team-size", Some(&admin), &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.expect("json"), json!(0));
 
     // Staff and superuser flags come from the local row.
     on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE, is_superuser = TRUE WHERE clerk_id = $1")

@@ -86,6 +86,12 @@ pub async fn for_user_by_org(db: &Db, user_id: i64) -> Result<Vec<(String, Membe
     Ok(rows.into_iter().map(|r| (r.org_clerk_id, r.membership)).collect())
 }
 
+/// How many live members the live organization with this Clerk id has.
+pub async fn count_in_org(db: &Db, org_clerk_id: &str) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) FROM ({}) live", live_in_live_organizations("", "o.clerk_id = $1"));
+    on_pool!(db, pool => sqlx::query_scalar(&sql).bind(org_clerk_id).fetch_one(pool).await)
+}
+
 /// Memberships (`m`) matching `condition` that are not deleted, in organizations (`o`) that are
 /// not deleted either; `extra` columns come first.
 fn live_in_live_organizations(extra: &str, condition: &str) -> String {
