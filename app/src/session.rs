@@ -71,6 +71,39 @@ pub(crate) mod ssr {
     }
 }
 
+/// Dev mode only: signs in as `email` (created on first use), optionally in an organization.
+#[server(prefix = "/api/session", endpoint = "dev-sign-in")]
+pub async fn dev_sign_in(
+    email: String,
+    first_name: String,
+    last_name: String,
+    org_name: String,
+    org_role: String,
+) -> Result<(), AppError> {
+    use backend::dev_sign_in::{DevSignInError, DevSignInForm, sign_in};
+
+    let (state, dev) = ssr::dev_state()?;
+    let form = DevSignInForm {
+        email: &email,
+        first_name: &first_name,
+        last_name: &last_name,
+        org_name: &org_name,
+        org_role: &org_role,
+    };
+    let signed_in = match sign_in(&state.db, form).await {
+        Ok(signed_in) => signed_in,
+        Err(err @ (DevSignInError::InvalidEmail | DevSignInError::InvalidRole)) => {
+            return Err(AppError::BadRequest(err.to_string()));
+        }
+        Err(DevSignInError::Database(err)) => return Err(AppError::internal(err)),
+        Err(err) => return Err(AppError::Forbidden(err.to_string())),
+    };
+    state.invalidations.invalidate(&signed_in.changed).await;
+    ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref())?;
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
 /// Signs out: clears the token cookie and the server session's Clerk record.
 #[server(prefix = "/api/session", endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {

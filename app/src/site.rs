@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::UserView,
     error::AppError,
-    pages::sign_in::DevSignIn,
-    session::{SignOut, SwitchOrg},
+    session::{DevSignIn, SignOut, SwitchOrg},
 };
 
 /// How the browser talks to Clerk.

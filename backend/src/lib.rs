@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clerk;
 pub mod config;
 pub mod db;
+pub mod dev_sign_in;
 pub mod devmode;
 pub mod email;
 pub mod invalidation;
