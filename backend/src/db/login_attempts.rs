@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, now};
-use crate::on_pool;
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
 
 /// The limits one reservation is checked against, over attempts since `since`.
 #[derive(Clone, Copy, Debug)]
@@ -23,8 +23,7 @@ pub struct Limits {
 }
 
 /// Records an attempt for `email` from `client` unless a limit is reached: `Some(id)` of the
-/// new row, or `None` when refused. Atomic per client: SQLite runs the statement under its
-/// write lock; Postgres takes an advisory lock on the client first.
+/// new row, or `None` when refused. Atomic per client.
 pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Result<Option<i64>, sqlx::Error> {
     const RESERVE: &str = "INSERT INTO login_attempts (email, ip, created_at) SELECT $1, $2, $3 \
         WHERE (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4) < $5 \
@@ -32,41 +31,28 @@ pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Resu
           AND NOT ((SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND created_at >= $4) >= $7 \
                    AND (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND ip = $2 AND created_at >= $4) >= $8) \
         RETURNING id";
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::query_scalar(RESERVE)
-                .bind(email)
-                .bind(client)
-                .bind(now())
-                .bind(limits.since)
-                .bind(limits.per_pair)
-                .bind(limits.per_client)
-                .bind(limits.per_email)
-                .bind(limits.email_wide_floor)
-                .fetch_optional(pool)
-                .await
-        }
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(format!("login_attempts:{client}"))
-                .execute(&mut *tx)
-                .await?;
-            let id = sqlx::query_scalar(RESERVE)
-                .bind(email)
-                .bind(client)
-                .bind(now())
-                .bind(limits.since)
-                .bind(limits.per_pair)
-                .bind(limits.per_client)
-                .bind(limits.per_email)
-                .bind(limits.email_wide_floor)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(id)
-        }
+    // One write transaction either way: on SQLite `BEGIN IMMEDIATE` holds the write lock; on
+    // Postgres the advisory lock serializes one client's attempts.
+    let mut tx = db.begin().await?;
+    if let Conn::Postgres(c) = tx.conn() {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("login_attempts:{client}"))
+            .execute(&mut *c)
+            .await?;
     }
+    let id = on_conn!(tx.conn(), c => sqlx::query_scalar(RESERVE)
+        .bind(email)
+        .bind(client)
+        .bind(now())
+        .bind(limits.since)
+        .bind(limits.per_pair)
+        .bind(limits.per_client)
+        .bind(limits.per_email)
+        .bind(limits.email_wide_floor)
+        .fetch_optional(&mut *c)
+        .await)?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Takes back a reservation whose password was never checked (the server was too busy).

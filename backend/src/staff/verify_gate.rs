@@ -38,16 +38,28 @@ static GATE: LazyLock<Gate> = LazyLock::new(|| {
     }
 });
 
+/// Runs `work` on a blocking thread under one of the gate's permits: `None` when no permit came
+/// within [`MAX_WAIT`], else how the work ended (an `Err` if it panicked). The permit moves into
+/// the blocking task: if the request is dropped (the client went away), argon2 still runs to the
+/// end, and must keep holding its permit until then.
+async fn gated<T: Send + 'static>(
+    work: impl FnOnce(&'static Gate) -> T + Send + 'static,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let gate: &'static Gate = &GATE;
+    let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
+    let ended = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(gate)
+    })
+    .await;
+    Some(ended)
+}
+
 /// Whether `candidate` matches `stored` (see [`super::password::verify`]), or `None` when no
 /// permit came within [`MAX_WAIT`].
 pub async fn verify(candidate: &str, stored: Option<String>) -> Option<bool> {
-    let gate = &*GATE;
-    let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
     let candidate = candidate.to_owned();
-    // The permit moves into the blocking task: if the request is dropped (the client went away),
-    // argon2 still runs to the end, and must keep holding its permit until then.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    let outcome = gated(move |gate| {
         let now = gate.running.fetch_add(1, Ordering::SeqCst) + 1;
         gate.peak.fetch_max(now, Ordering::SeqCst);
         gate.total.fetch_add(1, Ordering::SeqCst);
@@ -62,21 +74,14 @@ pub async fn verify(candidate: &str, stored: Option<String>) -> Option<bool> {
         matches
     })
     .await;
-    Some(outcome.unwrap_or(false))
+    // A panicked check is a failed one.
+    outcome.map(|ended| ended.unwrap_or(false))
 }
 
 /// Hashes a new password under the same bound; `None` when no permit came in time or hashing
 /// failed.
 pub async fn hash(password: super::NewPassword) -> Option<String> {
-    let gate = &*GATE;
-    let permit = tokio::time::timeout(MAX_WAIT, gate.permits.acquire()).await.ok()?.ok()?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        password.hash().ok()
-    })
-    .await
-    .ok()
-    .flatten()
+    gated(move |_| password.hash().ok()).await?.ok().flatten()
 }
 
 /// What the gate has seen: its size, the most verifications that ever ran at once, and how many
