@@ -27,9 +27,13 @@ COPY --from=build /src/target/site /app/site
 ENV LEPTOS_ENV=PROD \
     LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \
-    LEPTOS_OUTPUT_NAME=clerk-starter \
     LEPTOS_HASH_FILES=true \
     RUST_LOG=info
+# The project name, as in Cargo.toml (see cargo-generate.toml).
+#{% capture newline %}
+#{% endcapture %}{% if false %}
+ENV LEPTOS_OUTPUT_NAME=clerk-starter
+#{% endif %}{{ newline | remove: "#" }}ENV LEPTOS_OUTPUT_NAME={{project-name}}
 # SQLite (the default DATABASE_URL, sqlite://data/app.db) lives here unless you use Postgres.
 VOLUME /app/data
 USER app

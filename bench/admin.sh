@@ -67,7 +67,7 @@ bench_on() {
 serve_and_measure() {
   local ttl=2
   [ "$cache" = uncached ] && ttl=0
-  ADMIN_CACHE_SECONDS=$ttl LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site "$server_bin" &
+  ADMIN_CACHE_SECONDS=$ttl LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site "$server_bin" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
   cookie=$(curl -s -o /dev/null -D - -H "Origin: $base" -H 'Accept: application/json' \

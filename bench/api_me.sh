@@ -26,7 +26,7 @@ for _ in $(seq 50); do grep -q '^TOKEN=' "$work/clerk.env" 2>/dev/null && break;
 source "$work/clerk.env"
 
 DATABASE_URL="sqlite://$work/bench.db" CLERK_SECRET_KEY="$SECRET_KEY" CLERK_API_URL="$API_URL" \
-  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
   "$target_dir/release/server" &
 server_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

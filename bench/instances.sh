@@ -31,7 +31,7 @@ source "$work/clerk.env"
 
 start() {
   DATABASE_URL="$db_url" CLERK_SECRET_KEY="$SECRET_KEY" CLERK_API_URL="$API_URL" CLERK_WEBHOOK_SIGNING_SECRET=$SECRET \
-    LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+    LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
     "$target_dir/release/server" &
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && break; sleep 0.1; done
   # Warm the caches (JWKS, provisioning, verified token).
@@ -42,8 +42,9 @@ start 3222; b_pid=$!
 a=http://127.0.0.1:3221 b=http://127.0.0.1:3222
 
 load() { "$target_dir/release/get-load" "$1" "$SECONDS_EACH" "$CONNS" "$TOKEN"; }
-hooks() { "$target_dir/release/webhook-load" "$1" "$SECRET" "$EVENTS" "$WEBHOOK_CONCURRENCY"; }
+hooks() { "$target_dir/release/webhook-load" "$1" "$SECRET" "$2" "$EVENTS" "$WEBHOOK_CONCURRENCY"; }
 printf '%-22s %s\n' "api_me, 1 instance" "$(load "$a/api/me")"
 printf '%-22s %s\n' "api_me, 2 instances" "$(load "$a/api/me,$b/api/me")"
-printf '%-22s %s\n' "webhooks, 1 instance" "$(hooks "$a/webhooks/clerk")"
-printf '%-22s %s\n' "webhooks, 2 instances" "$(hooks "$a/webhooks/clerk,$b/webhooks/clerk")"
+# Distinct work in both runs: new users first, then one newer version of each.
+printf '%-22s %s\n' "webhooks, 1 instance" "$(hooks "$a/webhooks/clerk" user.created)"
+printf '%-22s %s\n' "webhooks, 2 instances" "$(hooks "$a/webhooks/clerk,$b/webhooks/clerk" user.updated)"

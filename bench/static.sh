@@ -30,7 +30,7 @@ done
 
 # A release build has no dev mode: unused keys make it start.
 DATABASE_URL="sqlite://$work/app.db" CLERK_SECRET_KEY=sk_test_bench CLERK_API_URL=http://127.0.0.1:9 \
-  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT_NAME=clerk-starter LEPTOS_SITE_ROOT=target/site \
+  LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
   LEPTOS_HASH_FILES=true RUST_LOG=warn "$target_dir/release/server" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
@@ -54,7 +54,7 @@ echo "what a first visit downloads (wasm and JS named in the page):"
 downloads / ""
 downloads /admin/users "$staff_cookie"
 
-wasm=$(curl -s "http://127.0.0.1:$PORT/" | grep -oE '/pkg/clerk-starter\.[^"]+\.wasm' | head -1)
+wasm=$(curl -s "http://127.0.0.1:$PORT/" | grep -oE '/pkg/[^"/]+\.wasm' | head -1)
 css=$(basename "$(ls $pkg/*.css)")
 echo
 printf '%-30s %-7s %12s %10s %10s\n' target load 'req/s' p50 p99

@@ -13,6 +13,10 @@ const serverBin = process.env.SERVER_BIN ?? path.join(root, 'target', 'debug', '
 const fakeClerkBin = process.env.FAKE_CLERK_BIN ?? path.join(root, 'target', 'debug', 'fake-clerk');
 const port = process.env.E2E_PORT ?? '3100';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starter-e2e-'));
+// The site's file names come from the project name in Cargo.toml (a generated project renames it).
+const cargoToml = fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8');
+const siteName = /\[\[workspace\.metadata\.leptos\]\][^[]*?\nname = "([^"]+)"/.exec(cargoToml)?.[1];
+if (!siteName) throw new Error('no `name` under [[workspace.metadata.leptos]] in Cargo.toml');
 
 const createStaff = `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --superuser --password-stdin`;
 const clerkEnv: Record<string, string> = isRelease
@@ -34,7 +38,7 @@ const appServer = {
   env: {
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
-    LEPTOS_OUTPUT_NAME: 'clerk-starter',
+    LEPTOS_OUTPUT_NAME: siteName,
     LEPTOS_HASH_FILES: 'true',
     // SQLite by default; scripts/test.sh runs the suite again on a fresh Postgres database.
     DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(dataDir, 'app.db')}`,

@@ -87,7 +87,7 @@ mod guards {
     use backend::{
         auth::{Auth, CurrentUser, Rejection},
         db::users::User,
-        staff::session::StaffSession,
+        staff::login_session::StaffSession,
     };
     use leptos::prelude::use_context;
 

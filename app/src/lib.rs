@@ -12,12 +12,12 @@ use crate::lazy_pages as lazy;
 
 pub mod admin;
 pub mod auth;
+pub mod clerk_actions;
 pub mod components;
 pub mod error;
 pub mod examples;
 pub mod lazy_pages;
 pub mod pages;
-pub mod session;
 pub mod site;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::UserView,
+    clerk_actions::{DevSignIn, SignOut, SwitchOrg},
     error::AppError,
-    session::{DevSignIn, SignOut, SwitchOrg},
 };
 
 /// How the browser talks to Clerk.
@@ -50,7 +50,7 @@ pub async fn get_site() -> Result<SiteInfo, AppError> {
         backend::auth::Auth::SignedIn(user) => Some(UserView::from(&user)),
         _ => None,
     };
-    let staff = use_context::<backend::staff::session::StaffSession>().and_then(|s| s.0.map(|u| u.email.clone()));
+    let staff = use_context::<backend::staff::login_session::StaffSession>().and_then(|s| s.0.map(|u| u.email.clone()));
     let token_ttl_secs = state.dev.as_ref().map(|d| d.token_ttl()).unwrap_or(60);
     Ok(SiteInfo { mode, user, staff, token_ttl_secs })
 }

@@ -9,7 +9,7 @@ use backend::{
     auth::Authenticator,
     devmode::DevClerk,
     invalidation::InvalidationBus,
-    sessions::cache::SessionCache,
+    server_sessions::cache::SessionCache,
     webhooks::WebhookProcessor,
 };
 use leptos::prelude::*;
@@ -39,4 +39,11 @@ pub struct AppState {
 pub fn app_state() -> Result<AppState, crate::error::AppError> {
     use_context::<AppState>()
         .ok_or_else(|| crate::error::AppError::internal("application state is missing from context"))
+}
+
+/// The request's server session (ours, not Clerk's), which the session layer always provides.
+pub fn server_session() -> Result<tower_sessions::Session, crate::error::AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())
+        .ok_or_else(|| crate::error::AppError::internal("no server session in the request"))
 }

@@ -1,6 +1,6 @@
 //! Dev mode's sign-in: creates or updates the local user (and organization and membership) that
 //! a dev token then names, as Clerk's sign-in and its webhooks would. Returns what it changed,
-//! for the caller to publish on the invalidation bus.
+//! for the caller to settle on the invalidation bus.
 
 use serde_json::json;
 
@@ -9,7 +9,7 @@ use crate::{
     db::{Db, memberships, organizations, users},
     devmode::dev_id,
     email::EmailAddress,
-    invalidation::Invalidation,
+    invalidation::{Changed, Invalidation},
 };
 
 /// The dev sign-in form, as submitted.
@@ -40,14 +40,13 @@ pub enum DevSignInError {
     Database(#[from] sqlx::Error),
 }
 
-/// Who to mint a dev token for, and what every instance must forget.
+/// Who to mint a dev token for.
 pub struct DevSignedIn {
     pub clerk_id: String,
     pub org: Option<OrgClaims>,
-    pub changed: Vec<Invalidation>,
 }
 
-pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<DevSignedIn, DevSignInError> {
+pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<Changed<DevSignedIn>, DevSignInError> {
     let email = EmailAddress::parse(form.email).ok_or(DevSignInError::InvalidEmail)?;
     let email = email.as_str().to_owned();
     let role = match form.org_role {
@@ -123,5 +122,5 @@ pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<DevSignedIn, De
             permissions: membership.permissions,
         })
     };
-    Ok(DevSignedIn { clerk_id, org, changed })
+    Ok(Changed::new(DevSignedIn { clerk_id, org }, changed))
 }

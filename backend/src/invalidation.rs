@@ -18,11 +18,12 @@ use crate::{
     admin::cache::AdminCache,
     auth::Authenticator,
     db::Db,
-    sessions::cache::{Fingerprint, SessionCache},
+    server_sessions::cache::{Fingerprint, SessionCache},
 };
 
-/// The NOTIFY channel.
-pub const CHANNEL: &str = "clerk_starter_invalidations";
+/// The NOTIFY channel, named after the project (`cargo leptos new --git` renames it; see
+/// cargo-generate.toml for how the comments below do that).
+pub const CHANNEL: &str = /*{% if false %}*/ "clerk_starter_invalidations" /*{% else %}{{ "*" }}/ "{{crate_name}}_invalidations" /{{ "*" }}{% endif %}*/;
 
 /// One thing every instance must forget.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,26 @@ pub enum Invalidation {
     Listings,
     /// Everything cached (after a sync, say).
     All,
+}
+
+/// What a write did: its result, and what every instance must forget because of it. Write paths
+/// return it and handlers hand it to [`InvalidationBus::settle`], so no handler names a cache.
+#[must_use = "settle it on the invalidation bus, or the caches keep the old values"]
+#[derive(Debug)]
+pub struct Changed<T> {
+    pub value: T,
+    pub stale: Vec<Invalidation>,
+}
+
+impl<T> Changed<T> {
+    pub fn new(value: T, stale: Vec<Invalidation>) -> Self {
+        Self { value, stale }
+    }
+
+    /// A write that changed nothing anyone caches.
+    pub fn nothing(value: T) -> Self {
+        Self { value, stale: Vec::new() }
+    }
 }
 
 /// Applies invalidations locally and publishes them to the other instances.
@@ -62,6 +83,14 @@ impl InvalidationBus {
 
     pub fn listener_pid(&self) -> i32 {
         self.listener_pid.load(Ordering::Relaxed)
+    }
+
+    /// Forgets what a write made stale, here and on every instance, and hands back its result.
+    pub async fn settle<T>(&self, changed: Changed<T>) -> T {
+        if !changed.stale.is_empty() {
+            self.invalidate(&changed.stale).await;
+        }
+        changed.value
     }
 
     /// Drops the entries here, then tells the other instances. A failed NOTIFY is logged: the
@@ -155,6 +184,8 @@ impl InvalidationBus {
     }
 }
 
+const MAX_NOTIFY_BYTES: usize = 7900;
+
 /// Tells every instance listening on Postgres to drop `items`, in one NOTIFY; a no-op on
 /// SQLite. Processes without caches of their own (the sync commands) call it directly.
 pub async fn publish(db: &Db, items: &[Invalidation]) {
@@ -162,7 +193,13 @@ pub async fn publish(db: &Db, items: &[Invalidation]) {
     if items.is_empty() {
         return;
     }
-    let Ok(payload) = serde_json::to_string(items) else { return };
+    let Ok(mut payload) = serde_json::to_string(items) else { return };
+    // NOTIFY payloads stop at 8000 bytes; a batch that names more drops everything instead.
+    if payload.len() > MAX_NOTIFY_BYTES
+        && let Ok(all) = serde_json::to_string(&[Invalidation::All])
+    {
+        payload = all;
+    }
     if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(pool).await {
         tracing::warn!(error = %err, "publishing a cache invalidation failed");
     }

@@ -1,6 +1,7 @@
 //! Server-only domain code shared by the Leptos app (under `ssr`) and the `server` binary:
 //! configuration, the database and its repositories, and server sessions.
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod clerk;
@@ -10,7 +11,8 @@ pub mod dev_sign_in;
 pub mod devmode;
 pub mod email;
 pub mod invalidation;
-pub mod sessions;
+pub mod mirror;
+pub mod server_sessions;
 pub mod staff;
 pub mod sync;
 pub mod webhooks;

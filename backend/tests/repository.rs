@@ -21,7 +21,8 @@ testkit::each_backend!(
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     let t = TestDb::new(testkit::Backend::Sqlite).await.expect("sqlite");
-    let backend::Db::Sqlite(pool) = &t.db else { panic!("sqlite") };
+    let backend::Db::Sqlite(sqlite) = &t.db else { panic!("sqlite") };
+    let pool = &sqlite.readers;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.expect("pragma");
     assert_eq!(mode, "wal");
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.expect("pragma");

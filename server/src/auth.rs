@@ -12,7 +12,7 @@ use axum::{
 };
 use backend::{
     auth::{Auth, ClientUat, CurrentUser, Rejection, TokenSource},
-    staff::{ClientIp, session::StaffSession},
+    staff::{ClientIp, login_session::StaffSession},
 };
 use serde_json::json;
 use tower_sessions::Session;
@@ -34,7 +34,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let auth = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
-        Some(session) => match backend::staff::session::resolve(&state.db, session).await {
+        Some(session) => match backend::staff::login_session::resolve(&state.db, session).await {
             Ok(user) => user,
             Err(err) => {
                 tracing::warn!(error = %err, "loading the staff session's account failed");

@@ -17,9 +17,10 @@ use backend::{
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation::InvalidationBus,
-    sessions::{self, cache::SessionCache},
-    staff::session::StaffSession,
-    webhooks::{UsernamePolicy, WebhookHooks, WebhookProcessor},
+    mirror::UsernamePolicy,
+    server_sessions::{self, cache::SessionCache},
+    staff::login_session::StaffSession,
+    webhooks::{WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -166,7 +167,7 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
-    let session_layer = sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
+    let session_layer = server_sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -205,7 +206,7 @@ fn spawn_pruning(db: Db) {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(err) = sessions::delete_expired(&db).await {
+            if let Err(err) = server_sessions::delete_expired(&db).await {
                 tracing::warn!(error = %err, "pruning expired sessions failed");
             }
             let attempts_cutoff = backend::db::now() - chrono::Duration::days(1);

@@ -23,7 +23,7 @@ pub fn safe_next(next: &str) -> String {
 /// Checks the password and starts a staff session (with a new session id).
 #[server(prefix = "/admin", endpoint = "login")]
 pub async fn staff_login(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
-    use backend::staff::{LoginError, log_in, session};
+    use backend::staff::{LoginError, log_in, login_session};
 
     let state = crate::state::app_state()?;
     let client = super::ssr::client_ip();
@@ -37,8 +37,8 @@ pub async fn staff_login(email: String, password: String, #[server(default)] nex
         }
         Err(LoginError::Database(err)) => return Err(AppError::internal(err)),
     };
-    let server_session = crate::session::ssr::server_session()?;
-    session::start(&server_session, logged_in.user.id, logged_in.epoch).await.map_err(AppError::internal)?;
+    let server_session = crate::state::server_session()?;
+    login_session::start(&server_session, logged_in.user.id, logged_in.epoch).await.map_err(AppError::internal)?;
     leptos_axum::redirect(&safe_next(&next));
     Ok(())
 }
@@ -46,8 +46,8 @@ pub async fn staff_login(email: String, password: String, #[server(default)] nex
 /// Ends the staff session: the server session is deleted, on every instance.
 #[server(prefix = "/admin", endpoint = "logout")]
 pub async fn staff_logout() -> Result<(), AppError> {
-    let server_session = crate::session::ssr::server_session()?;
-    backend::staff::session::end(&server_session).await.map_err(AppError::internal)?;
+    let server_session = crate::state::server_session()?;
+    backend::staff::login_session::end(&server_session).await.map_err(AppError::internal)?;
     leptos_axum::redirect(super::LOGIN_PATH);
     Ok(())
 }

@@ -59,10 +59,11 @@ pub async fn create_staff(
 ) -> Result<(), AppError> {
     let (admin, state) = super::ssr::admin()?;
     let superuser = is_superuser.is_some();
-    backend::admin::staff::create(&state.db, admin.actor(), &email, &password, &password_confirm, superuser)
-        .await
-        .map_err(super::ssr::edit_error)?;
-    state.invalidations.invalidate(&[backend::invalidation::Invalidation::Listings]).await;
+    let changed =
+        backend::admin::staff::create(&state.db, admin.actor(), &email, &password, &password_confirm, superuser)
+            .await
+            .map_err(super::ssr::edit_error)?;
+    state.invalidations.settle(changed).await;
     Ok(())
 }
 
@@ -74,9 +75,11 @@ pub async fn reset_staff_password(
     #[server(default)] password_confirm: String,
 ) -> Result<(), AppError> {
     let (admin, state) = super::ssr::admin()?;
-    backend::admin::staff::reset_password(&state.db, admin.actor(), id, &password, &password_confirm)
+    let changed = backend::admin::staff::reset_password(&state.db, admin.actor(), id, &password, &password_confirm)
         .await
-        .map_err(super::ssr::edit_error)
+        .map_err(super::ssr::edit_error)?;
+    state.invalidations.settle(changed).await;
+    Ok(())
 }
 
 /// The viewer changes their own password. Their other sessions end; this one carries on (with a
@@ -108,7 +111,7 @@ pub async fn change_own_password(
     .await;
     let wrong_current = |fields: &[backend::admin::FieldError]| fields.iter().any(|f| f.field == "current_password");
     let epoch = match changed {
-        Ok(epoch) => epoch,
+        Ok(changed) => state.invalidations.settle(changed).await,
         // A wrong current password keeps its attempt.
         Err(EditError::Invalid(fields)) if wrong_current(&fields) => {
             return Err(super::ssr::edit_error(EditError::Invalid(fields)));
@@ -125,8 +128,8 @@ pub async fn change_own_password(
         }
     };
     login::forgive_attempts(&state.db, &email, &client).await.map_err(AppError::internal)?;
-    let session = crate::session::ssr::server_session()?;
-    backend::staff::session::start(&session, admin.user_id, epoch).await.map_err(AppError::internal)?;
+    let session = crate::state::server_session()?;
+    backend::staff::login_session::start(&session, admin.user_id, epoch).await.map_err(AppError::internal)?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::site::{SiteInfo, use_site};
 #[cfg(debug_assertions)]
 use crate::{
-    session::refresh_session,
+    clerk_actions::refresh_session,
     site::{AuthActions, ClerkMode},
 };
 

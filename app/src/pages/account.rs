@@ -50,20 +50,19 @@ pub async fn get_account() -> Result<Account, AppError> {
 /// Edits the local-only `bio` (at most 280 characters).
 #[server(prefix = "/api/account", endpoint = "bio")]
 pub async fn update_bio(bio: String) -> Result<String, AppError> {
+    use backend::account::{BioError, set_bio};
+
     let user = crate::auth::require_user()?;
-    let bio = bio.trim().to_owned();
-    if bio.chars().count() > 280 {
-        let err = AppError::BadRequest("The bio can be at most 280 characters".into());
-        err.set_response_status();
-        return Err(err);
-    }
     let state = crate::state::app_state()?;
-    backend::db::users::set_bio(&state.db, user.user.id, &bio).await.map_err(AppError::internal)?;
-    // Through the bus: every instance's cached copy of this user goes, not only this one's.
-    if let Some(clerk_id) = &user.user.clerk_id {
-        state.invalidations.invalidate(&[backend::invalidation::Invalidation::User(clerk_id.clone())]).await;
+    match set_bio(&state.db, &user.user, &bio).await {
+        Ok(changed) => Ok(state.invalidations.settle(changed).await),
+        Err(err @ BioError::TooLong) => {
+            let err = AppError::BadRequest(err.to_string());
+            err.set_response_status();
+            Err(err)
+        }
+        Err(BioError::Database(err)) => Err(AppError::internal(err)),
     }
-    Ok(bio)
 }
 
 #[component]
@@ -93,7 +92,7 @@ pub fn AccountPage() -> impl IntoView {
 fn AccountDetails(
     account: Account,
     save: ServerAction<UpdateBio>,
-    switch: Option<ServerAction<crate::session::SwitchOrg>>,
+    switch: Option<ServerAction<crate::clerk_actions::SwitchOrg>>,
 ) -> impl IntoView {
     let user = account.user.clone();
     let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();

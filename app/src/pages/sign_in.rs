@@ -1,5 +1,5 @@
 //! `/sign-in`: Clerk's SignIn component, or in dev mode a simple form that creates or picks a
-//! local user and sets a real, locally signed session token (`crate::session::dev_sign_in`).
+//! local user and sets a real, locally signed session token (`crate::clerk_actions::dev_sign_in`).
 
 use leptos::prelude::*;
 

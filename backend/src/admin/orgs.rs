@@ -11,6 +11,7 @@ use crate::{
         org_search::{self, Member},
         organizations::{self, ClerkOrganizationFields, Organization},
     },
+    invalidation::{Changed, Invalidation},
 };
 
 /// Clerk's slug rule: lowercase letters, digits and `-`, not at either end.
@@ -45,7 +46,7 @@ pub async fn edit_org(
     id: i64,
     name: &str,
     slug: &str,
-) -> Result<Organization, EditError> {
+) -> Result<Changed<Organization>, EditError> {
     let before = live_org(db, id).await?;
     let (name, slug) = (name.trim().to_owned(), slug.trim().to_owned());
     let mut v = Validation::default();
@@ -61,7 +62,7 @@ pub async fn edit_org(
         patch.insert("slug".into(), Value::from(slug.clone()));
     }
     if patch.is_empty() {
-        return Ok(before);
+        return Ok(Changed::nothing(before));
     }
     let fields = match writes {
         ClerkWrites::Api(api) => {
@@ -87,7 +88,8 @@ pub async fn edit_org(
     changes.field("slug", before.slug.clone(), after.slug.clone());
     record_audit(&mut tx, actor, "organization.update", "organization", &id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(after)
+    // Memberships carry the organization's name.
+    Ok(Changed::new(after, vec![Invalidation::Memberships]))
 }
 
 async fn live_member(db: &Db, org: &Organization, user_id: i64) -> Result<(Member, String), EditError> {
@@ -97,7 +99,7 @@ async fn live_member(db: &Db, org: &Organization, user_id: i64) -> Result<(Membe
     Ok((member, user_clerk_id))
 }
 
-/// Changes a member's role, through Clerk's membership endpoint. Returns the Clerk user id.
+/// Changes a member's role, through Clerk's membership endpoint.
 pub async fn change_role(
     db: &Db,
     writes: &ClerkWrites,
@@ -105,14 +107,14 @@ pub async fn change_role(
     org_id: i64,
     user_id: i64,
     role: &str,
-) -> Result<String, EditError> {
+) -> Result<Changed<()>, EditError> {
     let org = live_org(db, org_id).await?;
     let Some(role) = parse_role(role) else {
         return Err(EditError::Invalid(vec![super::FieldError { field: "role", message: "Not a valid role".into() }]));
     };
     let (member, user_clerk_id) = live_member(db, &org, user_id).await?;
     if role == member.role {
-        return Ok(user_clerk_id);
+        return Ok(Changed::nothing(()));
     }
     let fields = match writes {
         ClerkWrites::Api(api) => {
@@ -136,17 +138,17 @@ pub async fn change_role(
     changes.context("member", member.email.clone());
     record_audit(&mut tx, actor, "membership.update", "organization", &org.id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(user_clerk_id)
+    Ok(member_changed(user_clerk_id))
 }
 
-/// Removes a member, through Clerk; the local row becomes a tombstone. Returns the Clerk user id.
+/// Removes a member, through Clerk; the local row becomes a tombstone.
 pub async fn remove_member(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
     org_id: i64,
     user_id: i64,
-) -> Result<String, EditError> {
+) -> Result<Changed<()>, EditError> {
     let org = live_org(db, org_id).await?;
     let (member, user_clerk_id) = live_member(db, &org, user_id).await?;
     let mut updated_at = now_millis().max(member.clerk_updated_at.unwrap_or(0));
@@ -169,5 +171,10 @@ pub async fn remove_member(
     changes.context("member", member.email.clone());
     record_audit(&mut tx, actor, "membership.delete", "organization", &org.id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(user_clerk_id)
+    Ok(member_changed(user_clerk_id))
+}
+
+/// A membership changed: its user's cached organizations and every cached membership list go.
+fn member_changed(user_clerk_id: String) -> Changed<()> {
+    Changed::new((), vec![Invalidation::User(user_clerk_id), Invalidation::Memberships])
 }

@@ -8,6 +8,7 @@ use super::{Actor, Changes, EditError, Validation, record_audit};
 use crate::{
     db::{Db, staff_accounts, users::User},
     email::EmailAddress,
+    invalidation::{Changed, Invalidation},
     staff::{NewPassword, verify_gate},
 };
 
@@ -47,7 +48,7 @@ pub async fn create(
     password: &str,
     confirm: &str,
     superuser: bool,
-) -> Result<User, EditError> {
+) -> Result<Changed<User>, EditError> {
     if !actor.is_superuser {
         return Err(EditError::Forbidden("Only a superuser can add staff".into()));
     }
@@ -78,11 +79,18 @@ pub async fn create(
     changes.field("is_superuser", false, user.is_superuser);
     record_audit(&mut tx, actor, "staff.create", "user", &user.id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(user)
+    Ok(Changed::new(user, vec![Invalidation::Listings]))
 }
 
 /// A superuser sets a new password for another staff account, which ends its sessions.
-pub async fn reset_password(db: &Db, actor: Actor, id: i64, password: &str, confirm: &str) -> Result<(), EditError> {
+/// Staff sessions read the account fresh, so nothing cached goes stale.
+pub async fn reset_password(
+    db: &Db,
+    actor: Actor,
+    id: i64,
+    password: &str,
+    confirm: &str,
+) -> Result<Changed<()>, EditError> {
     if !actor.is_superuser {
         return Err(EditError::Forbidden("Only a superuser can reset a staff password".into()));
     }
@@ -98,7 +106,7 @@ pub async fn reset_password(db: &Db, actor: Actor, id: i64, password: &str, conf
     changes.context("password", "reset");
     record_audit(&mut tx, actor, "staff.password_reset", "user", &id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Changed::nothing(()))
 }
 
 /// A staff member with a password changes it, proving the current one. Returns the account's
@@ -110,7 +118,7 @@ pub async fn change_own_password(
     current: &str,
     password: &str,
     confirm: &str,
-) -> Result<i64, EditError> {
+) -> Result<Changed<i64>, EditError> {
     let Some(stored) = staff_accounts::password_hash(db, actor.user_id).await? else {
         return Err(EditError::Forbidden("This account signs in with Clerk, not a password".into()));
     };
@@ -129,5 +137,5 @@ pub async fn change_own_password(
     changes.context("password", "changed");
     record_audit(&mut tx, actor, "staff.password_change", "user", &id, changes).await?;
     tx.commit().await?;
-    Ok(epoch)
+    Ok(Changed::nothing(epoch))
 }

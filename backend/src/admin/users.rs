@@ -9,6 +9,7 @@ use crate::{
         Db, staff_accounts,
         users::{self, ClerkUserFields, User},
     },
+    invalidation::{Changed, Invalidation},
 };
 
 /// The edit form, as submitted.
@@ -55,7 +56,7 @@ pub async fn edit_user(
     actor: Actor,
     id: i64,
     edit: UserEdit,
-) -> Result<User, EditError> {
+) -> Result<Changed<User>, EditError> {
     let before = users::find_by_id(db, id).await?.ok_or(EditError::NotFound)?;
     if before.deleted_at.is_some() {
         return Err(EditError::Forbidden("A deleted user cannot be edited".into()));
@@ -145,5 +146,9 @@ pub async fn edit_user(
     changes.field("is_superuser", current.is_superuser, after.is_superuser);
     record_audit(&mut tx, actor, "user.update", "user", &id.to_string(), changes).await?;
     tx.commit().await?;
-    Ok(after)
+    let stale = match &after.clerk_id {
+        Some(clerk_id) => Invalidation::User(clerk_id.clone()),
+        None => Invalidation::Listings,
+    };
+    Ok(Changed::new(after, vec![stale]))
 }

@@ -6,8 +6,8 @@ use tower_sessions::Session;
 
 use super::{
     Auth, AuthVia, CurrentUser, Rejection,
+    clerk_session::{self, ClerkSessionRecord},
     directory::UserDirectory,
-    session::{self, ClerkSessionRecord},
 };
 use crate::clerk::{OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier, verify::unix_now};
 
@@ -110,12 +110,12 @@ impl Authenticator {
             None => client_uat != ClientUat::Active,
         };
         let record = match session {
-            Some(s) => session::load(s).await,
+            Some(s) => clerk_session::load(s).await,
             None => None,
         };
         if signed_out {
             if let (Some(session), Some(_)) = (session, &record) {
-                session::clear(session).await;
+                clerk_session::clear(session).await;
             }
             return Auth::Anonymous;
         }
@@ -159,7 +159,7 @@ impl Authenticator {
         let fresh = ClerkSessionRecord::verified_now(claims);
         // Only browser sessions (cookie tokens) get a server session; API clients send a Bearer each time.
         if let (TokenSource::Cookie(_), Some(session)) = (token, session) {
-            session::store(session, &fresh, record.as_ref()).await;
+            clerk_session::store(session, &fresh, record.as_ref()).await;
         }
         let org = self.resolve_org(&user, fresh.org.clone(), org_header).await;
         Auth::SignedIn(CurrentUser::from_record(user, org, fresh, AuthVia::Token))
@@ -182,7 +182,7 @@ impl Authenticator {
         }
         if record.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
             if let Some(session) = session {
-                session::clear(session).await;
+                clerk_session::clear(session).await;
             }
             return Auth::Rejected(Rejection::SessionEnded);
         }

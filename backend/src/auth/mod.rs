@@ -2,8 +2,8 @@
 //! one. The result is an [`Auth`] that middleware stores and guards read.
 
 mod authenticator;
+pub mod clerk_session;
 mod directory;
-pub mod session;
 
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use directory::{DirectoryError, UserDirectory};
@@ -47,7 +47,7 @@ impl CurrentUser {
     pub fn from_record(
         user: Arc<User>,
         org: Option<OrgClaims>,
-        record: session::ClerkSessionRecord,
+        record: clerk_session::ClerkSessionRecord,
         via: AuthVia,
     ) -> Self {
         Self {

@@ -2,7 +2,7 @@
 //! valid any more, so instances started later refuse them too.
 
 use super::{Conn, Db, now};
-use crate::{on_conn, on_pool};
+use crate::{on_conn, on_pool, on_writer};
 
 /// How long an ended session is remembered: longer than any session token lives (Clerk's are
 /// 60 s; custom lifetimes stay well under a day).
@@ -33,7 +33,7 @@ pub async fn active(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 }
 
 pub async fn prune(db: &Db) -> Result<u64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("DELETE FROM ended_clerk_sessions WHERE expires_at <= $1")
+    on_writer!(db, pool => sqlx::query("DELETE FROM ended_clerk_sessions WHERE expires_at <= $1")
         .bind(now())
         .execute(pool)
         .await

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Db, now};
-use crate::{on_conn, on_pool};
+use crate::{on_conn, on_pool, on_writer};
 
 /// The limits one reservation is checked against, over attempts since `since`.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +57,7 @@ pub async fn reserve(db: &Db, email: &str, client: &str, limits: Limits) -> Resu
 
 /// Takes back a reservation whose password was never checked (the server was too busy).
 pub async fn release(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+    on_writer!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE id = $1")
         .bind(id)
         .execute(pool)
         .await
@@ -67,7 +67,7 @@ pub async fn release(db: &Db, id: i64) -> Result<(), sqlx::Error> {
 /// A successful login forgives this client's attempts on this email (the reservation included),
 /// not other clients' and not this client's on other emails.
 pub async fn forgive(db: &Db, email: &str, client: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE email = $1 AND ip = $2")
+    on_writer!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE email = $1 AND ip = $2")
         .bind(email)
         .bind(client)
         .execute(pool)
@@ -85,7 +85,7 @@ pub async fn count_for_email(db: &Db, email: &str) -> Result<i64, sqlx::Error> {
 
 /// Deletes attempts older than `before`. Safe when every instance runs it.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE created_at < $1")
+    on_writer!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE created_at < $1")
         .bind(before)
         .execute(pool)
         .await

@@ -172,3 +172,22 @@ pub async fn with_orgs_for_user(db: &Db, user_id: i64) -> Result<Vec<MembershipW
         .fetch_all(pool)
         .await)
 }
+
+/// `(membership id, user id)` of every live membership in the organization.
+pub async fn live_in_organization(db: &Db, organization_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, user_id FROM organization_memberships WHERE organization_id = $1 AND deleted_at IS NULL")
+        .bind(organization_id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Tombstones one membership by its id (Clerk no longer lists it).
+pub async fn tombstone_by_id_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query("UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+}

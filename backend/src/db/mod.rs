@@ -1,5 +1,6 @@
 //! The database: one handle over SQLite (the embedded default) or Postgres, its migrations,
-//! and the repositories that are the only place SQL lives.
+//! and the repositories: every statement on the app's tables lives here. (The only SQL outside
+//! is the invalidation bus's `pg_notify` and `pg_backend_pid`, which touch no table.)
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -18,8 +19,10 @@ pub mod invitations;
 pub mod listing;
 pub mod login_attempts;
 pub mod memberships;
+pub mod mirror_state;
 pub mod org_search;
 pub mod organizations;
+pub mod server_sessions;
 pub mod staff_accounts;
 pub mod stats;
 pub mod user_search;
@@ -28,13 +31,30 @@ pub mod webhook_events;
 
 pub use conn::{Conn, Tx};
 
-/// Runs the same body against whichever pool is configured. The body is compiled once per
-/// backend, so a query that uses only portable SQL is written once.
+/// Runs the same body against whichever pool is configured, for reads (on SQLite, the readers).
+/// The body is compiled once per backend, so a query that uses only portable SQL is written once.
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.readers;
+                $body
+            }
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// [`on_pool!`] for a statement that writes: on SQLite it runs on the one write connection.
+#[macro_export]
+macro_rules! on_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.writer;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -43,8 +63,17 @@ macro_rules! on_pool {
 /// A connection pool for the configured backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. Every write in this process goes through one connection,
+/// so writers wait their turn in the pool's queue instead of spinning on `SQLITE_BUSY`; reads run
+/// in parallel on the others (WAL mode).
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub readers: SqlitePool,
+    pub writer: SqlitePool,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -65,8 +94,14 @@ impl Db {
                 if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                     ensure_dir(dir)?;
                 }
-                let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-                Ok(Self::Sqlite(pool))
+                // The busy timeout still covers other processes (the CLI's commands) writing.
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options.clone())
+                    .await?;
+                let readers = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+                Ok(Self::Sqlite(SqliteDb { readers, writer }))
             }
             DatabaseUrl::Postgres(raw) => {
                 let pool = PgPoolOptions::new()
@@ -81,7 +116,7 @@ impl Db {
 
     /// Applies pending migrations for this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        on_pool!(self, pool => self.migrator().run(pool).await)
+        on_writer!(self, pool => self.migrator().run(pool).await)
     }
 
     /// For `/readyz`: a real read of the migrations table, so a corrupted file or a missing
@@ -91,7 +126,7 @@ impl Db {
     /// file itself was overwritten.
     pub async fn check_ready(&self) -> Result<(), NotReady> {
         let applied: Option<i64> = match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(SqliteDb { readers: pool, .. }) => {
                 use sqlx::Connection;
                 if pool.is_closed() {
                     return Err(NotReady::Database(sqlx::Error::PoolClosed));
@@ -119,7 +154,13 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match self {
+            Self::Sqlite(sqlite) => {
+                sqlite.writer.close().await;
+                sqlite.readers.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -5,7 +5,7 @@ use super::{
     Conn, Db, now,
     users::{COLUMNS, User},
 };
-use crate::{on_conn, on_pool};
+use crate::{on_conn, on_pool, on_writer};
 
 /// What a password check needs. No `Debug`: it holds a password hash.
 pub struct StaffCredentials {
@@ -35,7 +35,7 @@ pub async fn create_or_reset(
          RETURNING {COLUMNS}"
     );
     let at = now();
-    let user: User = on_pool!(db, pool => sqlx::query_as(&sql)
+    let user: User = on_writer!(db, pool => sqlx::query_as(&sql)
         .bind(email)
         .bind(superuser)
         .bind(password_hash)
@@ -158,7 +158,7 @@ pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Err
 }
 
 pub async fn record_login(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query("UPDATE users SET last_login = $2 WHERE id = $1")
+    on_writer!(db, pool => sqlx::query("UPDATE users SET last_login = $2 WHERE id = $1")
         .bind(id)
         .bind(now())
         .execute(pool)

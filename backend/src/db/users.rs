@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use super::{Conn, Db, now};
-use crate::{on_conn, on_pool};
+use crate::{on_conn, on_pool, on_writer};
 
 /// A mirrored user as the rest of the code sees it. The password hash is deliberately absent:
 /// only the staff-login code reads it, through its own query.
@@ -181,7 +181,26 @@ pub async fn username_taken_in(conn: Conn<'_>, username: &str) -> Result<bool, s
 pub async fn set_bio(db: &Db, id: i64, bio: &str) -> Result<Option<User>, sqlx::Error> {
     let sql =
         format!("UPDATE users SET bio = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}");
-    on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(bio).bind(now()).fetch_optional(pool).await)
+    on_writer!(db, pool => sqlx::query_as(&sql).bind(id).bind(bio).bind(now()).fetch_optional(pool).await)
+}
+
+/// Live Clerk users without a username, for `generate-usernames`.
+pub async fn ids_missing_username(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username IS NULL AND deleted_at IS NULL AND clerk_id IS NOT NULL ORDER BY id")
+        .fetch_all(pool)
+        .await)
+}
+
+/// Sets `username` unless the user got one meanwhile; returns whether it was set (0 or 1).
+pub async fn set_missing_username_in(conn: Conn<'_>, id: i64, username: &str) -> Result<u64, sqlx::Error> {
+    on_conn!(conn, c => sqlx::query("UPDATE users SET username = $2, updated_at = $3 WHERE id = $1 AND username IS NULL")
+        .bind(id)
+        .bind(username)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
 }
 
 pub async fn find_by_id_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Db, now};
-use crate::{on_conn, on_pool};
+use crate::{on_conn, on_pool, on_writer};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct WebhookEventRow {
@@ -17,45 +17,44 @@ pub struct WebhookEventRow {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// Claims a delivery id. `false` means another delivery of it already committed (or is
-/// committing: Postgres and SQLite both make the second insert wait for the first). A delivery
-/// recorded as `failed` is claimed again: that is Svix's retry.
-pub async fn claim_in(conn: Conn<'_>, svix_id: &str, event_type: &str) -> Result<bool, sqlx::Error> {
+/// Records a delivery as applied (`status` `processed`, `ignored` or `stale`) in the transaction
+/// that applied it. `false` means another delivery of the same id already committed (or is
+/// committing: Postgres and SQLite both make this insert wait for the first): the caller rolls
+/// its effect back. A delivery recorded as `failed` is taken over: that is Svix's retry.
+pub async fn record_in(
+    conn: Conn<'_>,
+    svix_id: &str,
+    event_type: &str,
+    status: &str,
+    object_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let at = now();
     on_conn!(conn, c => sqlx::query(
-        "INSERT INTO webhook_events (svix_id, event_type, status, received_at) VALUES ($1, $2, 'processing', $3) \
-         ON CONFLICT (svix_id) DO UPDATE SET status = 'processing', error = NULL, received_at = excluded.received_at \
+        "INSERT INTO webhook_events (svix_id, event_type, status, object_id, received_at, processed_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (svix_id) DO UPDATE SET status = excluded.status, error = NULL, object_id = excluded.object_id, \
+         received_at = excluded.received_at, processed_at = excluded.processed_at \
          WHERE webhook_events.status = 'failed'",
     )
     .bind(svix_id)
     .bind(event_type)
-    .bind(now())
+    .bind(status)
+    .bind(object_id)
+    .bind(at)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected() == 1))
 }
 
-pub async fn finish_in(
+/// Records that a delivery could not be applied (after rolling its effect back), so the admin
+/// shows it. It counts as not processed: the retry takes the row over.
+pub async fn record_failure_in(
     conn: Conn<'_>,
     svix_id: &str,
-    status: &str,
-    object_id: Option<&str>,
+    event_type: &str,
+    error: &str,
 ) -> Result<(), sqlx::Error> {
     on_conn!(conn, c => sqlx::query(
-        "UPDATE webhook_events SET status = $2, object_id = $3, processed_at = $4 WHERE svix_id = $1",
-    )
-    .bind(svix_id)
-    .bind(status)
-    .bind(object_id)
-    .bind(now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-}
-
-/// Records, outside the failed transaction, that a delivery could not be applied, so the admin
-/// shows it. It counts as not processed: the retry claims it again.
-pub async fn record_failure(db: &Db, svix_id: &str, event_type: &str, error: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query(
         "INSERT INTO webhook_events (svix_id, event_type, status, error, received_at) VALUES ($1, $2, 'failed', $3, $4) \
          ON CONFLICT (svix_id) DO UPDATE SET error = excluded.error, received_at = excluded.received_at \
          WHERE webhook_events.status = 'failed'",
@@ -64,7 +63,7 @@ pub async fn record_failure(db: &Db, svix_id: &str, event_type: &str, error: &st
     .bind(event_type)
     .bind(error)
     .bind(now())
-    .execute(pool)
+    .execute(&mut *c)
     .await
     .map(|_| ()))
 }
@@ -72,11 +71,22 @@ pub async fn record_failure(db: &Db, svix_id: &str, event_type: &str, error: &st
 /// Deletes rows older than `retention`. Safe when every instance runs it.
 pub async fn prune(db: &Db, retention: chrono::Duration) -> Result<u64, sqlx::Error> {
     let cutoff = now() - retention;
-    on_pool!(db, pool => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+    on_writer!(db, pool => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
         .bind(cutoff)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))
+}
+
+/// Whether a delivery id was already applied (a failed one was not: its retry applies it).
+/// A read, outside the writer: replays cost one lookup, not a turn in the write queue.
+pub async fn applied(db: &Db, svix_id: &str) -> Result<bool, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM webhook_events WHERE svix_id = $1 AND status <> 'failed')",
+    )
+    .bind(svix_id)
+    .fetch_one(pool)
+    .await)
 }
 
 pub async fn find(db: &Db, svix_id: &str) -> Result<Option<WebhookEventRow>, sqlx::Error> {

@@ -2,8 +2,8 @@
 //! session. Clerk is for end users; staff sign in here with an email and a password.
 
 pub mod login;
+pub mod login_session;
 pub mod password;
-pub mod session;
 pub mod verify_gate;
 
 pub use login::{LoggedIn, LoginError, log_in};

@@ -13,6 +13,8 @@ pub use fetch::Fetcher;
 pub use organizations::sync_organizations;
 pub use users::{generate_missing_usernames, sync_users};
 
+use crate::db::mirror_state::Mirrored;
+
 /// Clerk's maximum page size.
 pub const PAGE_SIZE: usize = 500;
 
@@ -78,13 +80,6 @@ pub enum Progress<'a> {
     Waiting { seconds: u64, reason: String },
 }
 
-/// What a sync mirrors, for the parts users and organizations share.
-#[derive(Clone, Copy, Debug)]
-enum Mirrored {
-    Users,
-    Organizations,
-}
-
 /// Tombstones the local rows Clerk no longer lists (`--prune`), through the same code as the
 /// `*.deleted` webhooks. Returns how many vanished (with `dry_run`, without writing).
 async fn prune(
@@ -93,12 +88,8 @@ async fn prune(
     seen: &std::collections::HashSet<String>,
     dry_run: bool,
 ) -> Result<u64, SyncError> {
-    use crate::webhooks::apply::{tombstone_organization, tombstone_user};
-    let sql = match what {
-        Mirrored::Users => "SELECT clerk_id FROM users WHERE clerk_id IS NOT NULL AND deleted_at IS NULL",
-        Mirrored::Organizations => "SELECT clerk_id FROM organizations WHERE deleted_at IS NULL",
-    };
-    let local: Vec<String> = crate::on_pool!(db, pool => sqlx::query_scalar(sql).fetch_all(pool).await)?;
+    use crate::mirror::{tombstone_organization, tombstone_user};
+    let local = crate::db::mirror_state::live_clerk_ids(db, what).await?;
     let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
     if dry_run || vanished.is_empty() {
         return Ok(vanished.len() as u64);

@@ -5,17 +5,17 @@ use std::{collections::HashSet, time::Instant};
 use serde_json::Value;
 
 use super::{
-    Fetcher, Mirrored, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune,
-    users::{Plan, plan, stored_versions},
+    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune,
+    users::{Plan, plan},
 };
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
         Db, memberships,
+        mirror_state::{Mirrored, stored_versions},
         organizations::{self, Organization},
     },
-    on_conn, on_pool,
-    webhooks::{UsernamePolicy, apply::user_for_membership},
+    mirror::{MirrorError, UsernamePolicy, user_for_membership},
 };
 
 fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
@@ -82,7 +82,7 @@ async fn apply_page(
         }
     }
     let ids: Vec<String> = fields.iter().map(|f| f.clerk_id.clone()).collect();
-    let stored = stored_versions(db, "organizations", &ids).await?;
+    let stored = stored_versions(db, Mirrored::Organizations, &ids).await?;
     let mut tx = db.begin().await?;
     for f in &fields {
         match plan(stored.get(&f.clerk_id).copied(), f.clerk_updated_at) {
@@ -139,7 +139,7 @@ async fn sync_members(
                     report.stale += 1;
                     continue;
                 }
-                Err(crate::webhooks::apply::ApplyError::Database(e)) => return Err(e.into()),
+                Err(MirrorError::Database(e)) => return Err(e.into()),
                 Err(err) => {
                     tracing::warn!(error = %err, "skipping a membership whose user could not be fetched");
                     report.errors += 1;
@@ -172,23 +172,13 @@ async fn sync_members(
     }
 
     // Removed in Clerk: tombstone what Clerk no longer lists for this organization.
-    let live: Vec<(i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, user_id FROM organization_memberships WHERE organization_id = $1 AND deleted_at IS NULL")
-        .bind(org.id)
-        .fetch_all(pool)
-        .await)?;
+    let live = memberships::live_in_organization(db, org.id).await?;
     let gone: Vec<i64> = live.into_iter().filter(|(_, u)| !seen_users.contains(u)).map(|(id, _)| id).collect();
     report.pruned += gone.len() as u64;
     if !options.dry_run && !gone.is_empty() {
         let mut tx = db.begin().await?;
         for id in gone {
-            on_conn!(tx.conn(), c => sqlx::query(
-                "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(crate::db::now())
-                .execute(&mut *c)
-                .await
-                .map(|_| ()))?;
+            memberships::tombstone_by_id_in(tx.conn(), id).await?;
         }
         tx.commit().await?;
     }

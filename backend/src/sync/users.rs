@@ -4,15 +4,15 @@ use std::{collections::HashSet, time::Instant};
 
 use serde_json::Value;
 
-use super::{Fetcher, Mirrored, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune};
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune};
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
         Db,
+        mirror_state::{Mirrored, stored_versions},
         users::{self, Upserted},
     },
-    on_pool,
-    webhooks::{UsernamePolicy, apply::upsert_user, usernames},
+    mirror::{MirrorError, UsernamePolicy, upsert_user, usernames},
 };
 
 /// How a fetched object compares with what we store.
@@ -33,30 +33,6 @@ pub(super) fn plan(stored: Option<(Option<i64>, bool)>, incoming: i64) -> Plan {
         Some((Some(ts), false)) if ts == incoming => Plan::Unchanged,
         Some(_) => Plan::Update,
     }
-}
-
-/// `(clerk_updated_at, deleted)` for each of these Clerk ids that we store, in `table`.
-pub(super) async fn stored_versions(
-    db: &Db,
-    table: &str,
-    ids: &[String],
-) -> Result<std::collections::HashMap<String, (Option<i64>, bool)>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL FROM {table} WHERE clerk_id IN ({})",
-        placeholders.join(", ")
-    );
-    let rows: Vec<(String, Option<i64>, bool)> = on_pool!(db, pool => {
-        let mut q = sqlx::query_as(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(pool).await
-    })?;
-    Ok(rows.into_iter().map(|(id, ts, deleted)| (id, (ts, deleted))).collect())
 }
 
 pub async fn sync_users(
@@ -114,7 +90,7 @@ async fn apply_page(
     if let Some(seen) = seen {
         seen.extend(ids.iter().cloned());
     }
-    let stored = stored_versions(db, "users", &ids).await?;
+    let stored = stored_versions(db, Mirrored::Users, &ids).await?;
     let mut writes = Vec::new();
     for (user, fields) in planned {
         match plan(stored.get(&fields.clerk_id).copied(), fields.clerk_updated_at) {
@@ -134,7 +110,7 @@ async fn apply_page(
             Ok(Upserted::Created(_)) => report.created += 1,
             Ok(Upserted::Updated(_)) => report.updated += 1,
             Ok(Upserted::Stale) => report.stale += 1,
-            Err(crate::webhooks::apply::ApplyError::Database(e)) => return Err(e.into()),
+            Err(MirrorError::Database(e)) => return Err(e.into()),
             Err(err) => {
                 tracing::warn!(error = %err, "skipping a user");
                 report.errors += 1;
@@ -147,10 +123,7 @@ async fn apply_page(
 
 /// Gives every live Clerk user without a username a generated one; returns how many.
 pub async fn generate_missing_usernames(db: &Db, prefix: &str) -> Result<u64, sqlx::Error> {
-    let ids: Vec<i64> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM users WHERE username IS NULL AND deleted_at IS NULL AND clerk_id IS NOT NULL ORDER BY id")
-        .fetch_all(pool)
-        .await)?;
+    let ids = users::ids_missing_username(db).await?;
     let mut filled = 0;
     for id in ids {
         let mut tx = db.begin().await?;
@@ -160,14 +133,7 @@ pub async fn generate_missing_usernames(db: &Db, prefix: &str) -> Result<u64, sq
                 break candidate;
             }
         };
-        let done = crate::on_conn!(tx.conn(), c => sqlx::query(
-            "UPDATE users SET username = $2, updated_at = $3 WHERE id = $1 AND username IS NULL")
-            .bind(id)
-            .bind(&username)
-            .bind(crate::db::now())
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = users::set_missing_username_in(tx.conn(), id, &username).await?;
         tx.commit().await?;
         filled += done;
     }

@@ -5,22 +5,15 @@
 use chrono::DateTime;
 use serde_json::Value;
 
-use super::{
-    hooks::AppliedEvent,
-    usernames::{UsernamePolicy, assign_username},
-};
+use super::hooks::AppliedEvent;
 use crate::{
-    auth::session::{EndSessions, end_clerk_sessions_in},
+    auth::clerk_session::{EndSessions, end_clerk_sessions_in},
     clerk::{
-        api::{ApiError, ClerkApi},
+        api::ClerkApi,
         mapping::{self, MappingError},
     },
-    db::{
-        Tx, invitations,
-        memberships::{self, MembershipOwner},
-        organizations, users,
-        users::{Upserted, User},
-    },
+    db::{Tx, invitations, memberships, organizations, users, users::Upserted},
+    mirror::{MirrorError, UsernamePolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,23 +54,13 @@ impl Applied {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("fetching from Clerk: {0}")]
-    Clerk(#[from] ApiError),
-    #[error("payload: {0}")]
-    Payload(#[from] MappingError),
-}
-
 pub async fn apply(
     tx: &mut Tx,
     api: &ClerkApi,
     policy: &UsernamePolicy,
     event_type: &str,
     data: &Value,
-) -> Result<Applied, ApplyError> {
+) -> Result<Applied, MirrorError> {
     match event_type {
         "user.created" | "user.updated" => user_upserted(tx, policy, data).await,
         "user.deleted" => user_deleted(tx, data).await,
@@ -99,13 +82,7 @@ fn id_of(data: &Value) -> Result<String, MappingError> {
     data["id"].as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or(MappingError("id"))
 }
 
-pub(crate) async fn upsert_user(tx: &mut Tx, policy: &UsernamePolicy, user: &Value) -> Result<Upserted, ApplyError> {
-    let mut fields = mapping::user_fields(user)?;
-    assign_username(tx, policy, &mut fields).await?;
-    Ok(users::upsert_from_clerk_in(tx.conn(), &fields).await?)
-}
-
-async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Result<Applied, ApplyError> {
+async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let (status, event) = match upsert_user(tx, policy, data).await? {
         Upserted::Created(user) => (Status::Processed, Some(AppliedEvent::UserCreated(user))),
@@ -117,30 +94,7 @@ async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Re
     Ok(applied)
 }
 
-/// A deleted user: tombstoned, memberships tombstoned, server sessions ended. Shared with
-/// `sync-users --prune`.
-pub(crate) async fn tombstone_user(tx: &mut Tx, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
-    let user = users::tombstone_in(tx.conn(), clerk_id).await?;
-    if let Some(user) = &user {
-        memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
-    }
-    end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
-    Ok(user)
-}
-
-/// A deleted organization: tombstoned with its memberships. Shared with `sync-orgs --prune`.
-pub(crate) async fn tombstone_organization(
-    tx: &mut Tx,
-    clerk_id: &str,
-) -> Result<Option<crate::db::organizations::Organization>, sqlx::Error> {
-    let organization = organizations::tombstone_in(tx.conn(), clerk_id).await?;
-    if let Some(org) = &organization {
-        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
-    }
-    Ok(organization)
-}
-
-async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
+async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let user = tombstone_user(tx, &clerk_id).await?;
     let event = AppliedEvent::UserDeleted { clerk_id: clerk_id.clone(), user };
@@ -150,7 +104,7 @@ async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> 
     Ok(applied)
 }
 
-async fn session_created(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
+async fn session_created(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
     let session_id = id_of(data)?;
     let user_id = data["user_id"].as_str().ok_or(MappingError("user_id"))?.to_owned();
     let at = data["created_at"].as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(crate::db::now);
@@ -161,7 +115,7 @@ async fn session_created(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyErro
     Ok(applied)
 }
 
-async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, ApplyError> {
+async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, MirrorError> {
     let session_id = id_of(data)?;
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkSession(&session_id)).await?;
     crate::db::ended_sessions::record_in(tx.conn(), &session_id).await?;
@@ -172,7 +126,7 @@ async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Ap
     Ok(applied)
 }
 
-async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
+async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
     let fields = mapping::organization_fields(data)?;
     let object = Some(fields.clerk_id.clone());
     let Some(org) = organizations::upsert_from_clerk_in(tx.conn(), &fields).await? else {
@@ -188,7 +142,7 @@ async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Applied, App
     Ok(applied)
 }
 
-async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, ApplyError> {
+async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let organization = tombstone_organization(tx, &clerk_id).await?;
     let event = AppliedEvent::OrganizationDeleted { clerk_id: clerk_id.clone(), organization };
@@ -197,33 +151,13 @@ async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, Appl
     Ok(applied)
 }
 
-/// The local user for a membership, fetched from Clerk if we do not have them yet.
-/// `None` when Clerk no longer knows them either.
-pub(crate) async fn user_for_membership(
-    tx: &mut Tx,
-    api: &ClerkApi,
-    policy: &UsernamePolicy,
-    clerk_id: &str,
-) -> Result<Option<User>, ApplyError> {
-    if let Some(user) = users::find_by_clerk_id_in(tx.conn(), clerk_id).await? {
-        return Ok(Some(user));
-    }
-    let clerk_user = match api.get_user(clerk_id).await {
-        Ok(user) => user,
-        Err(ApiError::Status { status: 404, .. }) => return Ok(None),
-        Err(err) => return Err(err.into()),
-    };
-    upsert_user(tx, policy, &clerk_user).await?;
-    Ok(users::find_by_clerk_id_in(tx.conn(), clerk_id).await?)
-}
-
 async fn membership_changed(
     tx: &mut Tx,
     api: &ClerkApi,
     policy: &UsernamePolicy,
     event_type: &str,
     data: &Value,
-) -> Result<Applied, ApplyError> {
+) -> Result<Applied, MirrorError> {
     let parts = mapping::membership_parts(data)?;
     let object = Some(parts.clerk_id.clone());
     // The payload embeds the full organization: mirror it (order-safe) before the membership.
@@ -258,7 +192,7 @@ async fn membership_changed(
     Ok(applied)
 }
 
-async fn invitation_changed(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, ApplyError> {
+async fn invitation_changed(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let org_clerk_id = data["organization_id"].as_str().ok_or(MappingError("organization_id"))?;
     let Some(org) = organizations::find_by_clerk_id_in(tx.conn(), org_clerk_id).await? else {

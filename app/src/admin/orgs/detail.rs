@@ -106,39 +106,32 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
 #[server(prefix = "/api/admin", endpoint = "org-update")]
 pub async fn update_org(id: i64, name: String, slug: String) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
-    backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
+    let changed = backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
         .await
         .map_err(crate::admin::ssr::edit_error)?;
-    state.invalidations.invalidate(&[backend::invalidation::Invalidation::Listings]).await;
+    state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-role")]
 pub async fn change_member_role(org_id: i64, user_id: i64, role: String) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
-    let clerk_user =
+    let changed =
         backend::admin::orgs::change_role(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id, &role)
             .await
             .map_err(crate::admin::ssr::edit_error)?;
-    invalidate_member(&state, clerk_user).await;
+    state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-remove")]
 pub async fn remove_member(org_id: i64, user_id: i64) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
-    let clerk_user =
-        backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
-            .await
-            .map_err(crate::admin::ssr::edit_error)?;
-    invalidate_member(&state, clerk_user).await;
+    let changed = backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
+        .await
+        .map_err(crate::admin::ssr::edit_error)?;
+    state.invalidations.settle(changed).await;
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-async fn invalidate_member(state: &crate::state::AppState, clerk_user: String) {
-    use backend::invalidation::Invalidation;
-    state.invalidations.invalidate(&[Invalidation::User(clerk_user), Invalidation::Memberships]).await;
 }
 
 #[component]

@@ -106,10 +106,7 @@ pub async fn update_user(
     is_staff: Option<String>,
     is_superuser: Option<String>,
 ) -> Result<(), AppError> {
-    use backend::{
-        admin::users::{UserEdit, edit_user},
-        invalidation::Invalidation,
-    };
+    use backend::admin::users::{UserEdit, edit_user};
 
     let (admin, state) = crate::admin::ssr::admin()?;
     let edit = UserEdit {
@@ -120,14 +117,10 @@ pub async fn update_user(
         is_staff: is_staff.is_some(),
         is_superuser: is_superuser.is_some(),
     };
-    let user = edit_user(&state.db, &state.clerk_writes, admin.actor(), id, edit)
+    let changed = edit_user(&state.db, &state.clerk_writes, admin.actor(), id, edit)
         .await
         .map_err(crate::admin::ssr::edit_error)?;
-    let stale = match user.clerk_id {
-        Some(clerk_id) => Invalidation::User(clerk_id),
-        None => Invalidation::Listings,
-    };
-    state.invalidations.invalidate(&[stale]).await;
+    state.invalidations.settle(changed).await;
     Ok(())
 }
 

@@ -1,14 +1,14 @@
 //! The user in every request: hybrid server sessions, just-in-time provisioning, inactive users,
 //! organization context, and each guard's 401 and 403.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use backend::{
-    auth::session::{EndSessions, end_clerk_sessions},
+    auth::clerk_session::{EndSessions, end_clerk_sessions},
     db::users,
-    on_pool,
+    on_writer,
 };
 use common::{TestApp, eventually, server_session_cookie};
 use fake_clerk::{FakeClerk, Fault, now_secs, session_claims};
@@ -248,7 +248,7 @@ async fn an_inactive_or_deleted_user_is_denied(backend: Backend) {
     // A tombstoned row stays denied and is not re-provisioned.
     let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "Builder");
     app.mirror(&bob).await;
-    on_pool!(&app.db, pool => sqlx::query("UPDATE users SET deleted_at = updated_at, is_active = FALSE WHERE clerk_id = 'user_bob'")
+    on_writer!(&app.db, pool => sqlx::query("UPDATE users SET deleted_at = updated_at, is_active = FALSE WHERE clerk_id = 'user_bob'")
         .execute(pool).await.map(|_| ()))
     .expect("tombstone");
     assert_eq!(app.me_bearer(&clerk.mint(&session_claims("user_bob"))).await.status(), StatusCode::UNAUTHORIZED);
@@ -257,7 +257,7 @@ async fn an_inactive_or_deleted_user_is_denied(backend: Backend) {
 async fn a_clerk_user_is_never_linked_to_a_staff_account_by_email(backend: Backend) {
     let (clerk, app) = setup(backend, &[]).await;
     let now = backend::db::now();
-    on_pool!(&app.db, pool => sqlx::query(
+    on_writer!(&app.db, pool => sqlx::query(
         "INSERT INTO users (email, is_staff, is_superuser, password_hash, created_at, updated_at) \
          VALUES ('alice@example.com', TRUE, TRUE, 'argon2-hash', $1, $1)")
         .bind(now).execute(pool).await.map(|_| ()))
@@ -400,7 +400,7 @@ async fn guards_let_the_right_users_through(backend: Backend) {
     assert_eq!(res.json::<Value>().await.expect("json"), json!(0));
 
     // Staff and superuser flags come from the local row.
-    on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE, is_superuser = TRUE WHERE clerk_id = $1")
+    on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE, is_superuser = TRUE WHERE clerk_id = $1")
         .bind(ALICE).execute(pool).await.map(|_| ()))
     .expect("promote");
     app_invalidate(&app, ALICE).await;

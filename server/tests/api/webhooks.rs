@@ -1,6 +1,6 @@
 //! `POST /webhooks/clerk` through real HTTP, with deliveries signed by the fake Clerk.
 
-mod common;
+use crate::common;
 
 use std::sync::{
     Arc,
@@ -32,6 +32,7 @@ http_tests!(
     out_of_order_user_events_never_go_back_in_time,
     a_late_membership_created_after_deleted_stays_deleted,
     a_database_failure_is_503_and_the_retry_is_processed,
+    one_failure_among_200_concurrent_deliveries_fails_alone,
     generated_usernames_are_stable_across_updates,
     a_missing_secret_answers_503,
 );
@@ -369,6 +370,46 @@ async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) 
     assert_eq!(users::count(&app.db).await.expect("count"), 1);
     assert_eq!(webhook_events::find(&app.db, "msg_retry").await.expect("query").expect("row").status, "processed");
     assert_eq!(app.post_webhook(&delivery).await.1["status"], "duplicate", "and only once");
+}
+
+/// Group commit: deliveries that arrive together share a transaction, yet each stands alone.
+async fn one_failure_among_200_concurrent_deliveries_fails_alone(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    common::break_user_insert_of(&app.db, backend, "user_doomed").await;
+    let app = Arc::new(app);
+    let ids: Vec<String> =
+        (0..200).map(|i| if i == 137 { "user_doomed".to_owned() } else { format!("user_{i:04}") }).collect();
+    let mut tasks = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let user = fake_clerk::user(id, &format!("{id}@example.com"), "Load", "Test");
+        let delivery = webhook(TEST_WEBHOOK_SECRET, &format!("msg_{i}"), "user.created", &user);
+        let app = Arc::clone(&app);
+        tasks.push(tokio::spawn(async move { app.post_webhook(&delivery).await }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    for (i, (status, body)) in answers.iter().enumerate() {
+        if i == 137 {
+            assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE, "the broken one: {body}");
+        } else {
+            assert_eq!((*status, body["status"].as_str()), (StatusCode::OK, Some("processed")), "delivery {i}");
+        }
+    }
+    assert_eq!(users::count(&app.db).await.expect("count"), 199, "the other 199 are applied");
+    assert!(
+        users::find_by_clerk_id(&app.db, "user_doomed").await.expect("query").is_none(),
+        "the failed one is absent"
+    );
+    let failed = webhook_events::find(&app.db, "msg_137").await.expect("query").expect("its failure is logged");
+    assert_eq!(failed.status, "failed");
+
+    common::mend_user_inserts(&app.db, backend).await;
+    let doomed = fake_clerk::user("user_doomed", "user_doomed@example.com", "Load", "Test");
+    let retry = webhook(TEST_WEBHOOK_SECRET, "msg_137", "user.created", &doomed);
+    assert_eq!(app.post_webhook(&retry).await.1["status"], "processed", "Svix's retry applies it");
+    assert_eq!(users::count(&app.db).await.expect("count"), 200);
 }
 
 async fn generated_usernames_are_stable_across_updates(backend: Backend) {

@@ -2,7 +2,7 @@
 //! Clerk revocation still end the cached session at once; a session deleted around the app (in
 //! SQL) is served from memory until the TTL, and with the cache off it ends at once.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, server_session_cookie, staff::StaffCookie};
 use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, session_claims};
@@ -64,7 +64,7 @@ async fn staff_session_deleted_around_the_app(app: &TestApp) -> StaffCookie {
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
     assert!(serves(app, &cookie).await);
-    backend::on_pool!(&app.db, pool => sqlx::query("DELETE FROM tower_sessions").execute(pool).await.map(|_| ()))
+    backend::on_writer!(&app.db, pool => sqlx::query("DELETE FROM tower_sessions").execute(pool).await.map(|_| ()))
         .expect("delete sessions");
     cookie
 }

@@ -1,6 +1,6 @@
 //! The server boots on a random port: health checks and the SSR home page.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::StatusCode;
@@ -38,7 +38,7 @@ async fn readyz_answers_503_when_the_database_is_gone(backend: Backend) {
             sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&admin).await.expect("drop");
         }
         // SQLite lives in-process: closing the shared pool is the way it goes away.
-        backend::Db::Sqlite(pool) => pool.close().await,
+        db @ backend::Db::Sqlite(_) => db.close().await,
     }
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -48,7 +48,7 @@ async fn readyz_answers_503_when_the_database_is_gone(backend: Backend) {
 async fn readyz_answers_503_when_the_schema_is_missing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    backend::on_pool!(&app.db, pool => sqlx::query("DROP TABLE _sqlx_migrations").execute(pool).await.map(|_| ()))
+    backend::on_writer!(&app.db, pool => sqlx::query("DROP TABLE _sqlx_migrations").execute(pool).await.map(|_| ()))
         .expect("drop");
     assert_ready_within_2s(&app, StatusCode::SERVICE_UNAVAILABLE).await;
 }

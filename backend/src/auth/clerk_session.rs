@@ -4,11 +4,10 @@
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+pub use crate::db::server_sessions::{EndSessions, end_clerk_sessions_in};
 use crate::{
     clerk::{Actor, Features, OrgClaims, SessionClaims, SessionStatus},
-    db::Conn,
     invalidation::{Invalidation, InvalidationBus},
-    on_conn,
 };
 
 /// The session key under which the Clerk record lives. The session store indexes it.
@@ -89,15 +88,6 @@ pub async fn clear(session: &Session) {
     let _ = session.remove_value(CLERK_KEY).await;
 }
 
-/// Which server sessions to end.
-#[derive(Clone, Copy, Debug)]
-pub enum EndSessions<'a> {
-    /// Every server session of this Clerk session (`sess_…`).
-    ClerkSession(&'a str),
-    /// Every server session of this Clerk user (`user_…`).
-    ClerkUser(&'a str),
-}
-
 /// Deletes the matching server sessions at once, and has every instance drop its cached copies,
 /// returning how many ended.
 pub async fn end_clerk_sessions(bus: &InvalidationBus, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
@@ -110,22 +100,4 @@ pub async fn end_clerk_sessions(bus: &InvalidationBus, which: EndSessions<'_>) -
     };
     bus.invalidate(&[stale]).await;
     Ok(ended)
-}
-
-/// [`end_clerk_sessions`] inside a caller's transaction, which must then publish
-/// [`Invalidation::SessionEnded`] or [`Invalidation::ServerSessions`] once committed.
-pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
-    let (column, value) = match which {
-        EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
-        EndSessions::ClerkUser(user) => ("clerk_user_id", user),
-    };
-    let delete_sessions = format!(
-        "DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM clerk_session_index WHERE {column} = $1)"
-    );
-    let delete_index = format!("DELETE FROM clerk_session_index WHERE {column} = $1");
-    on_conn!(conn, c => {
-        let ended = sqlx::query(&delete_sessions).bind(value).execute(&mut *c).await?.rows_affected();
-        sqlx::query(&delete_index).bind(value).execute(&mut *c).await?;
-        Ok(ended)
-    })
 }

@@ -1,7 +1,7 @@
 //! Convergence: a random history of Clerk events, delivered shuffled and with duplicates, leaves
 //! the mirror equal to Clerk's final state.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! listener that loses its connection comes back. Admin changes and sync runs reach the other
 //! instance's cached admin lists and staff checks, too.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

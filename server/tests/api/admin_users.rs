@@ -1,7 +1,7 @@
 //! The admin's users over HTTP: search, filters and paging on 1,000 users, edits written
 //! through to Clerk (and refused by it), local flags, the audit trail, and escaping.
 
-mod common;
+use crate::common;
 
 use backend::{
     clerk::mapping,
@@ -57,7 +57,7 @@ async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
         }
     }
     tx.commit().await.expect("commit");
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id IN ('user_0003', 'user_0253')").execute(pool).await.map(|_| ())).expect("staff");
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id IN ('user_0003', 'user_0253')").execute(pool).await.map(|_| ())).expect("staff");
 
     let all = list(&app, &cookie, &[]).await;
     assert_eq!(
@@ -273,7 +273,7 @@ async fn an_edit_made_under_impersonation_records_the_impersonator(backend: Back
     let staff = fake_clerk::user("user_staff", "staff@example.com", "Sam", "Staff");
     clerk.put_user(staff.clone());
     let staff_row = app.mirror(&staff).await;
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE id = $1")
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE id = $1")
         .bind(staff_row.id).execute(pool).await.map(|_| ()))
     .expect("promote");
     let mut claims = fake_clerk::session_claims("user_staff");

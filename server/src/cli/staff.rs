@@ -5,7 +5,9 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use backend::{Config, Db, db::staff_accounts, email::EmailAddress, staff::NewPassword};
+use backend::{Config, db::staff_accounts, email::EmailAddress, staff::NewPassword};
+
+use super::database;
 
 pub async fn create_staff(config: &Config, email: &str, superuser: bool, password_stdin: bool) -> anyhow::Result<()> {
     let Some(email) = EmailAddress::parse(email) else {
@@ -17,10 +19,9 @@ pub async fn create_staff(config: &Config, email: &str, superuser: bool, passwor
     // Argon2 is slow on purpose; keep it off the async workers.
     let hash = tokio::task::spawn_blocking(move || password.hash()).await.context("hashing the password")??;
 
-    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
-    db.migrate().await.context("applying migrations")?;
+    let db = database::open(config).await?;
     let (user, created) = staff_accounts::create_or_reset(&db, email, superuser, &hash).await?;
-    crate::cli::close_after_writes(db).await;
+    database::close_after_writes(db).await;
     let kind = if user.is_superuser { "superuser" } else { "staff" };
     if created {
         println!("Created {kind} account {email} (id {}).", user.id);

@@ -280,17 +280,30 @@ macro_rules! http_tests {
 
 /// Makes every insert into `users` fail (a trigger), as a database that refuses writes would.
 pub async fn break_user_inserts(db: &Db, backend: Backend) {
-    let statements: &[&str] = match backend {
-        Backend::Sqlite => {
-            &["CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"]
-        }
-        Backend::Postgres => &[
-            "CREATE FUNCTION fail_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER fail_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fail_users()",
+    break_inserts_where(db, backend, "TRUE").await;
+}
+
+/// Makes inserts into `users` fail for this Clerk id only.
+pub async fn break_user_insert_of(db: &Db, backend: Backend, clerk_id: &str) {
+    assert!(clerk_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "a plain id");
+    break_inserts_where(db, backend, &format!("NEW.clerk_id = '{clerk_id}'")).await;
+}
+
+async fn break_inserts_where(db: &Db, backend: Backend, condition: &str) {
+    let statements = match backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER fail_users BEFORE INSERT ON users WHEN {condition} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION fail_users() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER fail_users BEFORE INSERT ON users FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION fail_users()"
+            ),
         ],
     };
-    for sql in statements {
-        backend::on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("trigger");
+    for sql in &statements {
+        backend::on_writer!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("trigger");
     }
 }
 
@@ -300,5 +313,5 @@ pub async fn mend_user_inserts(db: &Db, backend: Backend) {
         Backend::Sqlite => "DROP TRIGGER fail_users",
         Backend::Postgres => "DROP TRIGGER fail_users ON users",
     };
-    backend::on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("drop trigger");
+    backend::on_writer!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).expect("drop trigger");
 }

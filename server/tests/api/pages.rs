@@ -1,6 +1,6 @@
 //! The user-facing pages over HTTP: dev-mode sign-in, the account guard, ClerkJS with real keys.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, server_session_cookie};
 use fake_clerk::FakeClerk;
@@ -98,7 +98,7 @@ async fn dev_sign_in_never_signs_in_as_staff(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = session_token(&dev_sign_in(&app, "boss%40example.com", "").await).expect("a user, not staff yet");
     let clerk_id = backend::devmode::dev_id("user", "boss@example.com");
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
         .bind(&clerk_id).execute(pool).await.map(|_| ()))
     .expect("promote");
     let res = dev_sign_in(&app, "boss%40example.com", "").await;
@@ -192,7 +192,7 @@ async fn a_hydrated_call_gets_each_errors_own_status(backend: Backend) {
     let token = session_token(&dev_sign_in(&app, "ada%40example.com", "").await).expect("signed in");
     let cookie = format!("__session={token}; __client_uat=1700000000");
     let boss = session_token(&dev_sign_in(&app, "boss%40example.com", "").await).expect("signed in");
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
         .bind(backend::devmode::dev_id("user", "boss@example.com")).execute(pool).await.map(|_| ()))
     .expect("promote");
     let boss_cookie = format!("__session={boss}; __client_uat=1700000000");

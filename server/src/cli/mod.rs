@@ -1,16 +1,18 @@
 //! The command line: `server` serves; subcommands run maintenance tasks and exit.
 
 use anyhow::Context;
-use backend::{Config, Db};
+use backend::Config;
 use clap::{Parser, Subcommand};
 
 use backend::sync::SyncOptions;
 
-use crate::{
-    staff_cli,
-    startup::Application,
-    sync_cli::{self, What},
-};
+use crate::startup::Application;
+
+mod database;
+mod staff;
+mod sync;
+
+use sync::What;
 
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about = "Leptos + Clerk starter: serve the app, or run a maintenance task")]
@@ -67,13 +69,6 @@ pub enum Command {
     },
 }
 
-/// Ends a command that wrote mirrored rows: running servers on Postgres drop what they cached of
-/// them (on SQLite their TTLs bound it), then the pool closes.
-pub(crate) async fn close_after_writes(db: Db) {
-    backend::invalidation::publish(&db, &[backend::invalidation::Invalidation::All]).await;
-    db.close().await;
-}
-
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::from_env()?;
@@ -85,23 +80,22 @@ impl Cli {
                 app.run_until_stopped().await
             }
             Some(Command::Migrate) => {
-                let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
-                db.migrate().await.context("applying migrations")?;
+                let db = database::open(&config).await?;
                 tracing::info!(backend = db.backend_name(), "migrations applied");
                 db.close().await;
                 Ok(())
             }
             Some(Command::SyncUsers { prune, dry_run, json }) => {
                 let options = SyncOptions { prune, dry_run, members: false };
-                sync_cli::run(&config, What::Users, options, json).await
+                sync::run(&config, What::Users, options, json).await
             }
             Some(Command::SyncOrgs { members, prune, dry_run, json }) => {
                 let options = SyncOptions { prune, dry_run, members };
-                sync_cli::run(&config, What::Organizations, options, json).await
+                sync::run(&config, What::Organizations, options, json).await
             }
-            Some(Command::GenerateUsernames { prefix }) => sync_cli::generate_usernames(&config, prefix).await,
+            Some(Command::GenerateUsernames { prefix }) => sync::generate_usernames(&config, prefix).await,
             Some(Command::CreateStaff { email, superuser, password_stdin }) => {
-                staff_cli::create_staff(&config, &email, superuser, password_stdin).await
+                staff::create_staff(&config, &email, superuser, password_stdin).await
             }
         }
     }

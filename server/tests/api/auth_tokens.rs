@@ -1,6 +1,6 @@
 //! Token verification through real HTTP: `/api/me` against the server and the fake Clerk.
 
-mod common;
+use crate::common;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::{TestApp, eventually};

@@ -1,7 +1,7 @@
 //! `server sync-users`, `sync-orgs` and `generate-usernames`, run as the real binary against the
 //! fake Clerk.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::BTreeMap,

@@ -1,4 +1,5 @@
-//! Signing out, refreshing dev tokens, and switching the active organization in dev mode.
+//! Actions on the browser's Clerk session: signing out, and in dev mode signing in, refreshing
+//! tokens and switching the active organization.
 //! With real Clerk, ClerkJS does these; the server side stays the same.
 
 use leptos::prelude::*;
@@ -10,16 +11,8 @@ pub(crate) mod ssr {
     use backend::clerk::OrgClaims;
     use http::{HeaderValue, header::SET_COOKIE};
     use leptos::prelude::use_context;
-    use tower_sessions::Session;
 
     use crate::{error::AppError, state::AppState};
-
-    /// The request's server session, which the session layer always provides.
-    pub fn server_session() -> Result<Session, AppError> {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Session>().cloned())
-            .ok_or_else(|| AppError::internal("no server session in the request"))
-    }
 
     /// Sets (or, with `None`, clears) Clerk's `__session` cookie on the response.
     pub fn set_session_cookie(token: Option<&str>) -> Result<(), AppError> {
@@ -91,14 +84,13 @@ pub async fn dev_sign_in(
         org_role: &org_role,
     };
     let signed_in = match sign_in(&state.db, form).await {
-        Ok(signed_in) => signed_in,
+        Ok(changed) => state.invalidations.settle(changed).await,
         Err(err @ (DevSignInError::InvalidEmail | DevSignInError::InvalidRole)) => {
             return Err(AppError::BadRequest(err.to_string()));
         }
         Err(DevSignInError::Database(err)) => return Err(AppError::internal(err)),
         Err(err) => return Err(AppError::Forbidden(err.to_string())),
     };
-    state.invalidations.invalidate(&signed_in.changed).await;
     ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref())?;
     leptos_axum::redirect("/account");
     Ok(())
@@ -107,8 +99,8 @@ pub async fn dev_sign_in(
 /// Signs out: clears the token cookie and the server session's Clerk record.
 #[server(prefix = "/api/session", endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    let session = ssr::server_session()?;
-    backend::auth::session::clear(&session).await;
+    let session = crate::state::server_session()?;
+    backend::auth::clerk_session::clear(&session).await;
     ssr::set_session_cookie(None)?;
     leptos_axum::redirect("/");
     Ok(())
@@ -154,8 +146,8 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
     ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref())?;
     // The server session must follow too, or it would stand in with the old organization.
-    let session = ssr::server_session()?;
-    backend::auth::session::clear(&session).await;
+    let session = crate::state::server_session()?;
+    backend::auth::clerk_session::clear(&session).await;
     leptos_axum::redirect("/account");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The admin dashboard over HTTP: the counts, and the latest webhook events with failures
 //! highlighted.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET};

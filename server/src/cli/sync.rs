@@ -5,12 +5,14 @@ use std::{io::IsTerminal, sync::Mutex, time::Instant};
 
 use anyhow::Context;
 use backend::{
-    Config, Db,
+    Config,
     clerk::api::ClerkApi,
+    mirror::UsernamePolicy,
     sync::{self, Progress, SyncOptions, SyncReport},
-    webhooks::UsernamePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::database;
 
 #[derive(Clone, Copy, Debug)]
 pub enum What {
@@ -22,8 +24,7 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
     if config.clerk_secret_key.is_none() {
         anyhow::bail!("CLERK_SECRET_KEY is not set: the sync reads Clerk's Backend API with it");
     }
-    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
-    db.migrate().await.context("applying migrations")?;
+    let db = database::open(config).await?;
     let http = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .build()
@@ -43,7 +44,7 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
     if dry_run {
         db.close().await
     } else {
-        crate::cli::close_after_writes(db).await
+        database::close_after_writes(db).await
     }
     let report: SyncReport = result?;
     if json {
@@ -101,11 +102,10 @@ impl Reporter {
 }
 
 pub async fn generate_usernames(config: &Config, prefix: Option<String>) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
-    db.migrate().await.context("applying migrations")?;
+    let db = database::open(config).await?;
     let prefix = prefix.unwrap_or_else(|| config.username_prefix.clone());
     let filled = sync::generate_missing_usernames(&db, &prefix).await;
-    crate::cli::close_after_writes(db).await;
+    database::close_after_writes(db).await;
     let filled = filled.context("generating usernames")?;
     println!("{filled} usernames generated");
     Ok(())

@@ -1,7 +1,7 @@
 //! The admin's organizations over HTTP: listing and detail, rename and slug, a member's role
 //! and removal, all written through to the fake Clerk and audited.
 
-mod common;
+use crate::common;
 
 use backend::{
     clerk::mapping,

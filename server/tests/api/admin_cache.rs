@@ -3,7 +3,7 @@
 //! dashboard's counts, a demoted staff member is refused at once, and a write made around the
 //! app shows within the TTL.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -111,7 +111,7 @@ async fn a_user_provisioned_just_in_time_shows_in_cached_lists_at_once(backend: 
 
 /// Changes a user's name in the database directly, as another program would.
 async fn rename_around_the_app(app: &TestApp, clerk_id: &str, first_name: &str) {
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET first_name = $1 WHERE clerk_id = $2")
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET first_name = $1 WHERE clerk_id = $2")
         .bind(first_name)
         .bind(clerk_id)
         .execute(pool)
@@ -146,7 +146,7 @@ async fn with_the_cache_off_every_read_is_fresh(backend: Backend) {
 
     rename_around_the_app(&app, "user_alice", "Alicia").await;
     assert!(names(&listed(&app, "/api/admin/users", &cookie, &[]).await).contains(&"Alicia L".to_owned()));
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = FALSE WHERE id = $1")
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = FALSE WHERE id = $1")
         .bind(boss.id)
         .execute(pool)
         .await

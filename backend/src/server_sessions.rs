@@ -12,10 +12,9 @@ use tower_sessions::session::Record;
 
 use self::cache::{Fingerprint, SessionCache};
 use crate::{
-    auth::session::{CLERK_KEY, ClerkSessionRecord},
-    db::Db,
+    auth::clerk_session::{CLERK_KEY, ClerkSessionRecord},
+    db::{Db, server_sessions},
     invalidation::{self, Invalidation},
-    on_pool,
 };
 
 /// The cookie that carries our server session id (not Clerk's `__session`).
@@ -39,18 +38,25 @@ impl std::fmt::Debug for SessionStore {
 
 #[derive(Clone, Debug)]
 enum Inner {
-    Sqlite(SqliteStore),
+    /// Loads on the readers, writes on the one write connection (see `db::SqliteDb`).
+    Sqlite {
+        read: SqliteStore,
+        write: SqliteStore,
+    },
     Postgres(PostgresStore),
 }
 
 impl SessionStore {
     pub fn new(db: &Db, cache: Arc<SessionCache>) -> Self {
         let inner = match db {
-            Db::Sqlite(pool) => Inner::Sqlite(
-                SqliteStore::new(pool.clone())
-                    .with_table_name("tower_sessions")
-                    .unwrap_or_else(|_| SqliteStore::new(pool.clone())),
-            ),
+            Db::Sqlite(sqlite) => {
+                let store = |pool: &sqlx::SqlitePool| {
+                    SqliteStore::new(pool.clone())
+                        .with_table_name("tower_sessions")
+                        .unwrap_or_else(|_| SqliteStore::new(pool.clone()))
+                };
+                Inner::Sqlite { read: store(&sqlite.readers), write: store(&sqlite.writer) }
+            }
             Db::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
                 let store = store.clone().with_schema_name("public").unwrap_or(store);
@@ -72,35 +78,22 @@ impl SessionStore {
 impl SessionStore {
     /// Keeps `clerk_session_index` in step with the record, so Clerk sessions can be ended.
     async fn index(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
-        let id = record.id.to_string();
         let clerk =
             record.data.get(CLERK_KEY).and_then(|v| serde_json::from_value::<ClerkSessionRecord>(v.clone()).ok());
-        let result = match clerk {
-            Some(c) => on_pool!(&self.db, pool => sqlx::query(
-                "INSERT INTO clerk_session_index (session_id, clerk_sid, clerk_user_id) VALUES ($1, $2, $3) \
-                 ON CONFLICT (session_id) DO UPDATE SET clerk_sid = excluded.clerk_sid, clerk_user_id = excluded.clerk_user_id",
-            )
-            .bind(&id)
-            .bind(&c.sid)
-            .bind(&c.user)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())),
-            None => on_pool!(&self.db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
-                .bind(&id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())),
-        };
-        result.map(|_| ()).map_err(|e| tower_sessions::session_store::Error::Backend(e.to_string()))
+        let clerk = clerk.as_ref().map(|c| (c.sid.as_deref(), c.user.as_str()));
+        server_sessions::index(&self.db, &record.id.to_string(), clerk).await.map_err(backend_error)
     }
+}
+
+fn backend_error(err: sqlx::Error) -> tower_sessions::session_store::Error {
+    tower_sessions::session_store::Error::Backend(err.to_string())
 }
 
 #[async_trait::async_trait]
 impl tower_sessions::SessionStore for SessionStore {
     async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
         match &self.inner {
-            Inner::Sqlite(s) => s.create(record).await?,
+            Inner::Sqlite { write, .. } => write.create(record).await?,
             Inner::Postgres(s) => s.create(record).await?,
         }
         self.index(record).await?;
@@ -109,7 +102,7 @@ impl tower_sessions::SessionStore for SessionStore {
     }
     async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
         match &self.inner {
-            Inner::Sqlite(s) => s.save(record).await?,
+            Inner::Sqlite { write, .. } => write.save(record).await?,
             Inner::Postgres(s) => s.save(record).await?,
         }
         self.index(record).await?;
@@ -125,7 +118,7 @@ impl tower_sessions::SessionStore for SessionStore {
         }
         let generation = self.cache.generation();
         let loaded = match &self.inner {
-            Inner::Sqlite(s) => s.load(id).await?,
+            Inner::Sqlite { read, .. } => read.load(id).await?,
             Inner::Postgres(s) => s.load(id).await?,
         };
         if let Some(record) = &loaded {
@@ -135,17 +128,11 @@ impl tower_sessions::SessionStore for SessionStore {
     }
     async fn delete(&self, id: &tower_sessions::session::Id) -> tower_sessions::session_store::Result<()> {
         match &self.inner {
-            Inner::Sqlite(s) => s.delete(id).await?,
+            Inner::Sqlite { write, .. } => write.delete(id).await?,
             Inner::Postgres(s) => s.delete(id).await?,
         }
         self.changed(id).await;
-        on_pool!(&self.db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
-            .bind(id.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map(|_| ())
-        .map_err(|e| tower_sessions::session_store::Error::Backend(e.to_string()))
+        server_sessions::unindex(&self.db, &id.to_string()).await.map_err(backend_error)
     }
 }
 
@@ -161,25 +148,4 @@ pub fn layer(db: &Db, cache: Arc<SessionCache>, secure: bool) -> SessionManagerL
         .with_expiry(Expiry::OnInactivity(Duration::days(7)))
 }
 
-/// Deletes expired sessions, and index rows left without a session; run periodically.
-pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
-    let now = chrono::Utc::now();
-    let deleted = match db {
-        Db::Sqlite(pool) => sqlx::query("DELETE FROM tower_sessions WHERE expiry_date < $1")
-            .bind(now.timestamp())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(pool) => sqlx::query("DELETE FROM tower_sessions WHERE expiry_date < $1")
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-    }?;
-    on_pool!(db, pool => sqlx::query(
-        "DELETE FROM clerk_session_index WHERE session_id NOT IN (SELECT id FROM tower_sessions)")
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-    Ok(deleted)
-}
+pub use crate::db::server_sessions::delete_expired;

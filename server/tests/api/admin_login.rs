@@ -1,7 +1,7 @@
 //! Staff login over HTTP: credentials, lockout, session cycling, logout, who may see the admin,
 //! and CSRF refusal of cross-site writes.
 
-mod common;
+use crate::common;
 
 use common::{
     TestApp, server_session_cookie,
@@ -241,7 +241,7 @@ async fn a_clerk_user_marked_staff_may_use_the_admin_through_their_clerk_session
     let app = TestApp::with_clerk(backend, &clerk, &[]).await;
     let token = clerk.mint(&session_claims("user_alice"));
     assert_eq!(app.me_bearer(&token).await.status(), StatusCode::OK, "provisioned");
-    backend::on_pool!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = 'user_alice'").execute(pool).await.map(|_| ())).expect("update");
+    backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = 'user_alice'").execute(pool).await.map(|_| ())).expect("update");
     app.auth.directory.invalidate_user("user_alice").await;
     let res =
         app.client.get(app.url("/admin")).header("cookie", format!("__session={token}")).send().await.expect("request");

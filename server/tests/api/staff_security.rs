@@ -2,7 +2,7 @@
 //! process-wide gate, no lockout of staff by strangers, least privilege in the admin, sessions
 //! that end when credentials or access change, and staff managed from the admin.
 
-mod common;
+use crate::common;
 
 use backend::{
     db::{audit_log, users},

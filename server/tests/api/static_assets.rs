@@ -1,6 +1,6 @@
 //! Static files: precompressed variants, cache headers, and keep-alive latency.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

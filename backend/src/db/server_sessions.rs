@@ -1,0 +1,84 @@
+//! The server sessions' table (`tower_sessions`, owned by tower-sessions) and the index beside
+//! it that maps each session to its Clerk session and user, so they can be ended together.
+
+use crate::{
+    db::{Conn, Db},
+    on_conn, on_writer,
+};
+
+/// Records which Clerk session and user server session `session_id` stands for, or with
+/// `None` that it stands for none.
+pub async fn index(db: &Db, session_id: &str, clerk: Option<(Option<&str>, &str)>) -> Result<(), sqlx::Error> {
+    match clerk {
+        Some((sid, user)) => on_writer!(db, pool => sqlx::query(
+            "INSERT INTO clerk_session_index (session_id, clerk_sid, clerk_user_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_id) DO UPDATE SET clerk_sid = excluded.clerk_sid, clerk_user_id = excluded.clerk_user_id",
+        )
+        .bind(session_id)
+        .bind(sid)
+        .bind(user)
+        .execute(pool)
+        .await
+        .map(|_| ())),
+        None => unindex(db, session_id).await,
+    }
+}
+
+pub async fn unindex(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
+    on_writer!(db, pool => sqlx::query("DELETE FROM clerk_session_index WHERE session_id = $1")
+        .bind(session_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// Deletes expired sessions, and index rows left without a session; run periodically.
+pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
+    let now = chrono::Utc::now();
+    // tower-sessions stores the expiry as unix seconds on SQLite and as a timestamp on Postgres.
+    let deleted = match db {
+        Db::Sqlite(sqlite) => sqlx::query("DELETE FROM tower_sessions WHERE expiry_date < $1")
+            .bind(now.timestamp())
+            .execute(&sqlite.writer)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(pool) => sqlx::query("DELETE FROM tower_sessions WHERE expiry_date < $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    }?;
+    on_writer!(db, pool => sqlx::query(
+        "DELETE FROM clerk_session_index WHERE session_id NOT IN (SELECT id FROM tower_sessions)")
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(deleted)
+}
+
+/// Which server sessions to end.
+#[derive(Clone, Copy, Debug)]
+pub enum EndSessions<'a> {
+    /// Every server session of this Clerk session (`sess_…`).
+    ClerkSession(&'a str),
+    /// Every server session of this Clerk user (`user_…`).
+    ClerkUser(&'a str),
+}
+
+/// `auth::clerk_session::end_clerk_sessions` inside a caller's transaction, which must then publish
+/// [`Invalidation::SessionEnded`] or [`Invalidation::ServerSessions`] once committed.
+pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
+    let (column, value) = match which {
+        EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
+        EndSessions::ClerkUser(user) => ("clerk_user_id", user),
+    };
+    let delete_sessions = format!(
+        "DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM clerk_session_index WHERE {column} = $1)"
+    );
+    let delete_index = format!("DELETE FROM clerk_session_index WHERE {column} = $1");
+    on_conn!(conn, c => {
+        let ended = sqlx::query(&delete_sessions).bind(value).execute(&mut *c).await?.rows_affected();
+        sqlx::query(&delete_index).bind(value).execute(&mut *c).await?;
+        Ok(ended)
+    })
+}

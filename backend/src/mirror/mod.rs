@@ -1,0 +1,80 @@
+//! Writes to the mirror of Clerk's data that both webhooks and the sync make: one user upsert
+//! (with its generated username), tombstones, and the user a membership needs.
+
+pub mod usernames;
+
+use serde_json::Value;
+
+pub use self::usernames::UsernamePolicy;
+use self::usernames::assign_username;
+use crate::{
+    auth::clerk_session::{EndSessions, end_clerk_sessions_in},
+    clerk::{
+        api::{ApiError, ClerkApi},
+        mapping::{self, MappingError},
+    },
+    db::{
+        Tx,
+        memberships::{self, MembershipOwner},
+        organizations::{self, Organization},
+        users::{self, Upserted, User},
+    },
+};
+
+/// Why a mirror write failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("fetching from Clerk: {0}")]
+    Clerk(#[from] ApiError),
+    #[error("payload: {0}")]
+    Payload(#[from] MappingError),
+}
+
+/// Mirrors one Clerk user object (order-safe: an older `updated_at` loses).
+pub async fn upsert_user(tx: &mut Tx, policy: &UsernamePolicy, user: &Value) -> Result<Upserted, MirrorError> {
+    let mut fields = mapping::user_fields(user)?;
+    assign_username(tx, policy, &mut fields).await?;
+    Ok(users::upsert_from_clerk_in(tx.conn(), &fields).await?)
+}
+
+/// A deleted user: tombstoned, memberships tombstoned, server sessions ended. Shared with
+/// `sync-users --prune`.
+pub async fn tombstone_user(tx: &mut Tx, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let user = users::tombstone_in(tx.conn(), clerk_id).await?;
+    if let Some(user) = &user {
+        memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
+    }
+    end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
+    Ok(user)
+}
+
+/// A deleted organization: tombstoned with its memberships. Shared with `sync-orgs --prune`.
+pub async fn tombstone_organization(tx: &mut Tx, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+    let organization = organizations::tombstone_in(tx.conn(), clerk_id).await?;
+    if let Some(org) = &organization {
+        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
+    }
+    Ok(organization)
+}
+
+/// The local user for a membership, fetched from Clerk if we do not have them yet.
+/// `None` when Clerk no longer knows them either.
+pub async fn user_for_membership(
+    tx: &mut Tx,
+    api: &ClerkApi,
+    policy: &UsernamePolicy,
+    clerk_id: &str,
+) -> Result<Option<User>, MirrorError> {
+    if let Some(user) = users::find_by_clerk_id_in(tx.conn(), clerk_id).await? {
+        return Ok(Some(user));
+    }
+    let clerk_user = match api.get_user(clerk_id).await {
+        Ok(user) => user,
+        Err(ApiError::Status { status: 404, .. }) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    upsert_user(tx, policy, &clerk_user).await?;
+    Ok(users::find_by_clerk_id_in(tx.conn(), clerk_id).await?)
+}

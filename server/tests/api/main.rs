@@ -1,0 +1,26 @@
+//! Every HTTP, CLI and README test of the server, in one test binary: one link instead of one per
+//! file. Each module is one area; `common` starts servers and holds the request helpers.
+
+#[macro_use]
+mod common;
+
+mod admin_cache;
+mod admin_dashboard;
+mod admin_login;
+mod admin_orgs;
+mod admin_users;
+mod auth_sessions;
+mod auth_tokens;
+mod cli;
+mod health;
+mod multi_instance;
+mod pages;
+mod readme;
+mod session_cache;
+mod shutdown;
+mod staff_cli;
+mod staff_security;
+mod static_assets;
+mod sync;
+mod webhook_convergence;
+mod webhooks;
