@@ -1,6 +1,8 @@
 //! The `webhook_events` table: one row per Svix delivery id, written in the same transaction
 //! as the delivery's effect. It is both the idempotency record and the webhook log.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Db, now};
@@ -46,6 +48,61 @@ pub async fn record_in(
     .map(|r| r.rows_affected() == 1))
 }
 
+/// One applied delivery's log row, for [`record_all_in`].
+pub struct Applied<'a> {
+    pub svix_id: &'a str,
+    pub event_type: &'a str,
+    pub status: &'a str,
+    pub object_id: Option<&'a str>,
+}
+
+/// [`record_in`] for many deliveries in one statement. Returns how many rows it wrote: fewer
+/// than given means some id was already recorded, and the caller must roll back.
+pub async fn record_all_in(conn: Conn<'_>, rows: &[Applied<'_>]) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut sql = String::from(
+        "INSERT INTO webhook_events (svix_id, event_type, status, object_id, received_at, processed_at) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let p = i * 4;
+        let sep = if i == 0 { "" } else { ", " };
+        sql.push_str(&format!("{sep}(${}, ${}, ${}, ${}, $1, $1)", p + 2, p + 3, p + 4, p + 5));
+    }
+    sql.push_str(
+        " ON CONFLICT (svix_id) DO UPDATE SET status = excluded.status, error = NULL, object_id = excluded.object_id, \
+         received_at = excluded.received_at, processed_at = excluded.processed_at \
+         WHERE webhook_events.status = 'failed'",
+    );
+    on_conn!(conn, c => {
+        let mut query = sqlx::query(&sql).bind(now());
+        for row in rows {
+            query = query.bind(row.svix_id).bind(row.event_type).bind(row.status).bind(row.object_id);
+        }
+        query.execute(&mut *c).await.map(|r| r.rows_affected())
+    })
+}
+
+/// Which of these delivery ids were already applied (a failed one was not: its retry applies it).
+pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&str]) -> Result<HashSet<String>, sqlx::Error> {
+    if svix_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let placeholders: Vec<String> = (1..=svix_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT svix_id FROM webhook_events WHERE svix_id IN ({}) AND status <> 'failed'",
+        placeholders.join(", ")
+    );
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_scalar(&sql);
+        for id in svix_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&mut *c).await.map(|ids: Vec<String>| ids.into_iter().collect())
+    })
+}
+
 /// Records that a delivery could not be applied (after rolling its effect back), so the admin
 /// shows it. It counts as not processed: the retry takes the row over.
 pub async fn record_failure_in(
@@ -76,17 +133,6 @@ pub async fn prune(db: &Db, retention: chrono::Duration) -> Result<u64, sqlx::Er
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))
-}
-
-/// Whether a delivery id was already applied (a failed one was not: its retry applies it).
-/// A read, outside the writer: replays cost one lookup, not a turn in the write queue.
-pub async fn applied(db: &Db, svix_id: &str) -> Result<bool, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM webhook_events WHERE svix_id = $1 AND status <> 'failed')",
-    )
-    .bind(svix_id)
-    .fetch_one(pool)
-    .await)
 }
 
 pub async fn find(db: &Db, svix_id: &str) -> Result<Option<WebhookEventRow>, sqlx::Error> {

@@ -4,9 +4,9 @@
 //! Batches form on their own: whatever queued while the previous batch committed, at most
 //! [`MAX_BATCH`], so a lone delivery never waits for company.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{
     Answer, WebhookError,
@@ -23,6 +23,8 @@ use crate::{
 
 /// The most deliveries applied in one transaction.
 pub const MAX_BATCH: usize = 64;
+/// Postgres takes concurrent writers: batches from this many commit in parallel.
+const POSTGRES_WRITERS: usize = 3;
 /// Deliveries waiting for the writer beyond this make their senders wait (backpressure).
 const QUEUE: usize = 16 * MAX_BATCH;
 
@@ -45,57 +47,146 @@ pub(super) struct Writer {
 enum Outcome {
     Applied(Box<Applied>),
     Duplicate,
+    /// The same svix-id as an earlier delivery of this batch: answered as that one settles.
+    SameAs(usize),
     Failed(WebhookError),
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No savepoints; the log rows in one insert. Any failure abandons the attempt.
+    Fast,
+    /// A savepoint per delivery, so one failure rolls back alone.
+    Savepoints,
+}
+
+/// Why an attempt wrote nothing.
+enum Abandoned {
+    /// The fast attempt met a failure or a duplicate: run the batch again with savepoints.
+    Retry,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Abandoned {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Database(err)
+    }
+}
+
 impl Writer {
-    /// Starts the writer; it stops when every sender is dropped and the queue is empty.
+    /// Starts the writers; they stop when every sender is dropped and the queue is empty.
+    /// SQLite has one (it allows one writer at a time); Postgres has a few, whose batches
+    /// commit in parallel.
     pub(super) fn spawn(self) -> mpsc::Sender<Job> {
-        let (sender, mut queue) = mpsc::channel(QUEUE);
-        tokio::spawn(async move {
-            let mut jobs = Vec::with_capacity(MAX_BATCH);
-            while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-                self.run_batch(&mut jobs).await;
-            }
-        });
+        let writers = match self.db {
+            Db::Sqlite(_) => 1,
+            Db::Postgres(_) => POSTGRES_WRITERS,
+        };
+        let (sender, queue) = mpsc::channel(QUEUE);
+        let (queue, writer) = (Arc::new(Mutex::new(queue)), Arc::new(self));
+        for _ in 0..writers {
+            let (queue, writer) = (Arc::clone(&queue), Arc::clone(&writer));
+            tokio::spawn(async move {
+                let mut jobs = Vec::with_capacity(MAX_BATCH);
+                // The lock is held only while taking a batch, never while applying it.
+                while queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+                    writer.run_batch(&mut jobs).await;
+                }
+            });
+        }
         sender
     }
 
     async fn run_batch(&self, jobs: &mut Vec<Job>) {
-        let mut tx = match self.db.begin().await {
-            Ok(tx) => tx,
+        // Optimistic first: no savepoints and one insert into the log for the whole batch. If any
+        // delivery fails or turns out to be a duplicate, that attempt is rolled back whole and the
+        // batch runs again with a savepoint per delivery.
+        let attempt = match self.attempt(jobs, Mode::Fast).await {
+            Err(Abandoned::Retry) => self.attempt(jobs, Mode::Savepoints).await,
+            other => other,
+        };
+        let outcomes = match attempt {
+            Ok(outcomes) => outcomes,
             Err(err) => {
-                tracing::error!(error = %err, deliveries = jobs.len(), "webhook batch not started; Svix will retry");
+                if let Abandoned::Database(err) = err {
+                    tracing::error!(error = %err, deliveries = jobs.len(), "webhook batch not committed; Svix will retry");
+                }
                 for job in jobs.drain(..) {
                     let _ = job.reply.send(Err(unavailable()));
                 }
                 return;
             }
         };
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in jobs.iter() {
-            outcomes.push(self.apply_one(&mut tx, &job.delivery).await);
-        }
-        if let Err(err) = tx.commit().await {
-            tracing::error!(error = %err, deliveries = jobs.len(), "webhook batch not committed; Svix will retry");
-            for job in jobs.drain(..) {
-                let _ = job.reply.send(Err(unavailable()));
-            }
-            return;
-        }
 
         // Committed: every instance forgets what changed (once per batch), hooks run, and only
         // now does each delivery get its answer.
+        let settled: Vec<bool> =
+            outcomes.iter().map(|o| matches!(o, Outcome::Applied(_) | Outcome::Duplicate)).collect();
         let mut stale = Vec::new();
         for (job, outcome) in jobs.drain(..).zip(outcomes) {
             let answer = match outcome {
                 Outcome::Applied(applied) => Ok(self.after_commit(job.delivery, *applied, &mut stale)),
                 Outcome::Duplicate => Ok(Answer::Duplicate),
+                Outcome::SameAs(first) if settled[first] => Ok(Answer::Duplicate),
+                Outcome::SameAs(_) => Err(unavailable()),
                 Outcome::Failed(err) => Err(err),
             };
             let _ = job.reply.send(answer);
         }
         self.invalidations.invalidate(&stale).await;
+    }
+
+    /// Applies the batch in one transaction and commits it.
+    async fn attempt(&self, jobs: &[Job], mode: Mode) -> Result<Vec<Outcome>, Abandoned> {
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<&str> = jobs.iter().map(|j| j.delivery.svix_id.as_str()).collect();
+        // Replays cost this one query per batch, never an apply.
+        let done = webhook_events::applied_among_in(tx.conn(), &ids).await?;
+        let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(jobs.len());
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (i, job) in jobs.iter().enumerate() {
+            let delivery = &job.delivery;
+            if done.contains(&delivery.svix_id) {
+                outcomes.push(Outcome::Duplicate);
+                continue;
+            }
+            if let Some(&first) = first_of.get(delivery.svix_id.as_str()) {
+                outcomes.push(Outcome::SameAs(first));
+                continue;
+            }
+            first_of.insert(&delivery.svix_id, i);
+            outcomes.push(match mode {
+                Mode::Savepoints => self.apply_one(&mut tx, delivery).await,
+                Mode::Fast => {
+                    let data = &delivery.data;
+                    match apply::apply(&mut tx, &self.api, &self.usernames, &delivery.event_type, data).await {
+                        Ok(applied) => Outcome::Applied(Box::new(applied)),
+                        Err(_) => return Err(Abandoned::Retry),
+                    }
+                }
+            });
+        }
+        if mode == Mode::Fast {
+            let rows: Vec<webhook_events::Applied<'_>> = jobs
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(job, outcome)| match outcome {
+                    Outcome::Applied(applied) => Some(webhook_events::Applied {
+                        svix_id: &job.delivery.svix_id,
+                        event_type: &job.delivery.event_type,
+                        status: applied.status.as_str(),
+                        object_id: applied.object_id.as_deref(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            // Fewer rows than deliveries: another instance recorded one meanwhile.
+            if webhook_events::record_all_in(tx.conn(), &rows).await? != rows.len() as u64 {
+                return Err(Abandoned::Retry);
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     /// Applies one delivery inside its own savepoint of the batch's transaction.

@@ -20,12 +20,7 @@ pub use group_commit::MAX_BATCH;
 pub use hooks::{AppliedEvent, HookError, HookEvent, WebhookHook, WebhookHooks};
 pub use verify::{MAX_BODY_BYTES, Refusal};
 
-use crate::{
-    clerk::api::ClerkApi,
-    db::{Db, webhook_events},
-    invalidation::InvalidationBus,
-    mirror::UsernamePolicy,
-};
+use crate::{clerk::api::ClerkApi, db::Db, invalidation::InvalidationBus, mirror::UsernamePolicy};
 
 /// The answer to Svix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +56,6 @@ pub enum WebhookError {
 }
 
 pub struct WebhookProcessor {
-    db: Db,
     webhook: Option<svix::webhooks::Webhook>,
     writer: mpsc::Sender<Job>,
 }
@@ -80,8 +74,8 @@ impl WebhookProcessor {
             .map(svix::webhooks::Webhook::new)
             .transpose()
             .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
-        let writer = Writer { db: db.clone(), api, usernames, hooks, invalidations }.spawn();
-        Ok(Self { db, webhook, writer })
+        let writer = Writer { db, api, usernames, hooks, invalidations }.spawn();
+        Ok(Self { webhook, writer })
     }
 
     /// Verifies a delivery here (in parallel with others), then has the writer apply it, and
@@ -89,15 +83,6 @@ impl WebhookProcessor {
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
         let webhook = self.webhook.as_ref().ok_or(WebhookError::NotConfigured)?;
         let delivery = verify::verify(webhook, headers, body)?;
-        // A replay costs one read; the writer's unique insert still catches concurrent ones.
-        match webhook_events::applied(&self.db, &delivery.svix_id).await {
-            Ok(true) => return Ok(Answer::Duplicate),
-            Ok(false) => {}
-            Err(err) => {
-                tracing::error!(svix_id = %delivery.svix_id, error = %err, "webhook not applied; Svix will retry");
-                return Err(WebhookError::Unavailable("the event could not be stored".into()));
-            }
-        }
         let (reply, answer) = oneshot::channel();
         let gone = || WebhookError::Unavailable("the server is shutting down".into());
         self.writer.send(Job { delivery, reply }).await.map_err(|_| gone())?;
