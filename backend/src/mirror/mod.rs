@@ -59,21 +59,43 @@ pub async fn tombstone_organization(tx: &mut Tx, clerk_id: &str) -> Result<Optio
     Ok(organization)
 }
 
-/// The local user for a membership, fetched from Clerk if we do not have them yet.
-/// `None` when Clerk no longer knows them either.
+/// A user fetched from Clerk before a write transaction began, so that no transaction waits on
+/// the network.
+#[derive(Clone, Debug)]
+pub enum Fetched {
+    User(Value),
+    /// Clerk answered 404.
+    Gone,
+}
+
+/// Fetches a user from Clerk; a 404 is an answer (`Gone`), not an error.
+pub async fn fetch_user(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiError> {
+    match api.get_user(clerk_id).await {
+        Ok(user) => Ok(Fetched::User(user)),
+        Err(ApiError::Status { status: 404, .. }) => Ok(Fetched::Gone),
+        Err(err) => Err(err),
+    }
+}
+
+/// The local user for a membership, taken from `fetched` or else fetched from Clerk if we do
+/// not have them yet. `None` when Clerk no longer knows them either.
 pub async fn user_for_membership(
     tx: &mut Tx,
     api: &ClerkApi,
     policy: &UsernamePolicy,
     clerk_id: &str,
+    fetched: Option<&Fetched>,
 ) -> Result<Option<User>, MirrorError> {
     if let Some(user) = users::find_by_clerk_id_in(tx.conn(), clerk_id).await? {
         return Ok(Some(user));
     }
-    let clerk_user = match api.get_user(clerk_id).await {
-        Ok(user) => user,
-        Err(ApiError::Status { status: 404, .. }) => return Ok(None),
-        Err(err) => return Err(err.into()),
+    let fetched = match fetched {
+        Some(fetched) => fetched.clone(),
+        None => fetch_user(api, clerk_id).await?,
+    };
+    let clerk_user = match fetched {
+        Fetched::User(user) => user,
+        Fetched::Gone => return Ok(None),
     };
     upsert_user(tx, policy, &clerk_user).await?;
     Ok(users::find_by_clerk_id_in(tx.conn(), clerk_id).await?)

@@ -133,7 +133,7 @@ async fn sync_members(
                     continue;
                 }
             };
-            let user = match user_for_membership(&mut tx, api, policy, &parts.user_clerk_id).await {
+            let user = match user_for_membership(&mut tx, api, policy, &parts.user_clerk_id, None).await {
                 Ok(Some(user)) if user.deleted_at.is_none() => user,
                 Ok(_) => {
                     report.stale += 1;

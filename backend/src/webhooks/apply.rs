@@ -13,7 +13,9 @@ use crate::{
         mapping::{self, MappingError},
     },
     db::{Tx, invitations, memberships, organizations, users, users::Upserted},
-    mirror::{MirrorError, UsernamePolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership},
+    mirror::{
+        Fetched, MirrorError, UsernamePolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
+    },
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,12 +56,14 @@ impl Applied {
     }
 }
 
+/// `fetched` is the user a membership event names, when it was fetched from Clerk beforehand.
 pub async fn apply(
     tx: &mut Tx,
     api: &ClerkApi,
     policy: &UsernamePolicy,
     event_type: &str,
     data: &Value,
+    fetched: Option<&Fetched>,
 ) -> Result<Applied, MirrorError> {
     match event_type {
         "user.created" | "user.updated" => user_upserted(tx, policy, data).await,
@@ -69,7 +73,7 @@ pub async fn apply(
         "organization.created" | "organization.updated" => organization_upserted(tx, data).await,
         "organization.deleted" => organization_deleted(tx, data).await,
         "organizationMembership.created" | "organizationMembership.updated" | "organizationMembership.deleted" => {
-            membership_changed(tx, api, policy, event_type, data).await
+            membership_changed(tx, api, policy, event_type, data, fetched).await
         }
         "organizationInvitation.created" | "organizationInvitation.accepted" | "organizationInvitation.revoked" => {
             invitation_changed(tx, event_type, data).await
@@ -157,13 +161,14 @@ async fn membership_changed(
     policy: &UsernamePolicy,
     event_type: &str,
     data: &Value,
+    fetched: Option<&Fetched>,
 ) -> Result<Applied, MirrorError> {
     let parts = mapping::membership_parts(data)?;
     let object = Some(parts.clerk_id.clone());
     // The payload embeds the full organization: mirror it (order-safe) before the membership.
     organizations::upsert_from_clerk_in(tx.conn(), &mapping::organization_fields(&data["organization"])?).await?;
     let org = organizations::find_by_clerk_id_in(tx.conn(), &parts.org_clerk_id).await?;
-    let user = user_for_membership(tx, api, policy, &parts.user_clerk_id).await?;
+    let user = user_for_membership(tx, api, policy, &parts.user_clerk_id, fetched).await?;
     let (Some(org), Some(user)) = (org, user) else {
         return Ok(Applied::new(Status::Ignored, object, None));
     };

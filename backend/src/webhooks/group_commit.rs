@@ -101,10 +101,13 @@ impl Writer {
         // Optimistic first: no savepoints and one insert into the log for the whole batch. If any
         // delivery fails or turns out to be a duplicate, that attempt is rolled back whole and the
         // batch runs again with a savepoint per delivery.
+        let started = std::time::Instant::now();
         let attempt = match self.attempt(jobs, Mode::Fast).await {
             Err(Abandoned::Retry) => self.attempt(jobs, Mode::Savepoints).await,
             other => other,
         };
+        // The queue made visible: how many waited together, and how long their commit took.
+        tracing::debug!(deliveries = jobs.len(), elapsed_ms = started.elapsed().as_millis() as u64, "webhook batch");
         let outcomes = match attempt {
             Ok(outcomes) => outcomes,
             Err(err) => {
@@ -159,7 +162,16 @@ impl Writer {
                 Mode::Savepoints => self.apply_one(&mut tx, delivery).await,
                 Mode::Fast => {
                     let data = &delivery.data;
-                    match apply::apply(&mut tx, &self.api, &self.usernames, &delivery.event_type, data).await {
+                    match apply::apply(
+                        &mut tx,
+                        &self.api,
+                        &self.usernames,
+                        &delivery.event_type,
+                        data,
+                        delivery.fetched.as_ref(),
+                    )
+                    .await
+                    {
                         Ok(applied) => Outcome::Applied(Box::new(applied)),
                         Err(_) => return Err(Abandoned::Retry),
                     }
@@ -196,27 +208,30 @@ impl Writer {
             tracing::error!(%svix_id, error = %err, "webhook not applied; Svix will retry");
             return Outcome::Failed(unavailable());
         }
-        let applied = match apply::apply(tx, &self.api, &self.usernames, event_type, &delivery.data).await {
-            Ok(applied) => applied,
-            Err(MirrorError::Payload(err)) => {
-                // A bad input changes nothing, not even the log.
-                tracing::warn!(%svix_id, error = %err, "webhook payload refused");
-                return self.undo(tx, svix_id, Outcome::Failed(WebhookError::Refused(Refusal::BadShape))).await;
-            }
-            Err(err) => {
-                tracing::error!(%svix_id, %event_type, error = %err, "webhook not applied; Svix will retry");
-                let outcome = self.undo(tx, svix_id, Outcome::Failed(unavailable())).await;
-                // The cause stays in the log; the admin sees which kind of failure it was.
-                let kind = match err {
-                    MirrorError::Clerk(_) => "Clerk could not be reached; Svix will retry",
-                    _ => "the database refused the change; Svix will retry",
-                };
-                if let Err(err) = webhook_events::record_failure_in(tx.conn(), svix_id, event_type, kind).await {
-                    tracing::warn!(%svix_id, error = %err, "recording a failed webhook failed");
+        let applied =
+            match apply::apply(tx, &self.api, &self.usernames, event_type, &delivery.data, delivery.fetched.as_ref())
+                .await
+            {
+                Ok(applied) => applied,
+                Err(MirrorError::Payload(err)) => {
+                    // A bad input changes nothing, not even the log.
+                    tracing::warn!(%svix_id, error = %err, "webhook payload refused");
+                    return self.undo(tx, svix_id, Outcome::Failed(WebhookError::Refused(Refusal::BadShape))).await;
                 }
-                return outcome;
-            }
-        };
+                Err(err) => {
+                    tracing::error!(%svix_id, %event_type, error = %err, "webhook not applied; Svix will retry");
+                    let outcome = self.undo(tx, svix_id, Outcome::Failed(unavailable())).await;
+                    // The cause stays in the log; the admin sees which kind of failure it was.
+                    let kind = match err {
+                        MirrorError::Clerk(_) => "Clerk could not be reached; Svix will retry",
+                        _ => "the database refused the change; Svix will retry",
+                    };
+                    if let Err(err) = webhook_events::record_failure_in(tx.conn(), svix_id, event_type, kind).await {
+                        tracing::warn!(%svix_id, error = %err, "recording a failed webhook failed");
+                    }
+                    return outcome;
+                }
+            };
         let status = applied.status.as_str();
         match webhook_events::record_in(tx.conn(), svix_id, event_type, status, applied.object_id.as_deref()).await {
             Ok(true) => match tx.release_savepoint().await {

@@ -20,7 +20,12 @@ pub use group_commit::MAX_BATCH;
 pub use hooks::{AppliedEvent, HookError, HookEvent, WebhookHook, WebhookHooks};
 pub use verify::{MAX_BODY_BYTES, Refusal};
 
-use crate::{clerk::api::ClerkApi, db::Db, invalidation::InvalidationBus, mirror::UsernamePolicy};
+use crate::{
+    clerk::api::ClerkApi,
+    db::{Db, users},
+    invalidation::InvalidationBus,
+    mirror::{Fetched, UsernamePolicy, fetch_user},
+};
 
 /// The answer to Svix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +61,8 @@ pub enum WebhookError {
 }
 
 pub struct WebhookProcessor {
+    db: Db,
+    api: ClerkApi,
     webhook: Option<svix::webhooks::Webhook>,
     writer: mpsc::Sender<Job>,
 }
@@ -74,15 +81,37 @@ impl WebhookProcessor {
             .map(svix::webhooks::Webhook::new)
             .transpose()
             .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
-        let writer = Writer { db, api, usernames, hooks, invalidations }.spawn();
-        Ok(Self { webhook, writer })
+        let writer = Writer { db: db.clone(), api: api.clone(), usernames, hooks, invalidations }.spawn();
+        Ok(Self { db, api, webhook, writer })
+    }
+
+    /// A membership event may name a user we lack; the one call back to Clerk for them happens
+    /// here, outside the writer, so that no write transaction waits on the network. On an error
+    /// the writer tries again and answers 503 if it fails too.
+    async fn fetch_member(&self, delivery: &verify::Delivery) -> Option<Fetched> {
+        if !delivery.event_type.starts_with("organizationMembership.") {
+            return None;
+        }
+        let user_id = delivery.data["public_user_data"]["user_id"].as_str()?;
+        match users::find_by_clerk_id(&self.db, user_id).await {
+            Ok(None) => {}
+            Ok(Some(_)) | Err(_) => return None,
+        }
+        match fetch_user(&self.api, user_id).await {
+            Ok(fetched) => Some(fetched),
+            Err(err) => {
+                tracing::warn!(svix_id = %delivery.svix_id, error = %err, "fetching a member from Clerk failed");
+                None
+            }
+        }
     }
 
     /// Verifies a delivery here (in parallel with others), then has the writer apply it, and
     /// answers once it is durable.
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
         let webhook = self.webhook.as_ref().ok_or(WebhookError::NotConfigured)?;
-        let delivery = verify::verify(webhook, headers, body)?;
+        let mut delivery = verify::verify(webhook, headers, body)?;
+        delivery.fetched = self.fetch_member(&delivery).await;
         let (reply, answer) = oneshot::channel();
         let gone = || WebhookError::Unavailable("the server is shutting down".into());
         self.writer.send(Job { delivery, reply }).await.map_err(|_| gone())?;

@@ -23,11 +23,13 @@ pub enum Refusal {
 }
 
 /// A verified delivery: its Svix id, event type and data.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Delivery {
     pub svix_id: String,
     pub event_type: String,
     pub data: Value,
+    /// For a membership event naming a user we lack: that user, fetched before the writer.
+    pub fetched: Option<crate::mirror::Fetched>,
 }
 
 /// Verifies the signature over the exact bytes received, then checks the envelope's shape.
@@ -54,7 +56,7 @@ pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8
     if envelope.event_type.is_empty() || !envelope.data.is_object() {
         return Err(Refusal::BadShape);
     }
-    Ok(Delivery { svix_id, event_type: envelope.event_type, data: envelope.data })
+    Ok(Delivery { svix_id, event_type: envelope.event_type, data: envelope.data, fetched: None })
 }
 
 /// Svix's envelope around Clerk's event; other fields are skipped unparsed.

@@ -2,9 +2,12 @@
 
 use crate::common;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use backend::{
@@ -12,7 +15,7 @@ use backend::{
     on_pool,
 };
 use common::{TestApp, server_session_cookie};
-use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, now_secs, session_claims, sign_raw, webhook, webhook_at};
+use fake_clerk::{FakeClerk, Fault, TEST_WEBHOOK_SECRET, now_secs, session_claims, sign_raw, webhook, webhook_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
@@ -24,6 +27,7 @@ http_tests!(
     a_revoked_sessions_token_is_refused_by_an_instance_started_later,
     organization_events_mirror_the_organization,
     membership_events_mirror_the_membership_and_fetch_an_unknown_user,
+    a_member_fetch_that_hangs_holds_up_no_other_delivery,
     invitation_events_track_the_status,
     unknown_event_types_are_ignored_and_logged,
     every_refused_delivery_is_400_and_writes_nothing,
@@ -194,6 +198,31 @@ async fn membership_events_mirror_the_membership_and_fetch_an_unknown_user(backe
     assert_eq!(app.deliver("organizationMembership.created", &again).await.1["status"], "processed");
     let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
     assert_eq!(m.clerk_id, "orgmem_2");
+}
+
+/// The call back to Clerk for an unknown member happens before the writer: a Clerk that hangs
+/// delays that delivery only, never the writes queued behind it.
+async fn a_member_fetch_that_hangs_holds_up_no_other_delivery(backend: Backend) {
+    let (clerk, app) = setup(backend).await;
+    let org = fake_clerk::organization("org_acme", "Acme", "acme");
+    let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "Builder");
+    clerk.put_user(bob.clone());
+    clerk.fail("/v1/users/user_bob", Fault::Hang);
+    let membership = fake_clerk::membership("orgmem_1", &org, &bob, "org:member");
+    let app = Arc::new(app);
+    let pending = {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move { app.deliver("organizationMembership.created", &membership).await })
+    };
+    let asked =
+        common::eventually(Duration::from_secs(10), || async { !clerk.requests("/v1/users/user_bob").is_empty() });
+    assert!(asked.await, "the member is being fetched");
+
+    let started = Instant::now();
+    assert_eq!(app.deliver("user.created", &alice_at(1_000)).await.1["status"], "processed");
+    assert!(started.elapsed() < Duration::from_secs(3), "waited {:?} behind the hanging fetch", started.elapsed());
+    assert!(!pending.is_finished(), "the membership delivery is still waiting for Clerk");
+    pending.abort();
 }
 
 async fn invitation_events_track_the_status(backend: Backend) {
