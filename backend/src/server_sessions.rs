@@ -147,5 +147,3 @@ pub fn layer(db: &Db, cache: Arc<SessionCache>, secure: bool) -> SessionManagerL
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(Duration::days(7)))
 }
-
-pub use crate::db::server_sessions::delete_expired;

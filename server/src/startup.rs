@@ -206,7 +206,7 @@ fn spawn_pruning(db: Db) {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(err) = server_sessions::delete_expired(&db).await {
+            if let Err(err) = backend::db::server_sessions::delete_expired(&db).await {
                 tracing::warn!(error = %err, "pruning expired sessions failed");
             }
             let attempts_cutoff = backend::db::now() - chrono::Duration::days(1);

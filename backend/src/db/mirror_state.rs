@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::{db::Db, on_pool};
+use crate::{
+    db::{Db, placeholders},
+    on_pool,
+};
 
 /// A mirrored table.
 #[derive(Clone, Copy, Debug)]
@@ -29,11 +32,10 @@ pub async fn stored_versions(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL FROM {} WHERE clerk_id IN ({})",
         what.table(),
-        placeholders.join(", ")
+        placeholders(ids.len())
     );
     let rows: Vec<(String, Option<i64>, bool)> = on_pool!(db, pool => {
         let mut q = sqlx::query_as(&sql);

@@ -204,6 +204,11 @@ fn ensure_dir(dir: &Path) -> Result<(), sqlx::Error> {
     std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)
 }
 
+/// `$1, $2, …, $count`: the bind parameters of an `IN (…)` list.
+pub(crate) fn placeholders(count: usize) -> String {
+    (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// The current time, truncated to microseconds so that it round-trips through Postgres.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{DurationRound, TimeDelta};

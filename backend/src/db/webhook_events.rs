@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Db, now};
+use super::{Conn, Db, now, placeholders};
 use crate::{on_conn, on_pool, on_writer};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -30,22 +30,8 @@ pub async fn record_in(
     status: &str,
     object_id: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let at = now();
-    on_conn!(conn, c => sqlx::query(
-        "INSERT INTO webhook_events (svix_id, event_type, status, object_id, received_at, processed_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (svix_id) DO UPDATE SET status = excluded.status, error = NULL, object_id = excluded.object_id, \
-         received_at = excluded.received_at, processed_at = excluded.processed_at \
-         WHERE webhook_events.status = 'failed'",
-    )
-    .bind(svix_id)
-    .bind(event_type)
-    .bind(status)
-    .bind(object_id)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected() == 1))
+    let row = Applied { svix_id, event_type, status, object_id };
+    Ok(record_all_in(conn, &[row]).await? == 1)
 }
 
 /// One applied delivery's log row, for [`record_all_in`].
@@ -89,10 +75,9 @@ pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&str]) -> Result<HashS
     if svix_ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let placeholders: Vec<String> = (1..=svix_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT svix_id FROM webhook_events WHERE svix_id IN ({}) AND status <> 'failed'",
-        placeholders.join(", ")
+        placeholders(svix_ids.len())
     );
     on_conn!(conn, c => {
         let mut query = sqlx::query_scalar(&sql);
