@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { staffEmail, staffPassword } from './tests/staff';
-import { fakeClerkUrl, fakeClerkSecret, isRelease, standinPublishableKey } from './tests/mode';
+import { fakeClerkUrl, fakeClerkSecret, fakePublishableKey, fakeUserPassword, isRelease, webhookSecret } from './tests/mode';
 
 // The server under test: the binary and site that `cargo leptos build` (or `--release`) produced.
 // A debug build runs in dev mode; a release build has none, so it runs against the fake Clerk
-// (JWKS and Backend API on loopback), with users mirrored from it by `server sync-users`.
+// (JWKS, Backend and Frontend API on loopback), with users and organizations mirrored from it
+// by `server sync-users` and `sync-orgs`, and the real ClerkJS in the browser.
 const root = path.resolve(__dirname, '..');
 const serverBin = process.env.SERVER_BIN ?? path.join(root, 'target', 'debug', 'server');
 const fakeClerkBin = process.env.FAKE_CLERK_BIN ?? path.join(root, 'target', 'debug', 'fake-clerk');
@@ -20,14 +21,21 @@ if (!siteName) throw new Error('no `name` under [[workspace.metadata.leptos]] in
 
 const createStaff = `printf '%s\\n' "$E2E_STAFF_PASSWORD" | "${serverBin}" create-staff --email "$E2E_STAFF_EMAIL" --superuser --password-stdin`;
 const clerkEnv: Record<string, string> = isRelease
-  ? { CLERK_SECRET_KEY: fakeClerkSecret, CLERK_API_URL: fakeClerkUrl, CLERK_PUBLISHABLE_KEY: standinPublishableKey }
+  ? {
+      CLERK_SECRET_KEY: fakeClerkSecret,
+      CLERK_API_URL: fakeClerkUrl,
+      CLERK_PUBLISHABLE_KEY: fakePublishableKey,
+      CLERK_WEBHOOK_SIGNING_SECRET: webhookSecret,
+      // The fake mints `azp` from the page's Origin, as Clerk does: the server checks it.
+      CLERK_AUTHORIZED_PARTIES: `http://127.0.0.1:${port}`,
+    }
   : {};
 
 const appServer = {
   // A staff account first (the admin test logs in with it), the release build's users from the
   // fake Clerk, then the server itself.
   command: isRelease
-    ? `${createStaff} && "${serverBin}" sync-users && exec "${serverBin}"`
+    ? `${createStaff} && "${serverBin}" sync-users && "${serverBin}" sync-orgs --members && exec "${serverBin}"`
     : `${createStaff} && exec "${serverBin}"`,
   cwd: root,
   url: `http://127.0.0.1:${port}/readyz`,
@@ -55,7 +63,7 @@ const appServer = {
 };
 
 const fakeClerk = {
-  command: `exec "${fakeClerkBin}" --addr ${new URL(fakeClerkUrl).host} --users 3`,
+  command: `exec "${fakeClerkBin}" --addr ${new URL(fakeClerkUrl).host} --users 4 --orgs 2 --password ${fakeUserPassword}`,
   cwd: root,
   // Any answer will do: it means the fake is listening (it wants the secret key).
   url: `${fakeClerkUrl}/v1/jwks`,

@@ -32,6 +32,14 @@
     return state.user ? state.user.id + '|' + (state.organization ? state.organization.id : '') : '';
   }
 
+  // ClerkJS navigates by itself after some changes (sign-out to afterSignOutUrl, sign-in to the
+  // redirect URL), and it does so before any network answer can arrive; a reload on top of that
+  // would be a second page load. `beforeunload` says such a navigation has begun.
+  var leaving = false;
+  window.addEventListener('beforeunload', function () {
+    leaving = true;
+  });
+
   function settle(outcome) {
     document.body.dataset.clerkGlue = outcome;
   }
@@ -77,7 +85,7 @@
     Promise.resolve(before)
       .catch(function () {})
       .then(function () {
-        window.location.reload();
+        if (!leaving) window.location.reload();
       });
   }
 

@@ -20,3 +20,27 @@ if [ ! -f "$stamp" ] || ! cmp -s end2end/package-lock.json "$stamp"; then
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
   cp end2end/package-lock.json "$stamp"
 fi
+
+# Clerk's own browser client, for the ClerkJS tests: the npm tarball of a pinned version, checked
+# against its published integrity, with only what the browser loads extracted (its dist entry and
+# chunks; `npm install` would pull 479 MB). The tests serve it in place of Clerk's CDN.
+clerk_js_version=5.128.0
+clerk_js_integrity=sha512-aw8USKnrZVPOqJfp1eKpbaQL+jUYkXJn/v3XdBslfT4jXEUIqkyITmlgY8bA9GqVF7xGcr+m/HJTpgvGbtIvXA==
+clerk_js_dir=end2end/.clerk-js
+if [ "$(cat "$clerk_js_dir/VERSION" 2>/dev/null)" != "$clerk_js_version" ]; then
+  echo "==> fetching @clerk/clerk-js@$clerk_js_version"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent "@clerk/clerk-js@$clerk_js_version" >/dev/null)
+  tarball="$work/clerk-clerk-js-$clerk_js_version.tgz"
+  actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  if [ "$actual" != "$clerk_js_integrity" ]; then
+    echo "@clerk/clerk-js@$clerk_js_version does not match its pinned integrity ($actual)" >&2
+    exit 1
+  fi
+  tar -xzf "$tarball" -C "$work" --wildcards 'package/dist/clerk.browser.js' 'package/dist/*_clerk.browser_*'
+  rm -rf "$clerk_js_dir"
+  mkdir -p "$clerk_js_dir"
+  mv "$work/package/dist" "$clerk_js_dir/dist"
+  echo "$clerk_js_version" > "$clerk_js_dir/VERSION"
+fi

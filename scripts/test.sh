@@ -23,12 +23,17 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 echo "==> end2end (Playwright, Chromium) on SQLite"
 (cd end2end && SERVER_BIN="$target_dir/debug/server" npx playwright test)
 
+# A fresh Postgres database for one browser run; prints its URL.
+fresh_e2e_database() {
+  local e2e_db=starter_e2e base=${TEST_DATABASE_URL%%\?*}
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db" >/dev/null
+  echo "${base%/*}/$e2e_db"
+}
+
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "==> end2end (Playwright, Chromium) on Postgres"
-  e2e_db=starter_e2e
-  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db" >/dev/null
-  base=${TEST_DATABASE_URL%%\?*}
-  (cd end2end && SERVER_BIN="$target_dir/debug/server" E2E_DATABASE_URL="${base%/*}/$e2e_db" npx playwright test)
+  e2e_url=$(fresh_e2e_database)
+  (cd end2end && SERVER_BIN="$target_dir/debug/server" E2E_DATABASE_URL="$e2e_url" npx playwright test)
 fi
 
 echo "==> cargo leptos build --release --precompress --split"
@@ -36,3 +41,11 @@ cargo leptos build --release --precompress --split
 echo "==> end2end (Playwright, Chromium) on the release build, SQLite"
 (cd end2end && E2E_RELEASE=1 SERVER_BIN="$target_dir/release/server" FAKE_CLERK_BIN="$target_dir/debug/fake-clerk" \
   npx playwright test)
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  # The real ClerkJS against the fake Frontend API, on the other backend too.
+  echo "==> end2end ClerkJS (Playwright, Chromium) on the release build, Postgres"
+  e2e_url=$(fresh_e2e_database)
+  (cd end2end && E2E_RELEASE=1 SERVER_BIN="$target_dir/release/server" FAKE_CLERK_BIN="$target_dir/debug/fake-clerk" \
+    E2E_DATABASE_URL="$e2e_url" npx playwright test clerkjs.spec.ts)
+fi

@@ -100,6 +100,8 @@ test('removing a member asks first: declining keeps them, confirming removes the
   await expect(page.getByTestId('org-title')).toHaveText(org);
   const members = page.getByTestId('members-table');
   await expect(members.getByRole('link', { name: email })).toBeVisible();
+  // The confirmation is the hydrated button's: a click before hydration would find no handler.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 
   const removals: string[] = [];
   page.on('request', (req) => {
@@ -114,6 +116,7 @@ test('removing a member asks first: declining keeps them, confirming removes the
   await expect.poll(() => asked).toEqual([`Remove ${email} from ${org}? Clerk is told at once.`]);
   await page.reload();
   await expect(page.getByTestId('members-table').getByRole('link', { name: email })).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   expect(removals, 'declining sends nothing').toEqual([]);
 
   page.once('dialog', (dialog) => void dialog.accept());

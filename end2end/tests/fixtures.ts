@@ -1,30 +1,62 @@
 import { test as base, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isRelease, mintSessionToken, standinFrontendApi } from './mode';
+import { fakeClerkUrl, fakeFapiSettings, fakeFrontendApi, isRelease } from './mode';
 
-const standinScript = fs.readFileSync(path.join(__dirname, '..', 'support', 'clerk-standin.js'), 'utf8');
+const clerkJsDist = path.join(__dirname, '..', '.clerk-js', 'dist');
+const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-export const test = base.extend<{ consoleProblems: string[]; clerkStandin: void }>({
-  // The release build runs with a publishable key: its pages load ClerkJS from the instance's
-  // Frontend API, which here is the stand-in, never the network.
-  clerkStandin: [
-    async ({ page }, use) => {
+export const test = base.extend<{
+  consoleProblems: string[];
+  expectedConsoleErrors: RegExp[];
+  clerkOffline: void;
+  clerkJsServed: string[];
+}>({
+  // Console errors a test provokes on purpose (a test pushes patterns; anything else still fails).
+  expectedConsoleErrors: [async ({}, use) => use([]), { scope: 'test' }],
+  // What the page fetched of ClerkJS itself (entry and chunks), for size measures.
+  clerkJsServed: [async ({}, use) => use([]), { scope: 'test' }],
+  // The release build runs with a publishable key: its pages load the real ClerkJS (the pinned
+  // npm build) from the instance's Frontend API host, which here is the fake Clerk's Frontend API
+  // on loopback. Nothing else leaves the machine: any other non-loopback request is aborted.
+  clerkOffline: [
+    async ({ context, clerkJsServed }, use) => {
+      await context.route(
+        (url) => !loopback.has(url.hostname),
+        (route) => route.abort('blockedbyclient'),
+      );
       if (isRelease) {
-        await page.route(`https://${standinFrontendApi}/**`, (route) =>
-          route.request().url().endsWith('/clerk.browser.js')
-            ? route.fulfill({ contentType: 'text/javascript', body: standinScript })
-            : route.fulfill({ status: 404 }),
+        await fakeFapiSettings({});
+        await context.route(
+          (url) => url.hostname === fakeFrontendApi,
+          async (route) => {
+            const url = new URL(route.request().url());
+            const file = /^\/npm\/@clerk\/clerk-js@[^/]+\/dist\/([\w.-]+\.js)$/.exec(url.pathname)?.[1];
+            if (file) {
+              const body = fs.readFileSync(path.join(clerkJsDist, file));
+              clerkJsServed.push(`${file} ${body.length}`);
+              // The app's script tag is crossorigin="anonymous": the script needs CORS.
+              return route.fulfill({ body, contentType: 'application/javascript', headers: { 'access-control-allow-origin': '*' } });
+            }
+            if (url.pathname.startsWith('/v1/')) {
+              const response = await route.fetch({ url: `${fakeClerkUrl}${url.pathname}${url.search}` });
+              return route.fulfill({ response });
+            }
+            return route.fulfill({ status: 404 });
+          },
         );
-        await page.exposeFunction('__standinMint', (sub: string) => mintSessionToken(sub));
       }
       await use();
+      if (clerkJsServed.length > 0) {
+        const bytes = clerkJsServed.reduce((sum, f) => sum + Number(f.split(' ')[1]), 0);
+        console.log(`[clerk-js] served ${clerkJsServed.length} files, ${bytes} bytes: ${clerkJsServed.map((f) => f.split('_')[0]).join(' ')}`);
+      }
     },
     { auto: true },
   ],
   // Every page gets a watcher: any console error, page error or hydration warning fails the test.
   consoleProblems: [
-    async ({ page }, use) => {
+    async ({ page, expectedConsoleErrors }, use) => {
       const problems: string[] = [];
       page.on('console', (msg) => {
         const text = msg.text();
@@ -32,7 +64,8 @@ export const test = base.extend<{ consoleProblems: string[]; clerkStandin: void 
       });
       page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
       await use(problems);
-      expect(problems, 'console errors or hydration warnings').toEqual([]);
+      const unexpected = problems.filter((p) => !expectedConsoleErrors.some((re) => re.test(p)));
+      expect(unexpected, 'console errors or hydration warnings').toEqual([]);
     },
     { auto: true },
   ],

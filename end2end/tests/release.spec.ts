@@ -15,11 +15,16 @@ test('the release build shows no dev mode', async ({ page }) => {
 });
 
 test('a Clerk session token signs the visitor in, and /account hydrates', async ({ page, context, baseURL }) => {
+  // The server alone: with ClerkJS loaded, a token its client never issued would be signed out
+  // (clerkjs.spec.ts covers that path). An empty script stands in for it.
+  await page.route((url) => url.pathname.endsWith('/clerk.browser.js'), (route) =>
+    route.fulfill({ contentType: 'application/javascript', body: '', headers: { 'access-control-allow-origin': '*' } }),
+  );
   const token = await mintSessionToken('user_0000002');
   await context.addCookies([{ name: '__session', value: token, url: baseURL! }]);
   await page.goto('/account');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByTestId('account-name')).toHaveText('Bench User2');
-  // With real Clerk, ClerkJS's UserButton mounts here (no publishable key in this test: no ClerkJS).
+  // With real Clerk, ClerkJS's UserButton mounts here.
   await expect(page.locator('#clerk-user-button')).toHaveCount(1);
 });

@@ -2,9 +2,11 @@
 //!
 //! It publishes a JWKS (with a second key for rotation), serves the Backend API users,
 //! organizations and memberships from data the test controls, misbehaves on demand
-//! (429, 5xx, hang), mints session tokens with any claims, and signs Svix webhooks.
+//! (429, 5xx, hang), mints session tokens with any claims, and signs Svix webhooks. Its Frontend
+//! API (`fapi`) lets the real ClerkJS sign users in against the same data.
 
 mod api;
+mod fapi;
 mod keys;
 mod objects;
 mod svix;
@@ -17,6 +19,7 @@ use std::{
 
 use serde_json::Value;
 
+pub use fapi::state::{FRONTEND_API, FapiSettings};
 pub use keys::{KeyPair, MACHINE_CATEGORY, SESSION_CATEGORY, TEMPLATE_CATEGORY, foreign_key, test_keys};
 pub use objects::{membership, organization, user};
 pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at};
@@ -51,6 +54,7 @@ pub(crate) struct Data {
     pub requests: Vec<Recorded>,
     /// Whether the JWKS also publishes the rotation key.
     pub rotated: bool,
+    pub fapi: fapi::state::FapiState,
 }
 
 #[derive(Clone)]
@@ -91,7 +95,7 @@ impl FakeClerk {
         let shared = Shared { data: Arc::default(), secret_key: Self::SECRET_KEY.into() };
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake clerk");
         let addr = listener.local_addr().expect("fake clerk address");
-        let router = api::router(shared.clone());
+        let router = api::router(shared.clone()).merge(fapi::router(shared.clone()));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -172,6 +176,11 @@ impl FakeClerk {
 
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
+    }
+
+    /// Lets `user_id` sign in through the Frontend API with `password`.
+    pub fn set_password(&self, user_id: &str, password: &str) {
+        self.shared.lock().fapi.passwords.insert(user_id.to_owned(), password.to_owned());
     }
 
     /// Every request received so far whose path starts with `path_prefix`.

@@ -2,6 +2,9 @@
 //! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), then serves until killed.
 //! `--users N` seeds N users (`user_0000000`…) for sync benchmarks and browser tests;
 //! `--addr HOST:PORT` picks where to listen (a random loopback port by default).
+//! `--password P` lets every seeded user sign in through the Frontend API with P, and
+//! `--orgs N` seeds N organizations (`org_0000001`…), each with `user_0000003` as a member
+//! (admin of the first, member of the rest) and `user_0000002` as admin of the last.
 
 use fake_clerk::{FakeClerk, now_secs, session_claims};
 
@@ -16,6 +19,9 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
 
+    let password = args.iter().position(|a| a == "--password").and_then(|i| args.get(i + 1)).cloned();
+    let orgs: usize =
+        args.iter().position(|a| a == "--orgs").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(0);
     let addr = args.iter().position(|a| a == "--addr").and_then(|i| args.get(i + 1)).cloned();
     let clerk = FakeClerk::start_on(addr.as_deref().unwrap_or("127.0.0.1:0")).await;
     println!("API_URL={}", clerk.api_url());
@@ -23,7 +29,27 @@ async fn main() {
     for i in 0..users {
         let id = format!("user_{i:07}");
         clerk.put_user(fake_clerk::user(&id, &format!("{id}@example.com"), "Bench", &format!("User{i}")));
+        if let Some(password) = &password {
+            clerk.set_password(&id, password);
+        }
     }
+    for i in 1..=orgs {
+        let org = fake_clerk::organization(
+            &format!("org_{i:07}"),
+            &format!("Organization {i}"),
+            &format!("organization-{i}"),
+        );
+        let members = [("user_0000003", if i == 1 { "org:admin" } else { "org:member" })]
+            .into_iter()
+            .chain((i == orgs).then_some(("user_0000002", "org:admin")));
+        for (user_id, role) in members {
+            if let Some(user) = clerk.user(user_id) {
+                clerk.put_membership(fake_clerk::membership(&format!("orgmem_{i}_{user_id}"), &org, &user, role));
+            }
+        }
+        clerk.put_organization(org);
+    }
+    println!("ORGS={orgs}");
     println!("USERS={users}");
     if let Some(user_id) = mint {
         clerk.put_user(fake_clerk::user(&user_id, &format!("{user_id}@example.com"), "Bench", "User"));
