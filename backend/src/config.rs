@@ -131,6 +131,9 @@ pub struct Config {
     /// session with a task left, such as choosing an organization) as signed in. Clerk's own
     /// default is signed out.
     pub allow_pending_sessions: bool,
+    /// `CLERK_KEEP_DELETED_USER_DATA` (default false): a user deleted in Clerk keeps their
+    /// email, names, image and metadata on the local tombstone. By default they are erased.
+    pub keep_deleted_user_data: bool,
 }
 
 impl Config {
@@ -242,6 +245,7 @@ impl Config {
             admin_cache_ttl: seconds(&get, "ADMIN_CACHE_SECONDS", 2)?,
             session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
             allow_pending_sessions: flag(&get, "CLERK_ALLOW_PENDING_SESSIONS", false)?,
+            keep_deleted_user_data: flag(&get, "CLERK_KEEP_DELETED_USER_DATA", false)?,
         })
     }
 

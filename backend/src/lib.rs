@@ -10,6 +10,7 @@ pub mod db;
 pub mod dev_sign_in;
 pub mod devmode;
 pub mod email;
+pub mod export;
 pub mod invalidation;
 pub mod mirror;
 pub mod server_sessions;

@@ -17,7 +17,7 @@ use backend::{
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation::InvalidationBus,
-    mirror::UsernamePolicy,
+    mirror::MirrorPolicy,
     server_sessions::{self, cache::SessionCache},
     staff::login_session::StaffSession,
     webhooks::{WebhookHooks, WebhookProcessor},
@@ -67,7 +67,7 @@ impl Application {
         let ended = auth.load_ended_sessions(&db).await.context("loading ended Clerk sessions")?;
         tracing::debug!(ended, "loaded ended Clerk sessions");
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
-        let usernames = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
+        let usernames = MirrorPolicy::from_config(&config);
         let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
         let invalidations =
             InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache), Arc::clone(&sessions));
@@ -186,6 +186,7 @@ fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .route("/api/me", get(api::me))
+        .route("/admin/users/{id}/export", get(api::export_user))
         .route("/webhooks/clerk", post(webhook::clerk))
         .fallback_service(static_files::service(&state))
         .layer(middleware::from_fn(server_fn_status::app_error_status))

@@ -71,3 +71,20 @@ pub async fn for_object(
     );
     on_pool!(db, pool => sqlx::query_as(&sql).bind(object_type).bind(object_id).bind(limit).fetch_all(pool).await)
 }
+
+/// Every entry about the user, oldest first: edits of their account, and membership changes
+/// that name them (`member`, by email). Entries they made as staff are about others, and stay
+/// out of an export of their data.
+pub async fn about_user(db: &Db, user_id: i64, email: &str) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let member = match db.backend_name() {
+        "postgres" => "a.changes->>'member'",
+        _ => "json_extract(a.changes, '$.member')",
+    };
+    let sql = format!(
+        "SELECT a.id, a.actor_user_id, u.email AS actor_email, a.action, a.object_type, a.object_id, a.changes, \
+         a.created_at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+         WHERE (a.object_type = 'user' AND a.object_id = $1) \
+            OR ($2 <> '' AND a.action LIKE 'membership.%' AND {member} = $2) ORDER BY a.id"
+    );
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id.to_string()).bind(email).fetch_all(pool).await)
+}

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, now};
-use crate::on_conn;
+use super::{Conn, Db, now};
+use crate::{on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Invitation {
@@ -46,4 +46,11 @@ pub async fn upsert_in(
         .bind(now())
         .fetch_optional(&mut *c)
         .await)
+}
+
+/// Every invitation addressed to `email` (case-insensitive), oldest first.
+pub async fn addressed_to(db: &Db, email: &str) -> Result<Vec<Invitation>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM organization_invitations WHERE lower(email_address) = lower($1) ORDER BY id");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(email).fetch_all(pool).await)
 }

@@ -191,3 +191,22 @@ pub async fn tombstone_by_id_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Err
         .await
         .map(|_| ()))
 }
+
+/// A membership row for an export: tombstones included, with the organization's Clerk id.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportedMembership {
+    pub org_clerk_id: String,
+    #[sqlx(flatten)]
+    pub membership: Membership,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Every membership row of a user, deleted ones too, oldest first.
+pub async fn all_of_user(db: &Db, user_id: i64) -> Result<Vec<ExportedMembership>, sqlx::Error> {
+    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT o.clerk_id AS org_clerk_id, {columns}, m.deleted_at FROM organization_memberships m \
+         JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY m.id"
+    );
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)
+}

@@ -3,7 +3,7 @@
 
 use crate::{
     db::{Conn, Db},
-    on_conn, on_writer,
+    on_conn, on_pool, on_writer,
 };
 
 /// Records which Clerk session and user server session `session_id` stands for, or with
@@ -81,4 +81,13 @@ pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Re
         sqlx::query(&delete_index).bind(value).execute(&mut *c).await?;
         Ok(ended)
     })
+}
+
+/// How many live server sessions stand for the Clerk user (a count: the ids are bearer secrets).
+pub async fn count_for_clerk_user(db: &Db, clerk_user_id: &str) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM clerk_session_index WHERE clerk_user_id = $1 AND session_id IN (SELECT id FROM tower_sessions)")
+        .bind(clerk_user_id)
+        .fetch_one(pool)
+        .await)
 }

@@ -32,6 +32,8 @@ pub struct User {
     pub bio: String,
     /// Deactivated by staff here; Clerk's updates do not reactivate the user.
     pub deactivated_locally: bool,
+    /// When their last Clerk session ended (`session.ended/removed/revoked`).
+    pub last_logout: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -53,7 +55,7 @@ pub fn full_name(first_name: &str, last_name: &str) -> String {
 
 pub(crate) const COLUMNS: &str = "id, clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
     is_active, is_staff, is_superuser, last_login, last_sign_in_at, clerk_updated_at, deleted_at, \
-    created_at, updated_at, bio, deactivated_locally";
+    created_at, updated_at, bio, deactivated_locally, last_logout";
 
 /// The fields Clerk owns, already mapped from a Clerk User object.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,22 +151,38 @@ pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Optio
 
 /// Marks the user deleted and inactive. A user we never saw gets a tombstone row, so that a
 /// late `user.created` cannot bring them back. Returns the tombstoned row.
-pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+/// With `erase`, every personal column is emptied; `clerk_id`, the dates and the audit trail stay.
+pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str, erase: bool) -> Result<Option<User>, sqlx::Error> {
     let now = now();
+    let erasure = if erase { ERASE_PERSONAL_DATA } else { "" };
     let sql = format!(
         "INSERT INTO users (clerk_id, is_active, deleted_at, created_at, updated_at) VALUES ($1, FALSE, $2, $2, $2) \
          ON CONFLICT (clerk_id) DO UPDATE SET is_active = FALSE, deleted_at = COALESCE(users.deleted_at, excluded.deleted_at), \
-             updated_at = excluded.updated_at \
+             updated_at = excluded.updated_at{erasure} \
          RETURNING {COLUMNS}"
     );
     on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(now).fetch_optional(&mut *c).await)
 }
+
+/// Every column that says something about the person. A new personal column belongs here.
+const ERASE_PERSONAL_DATA: &str = ", email = '', username = NULL, first_name = '', last_name = '', image_url = '', \
+     public_metadata = '{}', bio = '', password_hash = NULL, last_login = NULL, last_sign_in_at = NULL, \
+     last_logout = NULL";
 
 /// Moves `last_login` forward (never back: session events arrive out of order).
 pub async fn record_login_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
     let sql = format!(
         "UPDATE users SET last_login = $2, updated_at = $3 \
          WHERE clerk_id = $1 AND deleted_at IS NULL AND (last_login IS NULL OR last_login < $2) RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(at).bind(now()).fetch_optional(&mut *c).await)
+}
+
+/// Moves `last_logout` forward (never back).
+pub async fn record_logout_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE users SET last_logout = $2, updated_at = $3 \
+         WHERE clerk_id = $1 AND deleted_at IS NULL AND (last_logout IS NULL OR last_logout < $2) RETURNING {COLUMNS}"
     );
     on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).bind(at).bind(now()).fetch_optional(&mut *c).await)
 }
@@ -260,4 +278,11 @@ pub async fn set_names_in(
         .execute(&mut *c)
         .await
         .map(|_| ()))
+}
+
+/// The Clerk users (tombstones included) whose email is `email`, case-insensitive.
+pub async fn clerk_users_by_email(db: &Db, email: &str) -> Result<Vec<User>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM users WHERE clerk_id IS NOT NULL AND lower(email) = lower($1) ORDER BY id");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(email).fetch_all(pool).await)
 }

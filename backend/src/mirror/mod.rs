@@ -5,7 +5,6 @@ pub mod usernames;
 
 use serde_json::Value;
 
-pub use self::usernames::UsernamePolicy;
 use self::usernames::assign_username;
 use crate::{
     auth::clerk_session::{EndSessions, end_clerk_sessions_in},
@@ -21,6 +20,25 @@ use crate::{
     },
 };
 
+/// How the mirror writes what Clerk sends. Read from the config once, at startup.
+#[derive(Clone, Debug, Default)]
+pub struct MirrorPolicy {
+    /// `Some(prefix)` when `CLERK_AUTO_GENERATE_USERNAME` is on.
+    pub username_prefix: Option<String>,
+    /// `CLERK_KEEP_DELETED_USER_DATA`: a deleted user's tombstone keeps their personal data.
+    /// Off by default: erasure is what a deletion in Clerk asks of every copy.
+    pub keep_deleted_user_data: bool,
+}
+
+impl MirrorPolicy {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            username_prefix: config.auto_generate_username.then(|| config.username_prefix.clone()),
+            keep_deleted_user_data: config.keep_deleted_user_data,
+        }
+    }
+}
+
 /// Why a mirror write failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MirrorError {
@@ -33,16 +51,17 @@ pub enum MirrorError {
 }
 
 /// Mirrors one Clerk user object (order-safe: an older `updated_at` loses).
-pub async fn upsert_user(tx: &mut Tx, policy: &UsernamePolicy, user: &Value) -> Result<Upserted, MirrorError> {
+pub async fn upsert_user(tx: &mut Tx, policy: &MirrorPolicy, user: &Value) -> Result<Upserted, MirrorError> {
     let mut fields = mapping::user_fields(user)?;
     assign_username(tx, policy, &mut fields).await?;
     Ok(users::upsert_from_clerk_in(tx.conn(), &fields).await?)
 }
 
-/// A deleted user: tombstoned, memberships tombstoned, server sessions ended. Shared with
-/// `sync-users --prune`.
-pub async fn tombstone_user(tx: &mut Tx, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
-    let user = users::tombstone_in(tx.conn(), clerk_id).await?;
+/// A deleted user: tombstoned with their personal data erased (unless the policy keeps it),
+/// memberships tombstoned, server sessions ended. Shared with `sync-users --prune`.
+pub async fn tombstone_user(tx: &mut Tx, policy: &MirrorPolicy, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+    let erase = !policy.keep_deleted_user_data;
+    let user = users::tombstone_in(tx.conn(), clerk_id, erase).await?;
     if let Some(user) = &user {
         memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
     }
@@ -82,7 +101,7 @@ pub async fn fetch_user(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiEr
 pub async fn user_for_membership(
     tx: &mut Tx,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     clerk_id: &str,
     fetched: Option<&Fetched>,
 ) -> Result<Option<User>, MirrorError> {

@@ -1,11 +1,8 @@
 //! Generated usernames (`{prefix}_{8 hex}`), for users Clerk gives none. Generated once: a user
 //! who already has one keeps it across every later update.
 
+use super::MirrorPolicy;
 use crate::db::{Tx, users, users::ClerkUserFields};
-
-/// `Some(prefix)` when `CLERK_AUTO_GENERATE_USERNAME` is on.
-#[derive(Clone, Debug, Default)]
-pub struct UsernamePolicy(pub Option<String>);
 
 pub fn generate(prefix: &str) -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
@@ -15,10 +12,10 @@ pub fn generate(prefix: &str) -> String {
 /// Fills `fields.username` when Clerk has none: the stored one if any, else a fresh unique one.
 pub async fn assign_username(
     tx: &mut Tx,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     fields: &mut ClerkUserFields,
 ) -> Result<(), sqlx::Error> {
-    let Some(prefix) = &policy.0 else { return Ok(()) };
+    let Some(prefix) = &policy.username_prefix else { return Ok(()) };
     if fields.username.is_some() {
         return Ok(());
     }

@@ -84,6 +84,7 @@ pub enum Progress<'a> {
 /// `*.deleted` webhooks. Returns how many vanished (with `dry_run`, without writing).
 async fn prune(
     db: &crate::db::Db,
+    policy: &crate::mirror::MirrorPolicy,
     what: Mirrored,
     seen: &std::collections::HashSet<String>,
     dry_run: bool,
@@ -97,7 +98,7 @@ async fn prune(
     let mut tx = db.begin().await?;
     for clerk_id in &vanished {
         match what {
-            Mirrored::Users => tombstone_user(&mut tx, clerk_id).await.map(|_| ())?,
+            Mirrored::Users => tombstone_user(&mut tx, policy, clerk_id).await.map(|_| ())?,
             Mirrored::Organizations => tombstone_organization(&mut tx, clerk_id).await.map(|_| ())?,
         }
     }

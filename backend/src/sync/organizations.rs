@@ -15,7 +15,7 @@ use crate::{
         mirror_state::{Mirrored, stored_versions},
         organizations::{self, Organization},
     },
-    mirror::{MirrorError, UsernamePolicy, user_for_membership},
+    mirror::{MirrorError, MirrorPolicy, user_for_membership},
 };
 
 fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
@@ -25,7 +25,7 @@ fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
 pub async fn sync_organizations(
     db: &Db,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     options: SyncOptions,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<SyncReport, SyncError> {
@@ -54,7 +54,7 @@ pub async fn sync_organizations(
         offset += PAGE_SIZE;
     }
     if options.prune {
-        report.pruned = prune(db, Mirrored::Organizations, &seen, options.dry_run).await?;
+        report.pruned = prune(db, policy, Mirrored::Organizations, &seen, options.dry_run).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -112,7 +112,7 @@ async fn sync_members(
     db: &Db,
     fetcher: &mut Fetcher<'_>,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     org: &Organization,
     options: SyncOptions,
     report: &mut SyncReport,

@@ -12,7 +12,7 @@ use crate::{
         mirror_state::{Mirrored, stored_versions},
         users::{self, Upserted},
     },
-    mirror::{MirrorError, UsernamePolicy, upsert_user, usernames},
+    mirror::{MirrorError, MirrorPolicy, upsert_user, usernames},
 };
 
 /// How a fetched object compares with what we store.
@@ -38,7 +38,7 @@ pub(super) fn plan(stored: Option<(Option<i64>, bool)>, incoming: i64) -> Plan {
 pub async fn sync_users(
     db: &Db,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     options: SyncOptions,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<SyncReport, SyncError> {
@@ -60,7 +60,7 @@ pub async fn sync_users(
         offset += PAGE_SIZE;
     }
     if options.prune {
-        report.pruned = prune(db, Mirrored::Users, &seen, options.dry_run).await?;
+        report.pruned = prune(db, policy, Mirrored::Users, &seen, options.dry_run).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -70,7 +70,7 @@ pub async fn sync_users(
 /// One page in one transaction: a kill between pages loses nothing already committed.
 async fn apply_page(
     db: &Db,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     list: &[Value],
     options: SyncOptions,
     report: &mut SyncReport,

@@ -14,7 +14,7 @@ use crate::{
     },
     db::{Tx, invitations, memberships, organizations, users, users::Upserted},
     mirror::{
-        Fetched, MirrorError, UsernamePolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
+        Fetched, MirrorError, MirrorPolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
     },
 };
 
@@ -60,14 +60,14 @@ impl Applied {
 pub async fn apply(
     tx: &mut Tx,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     event_type: &str,
     data: &Value,
     fetched: Option<&Fetched>,
 ) -> Result<Applied, MirrorError> {
     match event_type {
         "user.created" | "user.updated" => user_upserted(tx, policy, data).await,
-        "user.deleted" => user_deleted(tx, data).await,
+        "user.deleted" => user_deleted(tx, policy, data).await,
         "session.created" => session_created(tx, data).await,
         "session.ended" | "session.removed" | "session.revoked" => session_ended(tx, event_type, data).await,
         "organization.created" | "organization.updated" => organization_upserted(tx, data).await,
@@ -86,7 +86,7 @@ fn id_of(data: &Value) -> Result<String, MappingError> {
     data["id"].as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or(MappingError("id"))
 }
 
-async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Result<Applied, MirrorError> {
+async fn user_upserted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let (status, event) = match upsert_user(tx, policy, data).await? {
         Upserted::Created(user) => (Status::Processed, Some(AppliedEvent::UserCreated(user))),
@@ -98,9 +98,9 @@ async fn user_upserted(tx: &mut Tx, policy: &UsernamePolicy, data: &Value) -> Re
     Ok(applied)
 }
 
-async fn user_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
+async fn user_deleted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
-    let user = tombstone_user(tx, &clerk_id).await?;
+    let user = tombstone_user(tx, policy, &clerk_id).await?;
     let event = AppliedEvent::UserDeleted { clerk_id: clerk_id.clone(), user };
     let mut applied = Applied::new(Status::Processed, Some(clerk_id.clone()), Some(event));
     applied.after.users.push(clerk_id);
@@ -124,9 +124,14 @@ async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Ap
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkSession(&session_id)).await?;
     crate::db::ended_sessions::record_in(tx.conn(), &session_id).await?;
     let object = data["user_id"].as_str().map(str::to_owned);
+    if let Some(user_id) = &object {
+        let at = data["updated_at"].as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(crate::db::now);
+        users::record_logout_in(tx.conn(), user_id, at).await?;
+    }
     let event = AppliedEvent::SessionEnded { session_id: session_id.clone(), event_type: event_type.to_owned() };
-    let mut applied = Applied::new(Status::Processed, object, Some(event));
+    let mut applied = Applied::new(Status::Processed, object.clone(), Some(event));
     applied.after.ended_session = Some(session_id);
+    applied.after.users.extend(object);
     Ok(applied)
 }
 
@@ -158,7 +163,7 @@ async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, Mirr
 async fn membership_changed(
     tx: &mut Tx,
     api: &ClerkApi,
-    policy: &UsernamePolicy,
+    policy: &MirrorPolicy,
     event_type: &str,
     data: &Value,
     fetched: Option<&Fetched>,

@@ -18,7 +18,7 @@ use crate::{
     clerk::api::ClerkApi,
     db::{Db, Tx, webhook_events},
     invalidation::{Invalidation, InvalidationBus},
-    mirror::{MirrorError, UsernamePolicy},
+    mirror::{MirrorError, MirrorPolicy},
 };
 
 /// The most deliveries applied in one transaction.
@@ -38,7 +38,7 @@ pub(super) struct Job {
 pub(super) struct Writer {
     pub db: Db,
     pub api: ClerkApi,
-    pub usernames: UsernamePolicy,
+    pub usernames: MirrorPolicy,
     pub hooks: WebhookHooks,
     pub invalidations: Arc<InvalidationBus>,
 }

@@ -24,7 +24,7 @@ use crate::{
     clerk::api::ClerkApi,
     db::{Db, users},
     invalidation::InvalidationBus,
-    mirror::{Fetched, UsernamePolicy, fetch_user},
+    mirror::{Fetched, MirrorPolicy, fetch_user},
 };
 
 /// The answer to Svix.
@@ -74,7 +74,7 @@ impl WebhookProcessor {
         signing_secret: Option<&str>,
         invalidations: Arc<InvalidationBus>,
         api: ClerkApi,
-        usernames: UsernamePolicy,
+        usernames: MirrorPolicy,
         hooks: WebhookHooks,
     ) -> Result<Self, String> {
         let webhook = signing_secret

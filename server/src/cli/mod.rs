@@ -9,6 +9,7 @@ use backend::sync::SyncOptions;
 use crate::startup::Application;
 
 mod database;
+mod export;
 mod staff;
 mod sync;
 
@@ -46,6 +47,16 @@ pub enum Command {
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Print everything stored about one person as JSON: their user row, memberships,
+    /// invitations addressed to them, audit entries about them and their server-session count.
+    ExportUser {
+        /// The person's Clerk user id.
+        #[arg(long, required_unless_present = "email", conflicts_with = "email")]
+        clerk_id: Option<String>,
+        /// The person's email (it must name exactly one Clerk user).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Mirror organizations and, with --members, their memberships.
     SyncOrgs {
@@ -92,6 +103,9 @@ impl Cli {
             Some(Command::SyncOrgs { members, prune, dry_run, json }) => {
                 let options = SyncOptions { prune, dry_run, members };
                 sync::run(&config, What::Organizations, options, json).await
+            }
+            Some(Command::ExportUser { clerk_id, email }) => {
+                export::export_user(&config, clerk_id.as_deref(), email.as_deref()).await
             }
             Some(Command::GenerateUsernames { prefix }) => sync::generate_usernames(&config, prefix).await,
             Some(Command::CreateStaff { email, superuser, password_stdin }) => {

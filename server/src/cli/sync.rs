@@ -7,7 +7,7 @@ use anyhow::Context;
 use backend::{
     Config,
     clerk::api::ClerkApi,
-    mirror::UsernamePolicy,
+    mirror::MirrorPolicy,
     sync::{self, Progress, SyncOptions, SyncReport},
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,7 +30,7 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
         .build()
         .context("building the HTTP client")?;
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
-    let policy = UsernamePolicy(config.auto_generate_username.then(|| config.username_prefix.clone()));
+    let policy = MirrorPolicy::from_config(config);
 
     let dry_run = options.dry_run;
     let reporter = Reporter::new();

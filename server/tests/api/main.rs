@@ -12,6 +12,7 @@ mod admin_users;
 mod auth_sessions;
 mod auth_tokens;
 mod cli;
+mod export_user;
 mod health;
 mod multi_instance;
 mod pages;

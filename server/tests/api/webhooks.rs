@@ -22,7 +22,10 @@ use testkit::Backend;
 
 http_tests!(
     user_events_create_update_and_tombstone_the_row,
+    a_deleted_users_personal_data_is_erased_from_the_tombstone,
+    keep_deleted_user_data_keeps_it,
     session_created_records_the_last_login,
+    session_end_events_record_the_last_logout_moving_forward_only,
     session_revoked_ends_the_server_session_on_the_next_request,
     a_revoked_sessions_token_is_refused_by_an_instance_started_later,
     organization_events_mirror_the_organization,
@@ -92,6 +95,62 @@ async fn user_events_create_update_and_tombstone_the_row(backend: Backend) {
     assert_eq!(stored, 3, "each delivery is logged");
 }
 
+/// Every text column of the user's row, by name (JSON columns are checked through `User`).
+async fn text_columns(app: &TestApp, clerk_id: &str) -> Vec<(String, String)> {
+    use sqlx::{Column, Row};
+    let sql = "SELECT * FROM users WHERE clerk_id = $1";
+    on_pool!(&app.db, pool => {
+        let row = sqlx::query(sql).bind(clerk_id).fetch_one(pool).await.expect("the tombstone");
+        row.columns()
+            .iter()
+            .filter_map(|c| row.try_get::<Option<String>, _>(c.ordinal()).ok().flatten().map(|v| (c.name().to_owned(), v)))
+            .collect()
+    })
+}
+
+async fn deleted_alice(env: &[(&str, &str)], backend: Backend) -> (TestApp, Vec<(String, String)>, users::User) {
+    let (_clerk, app) = setup_with(backend, env).await;
+    let mut alice = alice_at(1_000);
+    alice["public_metadata"] = json!({ "plan": "pro" });
+    alice["username"] = json!("alice_l");
+    assert_eq!(app.deliver("user.created", &alice).await.1["status"], "processed");
+    on_pool!(&app.db, pool => sqlx::query("UPDATE users SET bio = $1 WHERE clerk_id = $2")
+        .bind("Alice Liddell, Oxford")
+        .bind("user_alice")
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .expect("bio");
+    let deleted = json!({ "object": "user", "id": "user_alice", "deleted": true });
+    assert_eq!(app.deliver("user.deleted", &deleted).await.1["status"], "processed");
+    let columns = text_columns(&app, "user_alice").await;
+    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("tombstone");
+    (app, columns, row)
+}
+
+async fn a_deleted_users_personal_data_is_erased_from_the_tombstone(backend: Backend) {
+    let (_app, columns, row) = deleted_alice(&[], backend).await;
+    for (name, value) in &columns {
+        // The clerk_id stays (and search columns built from it); nothing else may name her.
+        let lower = value.to_lowercase().replace("user_alice", "");
+        assert!(
+            !["alice", "liddell", "oxford", "img.clerk.com", "pro"].iter().any(|s| lower.contains(s)),
+            "column {name} still holds personal data: {value}"
+        );
+    }
+    assert!(columns.iter().any(|(name, v)| name == "clerk_id" && v == "user_alice"), "the clerk_id stays");
+    assert_eq!(row.public_metadata.0, json!({}));
+    assert_eq!((row.username, row.last_sign_in_at), (None, None));
+    assert!(row.deleted_at.is_some() && !row.is_active);
+}
+
+async fn keep_deleted_user_data_keeps_it(backend: Backend) {
+    let (_app, _columns, row) = deleted_alice(&[("CLERK_KEEP_DELETED_USER_DATA", "true")], backend).await;
+    assert_eq!((row.email.as_str(), row.first_name.as_str()), ("alice@example.com", "Alice"));
+    assert_eq!(row.public_metadata.0, json!({ "plan": "pro" }));
+    assert!(row.deleted_at.is_some() && !row.is_active);
+}
+
 async fn session_created_records_the_last_login(backend: Backend) {
     let (_clerk, app) = setup(backend).await;
     app.deliver("user.created", &alice_at(1_000)).await;
@@ -100,6 +159,33 @@ async fn session_created_records_the_last_login(backend: Backend) {
     assert_eq!(app.deliver("session.created", &session).await.1["status"], "processed");
     let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
     assert_eq!(row.last_login.map(|t| t.timestamp()), Some(1_700_000_000));
+}
+
+async fn session_end_events_record_the_last_logout_moving_forward_only(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    app.deliver("user.created", &alice_at(1_000)).await;
+    let ended = |id: &str, status: &str, at: i64| {
+        json!({ "object": "session", "id": id, "user_id": "user_alice", "status": status,
+            "created_at": 1_600_000_000_000i64, "updated_at": at })
+    };
+    let last_logout = || async {
+        users::find_by_clerk_id(&app.db, "user_alice")
+            .await
+            .expect("query")
+            .expect("exists")
+            .last_logout
+            .map(|t| t.timestamp())
+    };
+    assert_eq!(last_logout().await, None);
+    for (event, status, id, at, expected) in [
+        ("session.ended", "ended", "sess_1", 1_700_000_000_000i64, 1_700_000_000),
+        ("session.revoked", "revoked", "sess_2", 1_700_000_100_000, 1_700_000_100),
+        // An older event arriving late does not move it back.
+        ("session.removed", "removed", "sess_3", 1_700_000_050_000, 1_700_000_100),
+    ] {
+        assert_eq!(app.deliver(event, &ended(id, status, at)).await.1["status"], "processed", "{event}");
+        assert_eq!(last_logout().await, Some(expected), "{event}");
+    }
 }
 
 async fn session_revoked_ends_the_server_session_on_the_next_request(backend: Backend) {

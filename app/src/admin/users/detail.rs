@@ -180,6 +180,12 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
                 </dl>
                 <h3>"Public metadata"</h3>
                 <pre class="json">{u.public_metadata.clone()}</pre>
+                // Everything stored about the person (as `server export-user`); the route checks too.
+                {u.viewer_is_superuser.then(|| view! {
+                    <p><a href=format!("/admin/users/{}/export", u.id) download data-testid="export-user">
+                        "Download everything stored about this person (JSON)"
+                    </a></p>
+                })}
             </section>
             <section>
                 <h2>"Edit"</h2>
