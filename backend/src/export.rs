@@ -80,6 +80,7 @@ fn membership_json(m: &memberships::ExportedMembership) -> Value {
 fn invitation_json(i: &invitations::Invitation) -> Value {
     json!({
         "clerk_id": i.clerk_id, "email_address": i.email_address, "role": i.role, "status": i.status,
+        "inviter_id": i.inviter_id, "public_metadata": i.public_metadata.0,
         "created_at": i.created_at, "updated_at": i.updated_at,
     })
 }

@@ -1,6 +1,8 @@
 //! The `organization_invitations` table: invitations and their status.
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
 
 use super::{Conn, Db, now};
 use crate::{on_conn, on_pool};
@@ -15,34 +17,48 @@ pub struct Invitation {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The Clerk user who sent it, when Clerk says.
+    pub inviter_id: Option<String>,
+    pub public_metadata: Json<Value>,
 }
 
-pub(crate) const COLUMNS: &str = "id, clerk_id, organization_id, email_address, role, status, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, clerk_id, organization_id, email_address, role, status, created_at, updated_at, inviter_id, public_metadata";
 
-/// Inserts or updates by Clerk id. Final statuses (accepted, revoked) are not overwritten by a
-/// late `pending`.
-pub async fn upsert_in(
-    conn: Conn<'_>,
-    clerk_id: &str,
-    organization_id: i64,
-    email_address: &str,
-    role: &str,
-    status: &str,
-) -> Result<Option<Invitation>, sqlx::Error> {
+/// An invitation as Clerk sends it, mapped.
+#[derive(Clone, Debug)]
+pub struct InvitationFields<'a> {
+    pub clerk_id: &'a str,
+    pub organization_id: i64,
+    pub email_address: &'a str,
+    pub role: &'a str,
+    /// `pending`, or a final `accepted`, `revoked` or `expired`.
+    pub status: &'a str,
+    pub inviter_id: Option<&'a str>,
+    pub public_metadata: &'a Value,
+}
+
+/// Inserts or updates by Clerk id. Only a pending invitation changes: accepted, revoked and
+/// expired are final whatever order their webhooks arrive in (None: nothing changed).
+pub async fn upsert_in(conn: Conn<'_>, fields: &InvitationFields<'_>) -> Result<Option<Invitation>, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO organization_invitations (clerk_id, organization_id, email_address, role, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) \
+        "INSERT INTO organization_invitations \
+             (clerk_id, organization_id, email_address, role, status, inviter_id, public_metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          ON CONFLICT (clerk_id) DO UPDATE SET email_address = excluded.email_address, role = excluded.role, \
-             status = excluded.status, updated_at = excluded.updated_at \
-         WHERE organization_invitations.status = 'pending' OR excluded.status <> 'pending' \
+             status = excluded.status, inviter_id = COALESCE(excluded.inviter_id, organization_invitations.inviter_id), \
+             public_metadata = excluded.public_metadata, updated_at = excluded.updated_at \
+         WHERE organization_invitations.status = 'pending' \
          RETURNING {COLUMNS}"
     );
     on_conn!(conn, c => sqlx::query_as(&sql)
-        .bind(clerk_id)
-        .bind(organization_id)
-        .bind(email_address)
-        .bind(role)
-        .bind(status)
+        .bind(fields.clerk_id)
+        .bind(fields.organization_id)
+        .bind(fields.email_address)
+        .bind(fields.role)
+        .bind(fields.status)
+        .bind(fields.inviter_id)
+        .bind(Json(fields.public_metadata))
         .bind(now())
         .fetch_optional(&mut *c)
         .await)

@@ -213,9 +213,17 @@ async fn invitation_changed(tx: &mut Tx, event_type: &str, data: &Value) -> Resu
         "organizationInvitation.revoked" => "revoked",
         _ => data["status"].as_str().unwrap_or("pending"),
     };
-    let email = data["email_address"].as_str().unwrap_or_default();
-    let role = data["role"].as_str().unwrap_or_default();
-    let Some(invitation) = invitations::upsert_in(tx.conn(), &clerk_id, org.id, email, role, status).await? else {
+    let empty = Value::Object(Default::default());
+    let fields = invitations::InvitationFields {
+        clerk_id: &clerk_id,
+        organization_id: org.id,
+        email_address: data["email_address"].as_str().unwrap_or_default(),
+        role: data["role"].as_str().unwrap_or_default(),
+        status,
+        inviter_id: data["inviter_id"].as_str(),
+        public_metadata: data.get("public_metadata").filter(|m| m.is_object()).unwrap_or(&empty),
+    };
+    let Some(invitation) = invitations::upsert_in(tx.conn(), &fields).await? else {
         return Ok(Applied::new(Status::Stale, Some(clerk_id), None));
     };
     let event = match event_type {

@@ -52,9 +52,16 @@ async fn setup(backend: Backend) -> Acme {
         memberships::upsert(&app.db, &fields).await.expect("membership");
     }
     let mut tx = app.db.begin().await.expect("tx");
-    invitations::upsert_in(tx.conn(), "orginv_1", stored.id, "carol@example.com", "org:member", "pending")
-        .await
-        .expect("inv");
+    let fields = invitations::InvitationFields {
+        clerk_id: "orginv_1",
+        organization_id: stored.id,
+        email_address: "carol@example.com",
+        role: "org:member",
+        status: "pending",
+        inviter_id: Some("user_boss"),
+        public_metadata: &json!({ "team": "ops" }),
+    };
+    invitations::upsert_in(tx.conn(), &fields).await.expect("inv");
     tx.commit().await.expect("commit");
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
@@ -84,6 +91,8 @@ async fn organizations_are_listed_searched_and_shown_with_members_and_invitation
         .collect();
     assert_eq!(members, [("alice@example.com", "org:admin"), ("bob@example.com", "org:member")]);
     assert_eq!(detail["invitations"][0]["email_address"], "carol@example.com");
+    assert_eq!(detail["invitations"][0]["inviter"], "user_boss");
+    assert_eq!(detail["invitations"][0]["public_metadata"], r#"{"team":"ops"}"#);
 
     let html =
         acme.app.admin_page(&format!("/admin/orgs/{}", acme.org_id), &acme.cookie).await.text().await.expect("html");

@@ -314,21 +314,51 @@ async fn a_member_fetch_that_hangs_holds_up_no_other_delivery(backend: Backend) 
 async fn invitation_events_track_the_status(backend: Backend) {
     let (_clerk, app) = setup(backend).await;
     app.deliver("organization.created", &fake_clerk::organization("org_acme", "Acme", "acme")).await;
-    let mut invitation = json!({ "object": "organization_invitation", "id": "orginv_1", "email_address": "new@example.com",
-        "role": "org:member", "status": "pending", "organization_id": "org_acme", "created_at": 1, "updated_at": 1 });
-    assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "processed");
-    invitation["status"] = json!("accepted");
-    assert_eq!(app.deliver("organizationInvitation.accepted", &invitation).await.1["status"], "processed");
-    // A late "created" does not undo the acceptance.
-    invitation["status"] = json!("pending");
-    assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "stale");
-    let status: String = on_pool!(&app.db, pool => sqlx::query_scalar("SELECT status FROM organization_invitations WHERE clerk_id = 'orginv_1'")
-        .fetch_one(pool).await).expect("row");
-    assert_eq!(status, "accepted");
+    let invitation = |id: &str, status: &str| {
+        json!({ "object": "organization_invitation", "id": id, "email_address": "new@example.com",
+            "role": "org:member", "status": status, "organization_id": "org_acme", "inviter_id": "user_boss",
+            "public_metadata": { "team": "ops" }, "created_at": 1, "updated_at": 1 })
+    };
+    let row = |id: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let sql = "SELECT id, clerk_id, organization_id, email_address, role, status, created_at, updated_at, \
+                       inviter_id, public_metadata FROM organization_invitations WHERE clerk_id = $1";
+            on_pool!(&db, pool => sqlx::query_as::<_, backend::db::invitations::Invitation>(sql).bind(id).fetch_one(pool).await)
+                .expect("row")
+        }
+    };
+    assert_eq!(
+        app.deliver("organizationInvitation.created", &invitation("orginv_1", "pending")).await.1["status"],
+        "processed"
+    );
+    let created = row("orginv_1").await;
+    assert_eq!(
+        (created.inviter_id.as_deref(), &created.public_metadata.0),
+        (Some("user_boss"), &json!({ "team": "ops" }))
+    );
+    assert_eq!(
+        app.deliver("organizationInvitation.accepted", &invitation("orginv_1", "accepted")).await.1["status"],
+        "processed"
+    );
 
-    let mut revoked = invitation.clone();
-    revoked["id"] = json!("orginv_2");
-    assert_eq!(app.deliver("organizationInvitation.revoked", &revoked).await.1["status"], "processed");
+    // Accepted and revoked are final, whatever arrives later or in whichever order.
+    for (event, status) in
+        [("organizationInvitation.created", "pending"), ("organizationInvitation.revoked", "revoked")]
+    {
+        assert_eq!(app.deliver(event, &invitation("orginv_1", status)).await.1["status"], "stale", "{event}");
+    }
+    assert_eq!(row("orginv_1").await.status, "accepted");
+    assert_eq!(
+        app.deliver("organizationInvitation.revoked", &invitation("orginv_2", "revoked")).await.1["status"],
+        "processed"
+    );
+    for (event, status) in
+        [("organizationInvitation.created", "pending"), ("organizationInvitation.accepted", "accepted")]
+    {
+        assert_eq!(app.deliver(event, &invitation("orginv_2", status)).await.1["status"], "stale", "{event}");
+    }
+    assert_eq!(row("orginv_2").await.status, "revoked");
     assert_eq!(count(&app, "organization_invitations").await, 2);
 }
 

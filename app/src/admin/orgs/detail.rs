@@ -28,6 +28,9 @@ pub struct InvitationView {
     pub role: String,
     pub status: String,
     pub created_at: String,
+    /// The inviter's Clerk id, when Clerk says who sent it.
+    pub inviter: String,
+    pub public_metadata: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +100,8 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
                 role: i.role,
                 status: i.status,
                 created_at: time(i.created_at),
+                inviter: i.inviter_id.unwrap_or_default(),
+                public_metadata: i.public_metadata.0.to_string(),
             })
             .collect(),
         audit: audit.into_iter().map(AuditView::from).collect(),
@@ -274,10 +279,14 @@ fn OrgView(
         } else {
             view! {
                 <div class="table-wrap"><table class="data">
-                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th></tr></thead>
+                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th><th>"Invited by"</th><th>"Public metadata"</th></tr></thead>
                     <tbody>
                         {o.invitations.iter().map(|i| view! {
-                            <tr><td>{i.email_address.clone()}</td><td>{i.role.clone()}</td><td>{i.status.clone()}</td><td>{i.created_at.clone()}</td></tr>
+                            <tr>
+                                <td>{i.email_address.clone()}</td><td>{i.role.clone()}</td><td>{i.status.clone()}</td>
+                                <td>{i.created_at.clone()}</td><td><code>{i.inviter.clone()}</code></td>
+                                <td><code>{i.public_metadata.clone()}</code></td>
+                            </tr>
                         }).collect_view()}
                     </tbody>
                 </table></div>
