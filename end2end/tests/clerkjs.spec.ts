@@ -40,19 +40,29 @@ async function sessionCookie(page: Page): Promise<string | undefined> {
   return (await page.context().cookies()).find((c) => c.name === '__session')?.value;
 }
 
-/** Signs in through ClerkJS's own <SignIn/> form, as a person would, and lands on /account. */
-async function signInThroughClerk(page: Page) {
+/** ClerkJS's own <SignIn/> form on /sign-in, up to its password step. */
+async function enterIdentifier(page: Page) {
   await page.goto('/sign-in');
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
   await page.locator('input[name=identifier]').fill(member.email);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await expect(page).toHaveURL(/#\/factor-one/);
-  await page.locator('input[name=password]').fill(fakeUserPassword);
+}
+
+/** Submits the password step and waits for /account, hydrated and in step with ClerkJS. */
+async function submitPassword(page: Page, password: string) {
+  await page.locator('input[name=password]').fill(password);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await page.waitForURL('**/account');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByTestId('account-name')).toHaveText(member.name);
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+}
+
+/** Signs in through ClerkJS's own <SignIn/> form, as a person would, and lands on /account. */
+async function signInThroughClerk(page: Page) {
+  await enterIdentifier(page);
+  await submitPassword(page, fakeUserPassword);
 }
 
 test('signing in through the mounted <SignIn/> shows the user on /account, without a reload loop', async ({
@@ -61,10 +71,7 @@ test('signing in through the mounted <SignIn/> shows the user on /account, witho
 }) => {
   // The browser logs the fake's 422 for the wrong password, as it would Clerk's.
   expectedConsoleErrors.push(/status of 422 .*\/attempt_first_factor/);
-  await page.goto('/sign-in');
-  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
-  await page.locator('input[name=identifier]').fill(member.email);
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await enterIdentifier(page);
   await page.locator('input[name=password]').fill('not-the-password');
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
   // Under the password field: the fake's error names the field, as Clerk's does.
@@ -72,12 +79,7 @@ test('signing in through the mounted <SignIn/> shows the user on /account, witho
   expect(await serverUser(page)).toBeNull();
 
   const loads = countLoads(page);
-  await page.locator('input[name=password]').fill(fakeUserPassword);
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await page.waitForURL('**/account');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await expect(page.getByTestId('account-name')).toHaveText(member.name);
-  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+  await submitPassword(page, fakeUserPassword);
   await page.waitForLoadState('load');
   expect(loads()).toBe(1);
   expect(await page.evaluate(() => (window as any).Clerk.user.id)).toBe(member.id);

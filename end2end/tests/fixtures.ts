@@ -10,7 +10,7 @@ export const test = base.extend<{
   consoleProblems: string[];
   expectedConsoleErrors: RegExp[];
   clerkOffline: void;
-  clerkJsServed: string[];
+  clerkJsServed: { file: string; bytes: number }[];
 }>({
   // Console errors a test provokes on purpose (a test pushes patterns; anything else still fails).
   expectedConsoleErrors: [async ({}, use) => use([]), { scope: 'test' }],
@@ -34,7 +34,7 @@ export const test = base.extend<{
             const file = /^\/npm\/@clerk\/clerk-js@[^/]+\/dist\/([\w.-]+\.js)$/.exec(url.pathname)?.[1];
             if (file) {
               const body = fs.readFileSync(path.join(clerkJsDist, file));
-              clerkJsServed.push(`${file} ${body.length}`);
+              clerkJsServed.push({ file, bytes: body.length });
               // The app's script tag is crossorigin="anonymous": the script needs CORS.
               return route.fulfill({ body, contentType: 'application/javascript', headers: { 'access-control-allow-origin': '*' } });
             }
@@ -48,8 +48,9 @@ export const test = base.extend<{
       }
       await use();
       if (clerkJsServed.length > 0) {
-        const bytes = clerkJsServed.reduce((sum, f) => sum + Number(f.split(' ')[1]), 0);
-        console.log(`[clerk-js] served ${clerkJsServed.length} files, ${bytes} bytes: ${clerkJsServed.map((f) => f.split('_')[0]).join(' ')}`);
+        const bytes = clerkJsServed.reduce((sum, f) => sum + f.bytes, 0);
+        const names = clerkJsServed.map((f) => f.file.split('_')[0]).join(' ');
+        console.log(`[clerk-js] served ${clerkJsServed.length} files, ${bytes} bytes: ${names}`);
       }
     },
     { auto: true },

@@ -21,7 +21,6 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/v1/jwks", get(jwks))
         .route("/__fake/session-tokens", axum::routing::post(mint_session_token))
         .route("/__fake/fapi/settings", axum::routing::post(crate::fapi::settings))
-        .route("/__fake/requests", get(recorded))
         .route("/v1/sessions/{id}/revoke", axum::routing::post(crate::fapi::revoke))
         .route("/v1/users", get(list_users))
         .route("/v1/users/{id}", get(get_user).patch(patch_user))
@@ -124,24 +123,6 @@ async fn mint_session_token(body: Bytes) -> Response {
         claims[key] = value;
     }
     Json(json!({ "jwt": test_keys().0.sign(&claims) })).into_response()
-}
-
-#[derive(Deserialize)]
-struct Prefix {
-    prefix: Option<String>,
-}
-
-/// Not Clerk's: the requests received so far under `prefix`, for a test in another process.
-async fn recorded(State(shared): State<Shared>, Query(q): Query<Prefix>) -> Json<Value> {
-    let prefix = q.prefix.unwrap_or_default();
-    let data = shared.lock();
-    let list: Vec<Value> = data
-        .requests
-        .iter()
-        .filter(|r| r.path.starts_with(&prefix))
-        .map(|r| json!({ "method": r.method, "path": r.path, "body": r.body }))
-        .collect();
-    Json(Value::Array(list))
 }
 
 #[derive(Deserialize)]

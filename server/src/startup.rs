@@ -67,13 +67,13 @@ impl Application {
         let ended = auth.load_ended_sessions(&db).await.context("loading ended Clerk sessions")?;
         tracing::debug!(ended, "loaded ended Clerk sessions");
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
-        let usernames = MirrorPolicy::from_config(&config);
+        let policy = MirrorPolicy::from_config(&config);
         let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
         let invalidations =
             InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache), Arc::clone(&sessions));
         let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
-            WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, usernames, hooks)
+            WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, policy, hooks)
                 .map_err(anyhow::Error::msg)?;
         let state = AppState {
             leptos_options: leptos,

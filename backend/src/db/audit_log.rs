@@ -76,9 +76,9 @@ pub async fn for_object(
 /// that name them (`member`, by email). Entries they made as staff are about others, and stay
 /// out of an export of their data.
 pub async fn about_user(db: &Db, user_id: i64, email: &str) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let member = match db.backend_name() {
-        "postgres" => "a.changes->>'member'",
-        _ => "json_extract(a.changes, '$.member')",
+    let member = match db {
+        Db::Postgres(_) => "a.changes->>'member'",
+        Db::Sqlite(_) => "json_extract(a.changes, '$.member')",
     };
     let sql = format!(
         "SELECT a.id, a.actor_user_id, u.email AS actor_email, a.action, a.object_type, a.object_id, a.changes, \

@@ -94,8 +94,13 @@ pub async fn count_in_org(db: &Db, org_clerk_id: &str) -> Result<i64, sqlx::Erro
 
 /// Memberships (`m`) matching `condition` that are not deleted, in organizations (`o`) that are
 /// not deleted either; `extra` columns come first.
+/// The membership columns qualified with `m.`, for queries that join organizations.
+fn qualified_columns() -> String {
+    COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 fn live_in_live_organizations(extra: &str, condition: &str) -> String {
-    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = qualified_columns();
     format!(
         "SELECT {extra}{columns} FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE {condition} AND o.deleted_at IS NULL AND m.deleted_at IS NULL"
@@ -203,7 +208,7 @@ pub struct ExportedMembership {
 
 /// Every membership row of a user, deleted ones too, oldest first.
 pub async fn all_of_user(db: &Db, user_id: i64) -> Result<Vec<ExportedMembership>, sqlx::Error> {
-    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = qualified_columns();
     let sql = format!(
         "SELECT o.clerk_id AS org_clerk_id, {columns}, m.deleted_at FROM organization_memberships m \
          JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY m.id"

@@ -38,7 +38,7 @@ pub(super) struct Job {
 pub(super) struct Writer {
     pub db: Db,
     pub api: ClerkApi,
-    pub usernames: MirrorPolicy,
+    pub policy: MirrorPolicy,
     pub hooks: WebhookHooks,
     pub invalidations: Arc<InvalidationBus>,
 }
@@ -165,7 +165,7 @@ impl Writer {
                     match apply::apply(
                         &mut tx,
                         &self.api,
-                        &self.usernames,
+                        &self.policy,
                         &delivery.event_type,
                         data,
                         delivery.fetched.as_ref(),
@@ -208,30 +208,36 @@ impl Writer {
             tracing::error!(%svix_id, error = %err, "webhook not applied; Svix will retry");
             return Outcome::Failed(unavailable());
         }
-        let applied =
-            match apply::apply(tx, &self.api, &self.usernames, event_type, &delivery.data, delivery.fetched.as_ref())
-                .await
-            {
-                Ok(applied) => applied,
-                Err(MirrorError::Payload(err)) => {
-                    // A bad input changes nothing, not even the log.
-                    tracing::warn!(%svix_id, error = %err, "webhook payload refused");
-                    return self.undo(tx, svix_id, Outcome::Failed(WebhookError::Refused(Refusal::BadShape))).await;
+        let applied = match apply::apply(
+            tx,
+            &self.api,
+            &self.policy,
+            event_type,
+            &delivery.data,
+            delivery.fetched.as_ref(),
+        )
+        .await
+        {
+            Ok(applied) => applied,
+            Err(MirrorError::Payload(err)) => {
+                // A bad input changes nothing, not even the log.
+                tracing::warn!(%svix_id, error = %err, "webhook payload refused");
+                return self.undo(tx, svix_id, Outcome::Failed(WebhookError::Refused(Refusal::BadShape))).await;
+            }
+            Err(err) => {
+                tracing::error!(%svix_id, %event_type, error = %err, "webhook not applied; Svix will retry");
+                let outcome = self.undo(tx, svix_id, Outcome::Failed(unavailable())).await;
+                // The cause stays in the log; the admin sees which kind of failure it was.
+                let kind = match err {
+                    MirrorError::Clerk(_) => "Clerk could not be reached; Svix will retry",
+                    _ => "the database refused the change; Svix will retry",
+                };
+                if let Err(err) = webhook_events::record_failure_in(tx.conn(), svix_id, event_type, kind).await {
+                    tracing::warn!(%svix_id, error = %err, "recording a failed webhook failed");
                 }
-                Err(err) => {
-                    tracing::error!(%svix_id, %event_type, error = %err, "webhook not applied; Svix will retry");
-                    let outcome = self.undo(tx, svix_id, Outcome::Failed(unavailable())).await;
-                    // The cause stays in the log; the admin sees which kind of failure it was.
-                    let kind = match err {
-                        MirrorError::Clerk(_) => "Clerk could not be reached; Svix will retry",
-                        _ => "the database refused the change; Svix will retry",
-                    };
-                    if let Err(err) = webhook_events::record_failure_in(tx.conn(), svix_id, event_type, kind).await {
-                        tracing::warn!(%svix_id, error = %err, "recording a failed webhook failed");
-                    }
-                    return outcome;
-                }
-            };
+                return outcome;
+            }
+        };
         let status = applied.status.as_str();
         match webhook_events::record_in(tx.conn(), svix_id, event_type, status, applied.object_id.as_deref()).await {
             Ok(true) => match tx.release_savepoint().await {

@@ -74,14 +74,14 @@ impl WebhookProcessor {
         signing_secret: Option<&str>,
         invalidations: Arc<InvalidationBus>,
         api: ClerkApi,
-        usernames: MirrorPolicy,
+        policy: MirrorPolicy,
         hooks: WebhookHooks,
     ) -> Result<Self, String> {
         let webhook = signing_secret
             .map(svix::webhooks::Webhook::new)
             .transpose()
             .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
-        let writer = Writer { db: db.clone(), api: api.clone(), usernames, hooks, invalidations }.spawn();
+        let writer = Writer { db: db.clone(), api: api.clone(), policy, hooks, invalidations }.spawn();
         Ok(Self { db, api, webhook, writer })
     }
 

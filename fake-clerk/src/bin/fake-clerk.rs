@@ -11,18 +11,14 @@ use fake_clerk::{FakeClerk, now_secs, session_claims};
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let mint = args.iter().position(|a| a == "--mint").and_then(|i| args.get(i + 1)).cloned();
-    let users: usize = args
-        .iter()
-        .position(|a| a == "--users")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-
-    let password = args.iter().position(|a| a == "--password").and_then(|i| args.get(i + 1)).cloned();
-    let orgs: usize =
-        args.iter().position(|a| a == "--orgs").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(0);
-    let addr = args.iter().position(|a| a == "--addr").and_then(|i| args.get(i + 1)).cloned();
+    // The value after `--name`, if given.
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let count = |name: &str| value(name).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let mint = value("--mint");
+    let users = count("--users");
+    let password = value("--password");
+    let orgs = count("--orgs");
+    let addr = value("--addr");
     let clerk = FakeClerk::start_on(addr.as_deref().unwrap_or("127.0.0.1:0")).await;
     println!("API_URL={}", clerk.api_url());
     println!("SECRET_KEY={}", FakeClerk::SECRET_KEY);
