@@ -55,6 +55,36 @@ pub(crate) struct Data {
     /// Whether the JWKS also publishes the rotation key.
     pub rotated: bool,
     pub fapi: fapi::state::FapiState,
+    /// Users created through `POST /v1/users`, for their ids.
+    pub created: u64,
+    /// The `password_digest` (with its hasher) each created user was given.
+    pub digests: BTreeMap<String, (String, String)>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Clerk's per-instance limit: at most `limit` Backend API requests per `window`; then 429
+/// with `Retry-After` until the window ends.
+#[derive(Clone, Debug)]
+pub(crate) struct RateLimit {
+    pub limit: u32,
+    pub window: std::time::Duration,
+    pub started: std::time::Instant,
+    pub used: u32,
+}
+
+impl RateLimit {
+    /// Counts one request; `Err(seconds)` to wait when the window is used up.
+    pub fn take(&mut self) -> Result<(), u64> {
+        if self.started.elapsed() >= self.window {
+            self.started = std::time::Instant::now();
+            self.used = 0;
+        }
+        if self.used < self.limit {
+            self.used += 1;
+            return Ok(());
+        }
+        Err(self.window.saturating_sub(self.started.elapsed()).as_secs_f64().ceil().max(1.0) as u64)
+    }
 }
 
 #[derive(Clone)]
@@ -181,6 +211,17 @@ impl FakeClerk {
     /// Lets `user_id` sign in through the Frontend API with `password`.
     pub fn set_password(&self, user_id: &str, password: &str) {
         self.shared.lock().fapi.passwords.insert(user_id.to_owned(), password.to_owned());
+    }
+
+    /// Applies Clerk's rate limit (development instances: 100 per 10 s) to the Backend API.
+    pub fn rate_limit(&self, limit: u32, window: std::time::Duration) {
+        let started = std::time::Instant::now();
+        self.shared.lock().rate_limit = Some(RateLimit { limit, window, started, used: 0 });
+    }
+
+    /// The `(password_hasher, password_digest)` a user was created with.
+    pub fn password_digest(&self, user_id: &str) -> Option<(String, String)> {
+        self.shared.lock().digests.get(user_id).cloned()
     }
 
     /// Every request received so far whose path starts with `path_prefix`.

@@ -12,7 +12,7 @@ pub enum ApiError {
     #[error("no CLERK_SECRET_KEY is configured")]
     NotConfigured,
     #[error("Clerk answered {status}: {message}")]
-    Status { status: u16, message: String, retry_after: Option<u64> },
+    Status { status: u16, code: String, message: String, retry_after: Option<u64> },
     #[error("Clerk could not be reached: {0}")]
     Transport(#[from] reqwest::Error),
 }
@@ -54,6 +54,17 @@ impl ClerkApi {
     pub async fn list_memberships(&self, org_id: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/memberships?limit={limit}&offset={offset}");
         self.send(reqwest::Method::GET, &path, None).await
+    }
+
+    /// `GET /v1/users?<filter>=<value>` (e.g. `email_address`, `external_id`): a plain array.
+    pub async fn find_users(&self, filter: &str, value: &str) -> Result<Value, ApiError> {
+        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair(filter, value).finish();
+        self.send(reqwest::Method::GET, &format!("/v1/users?{query}"), None).await
+    }
+
+    /// `POST /v1/users`: the created User.
+    pub async fn create_user(&self, user: &Value) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::POST, "/v1/users", Some(user)).await
     }
 
     /// `PATCH /v1/users/{id}`: the updated User.
@@ -99,6 +110,7 @@ impl ClerkApi {
             .or_else(|| body["errors"][0]["message"].as_str())
             .unwrap_or("no error message")
             .to_owned();
-        Err(ApiError::Status { status: status.as_u16(), message, retry_after })
+        let code = body["errors"][0]["code"].as_str().unwrap_or_default().to_owned();
+        Err(ApiError::Status { status: status.as_u16(), code, message, retry_after })
     }
 }

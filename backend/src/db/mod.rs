@@ -17,6 +17,7 @@ mod conn;
 pub mod ended_sessions;
 pub mod invitations;
 pub mod listing;
+pub mod local_accounts;
 pub mod login_attempts;
 pub mod memberships;
 pub mod mirror_state;

@@ -1,5 +1,6 @@
 //! Backend API calls with the sync's fault policy: 429 waits for `Retry-After` (bounded),
-//! 5xx and timeouts back off exponentially with jitter, 401/403 stop at once.
+//! 5xx and timeouts back off exponentially with jitter, 401/403 stop at once, and any other 4xx
+//! is Clerk's answer about this request (`SyncError::Refused`).
 
 use std::time::Duration;
 
@@ -47,7 +48,7 @@ impl<'a> Fetcher<'a> {
                 ApiError::Status { status: 429, retry_after, .. } => {
                     Duration::from_secs(retry_after.unwrap_or(1).clamp(1, MAX_RETRY_AFTER))
                 }
-                ApiError::Status { status, .. } if *status < 500 => return Err(SyncError::Clerk(err.to_string())),
+                ApiError::Status { status, .. } if *status < 500 => return Err(SyncError::Refused(err)),
                 _ => self.backoff * 2u32.pow(attempt.min(6) - 1) + jitter(self.backoff),
             };
             if attempt >= MAX_ATTEMPTS {

@@ -2,6 +2,7 @@
 //! safe to kill and re-run. Rows go through the same mapping and order-safe upserts as webhooks.
 
 mod fetch;
+pub mod migrate;
 mod organizations;
 mod users;
 
@@ -78,6 +79,7 @@ impl std::fmt::Display for SyncReport {
 pub enum Progress<'a> {
     Page { what: &'a str, fetched: u64, total: Option<u64> },
     Waiting { seconds: u64, reason: String },
+    Done { what: &'a str, done: u64, total: u64 },
 }
 
 /// Tombstones the local rows Clerk no longer lists (`--prune`), through the same code as the
@@ -112,6 +114,9 @@ pub enum SyncError {
     Unauthorized { status: u16, message: String },
     #[error("Clerk kept failing: {0}")]
     Clerk(String),
+    /// A 4xx other than 401, 403 and 429: Clerk will give the same answer again.
+    #[error("{0}")]
+    Refused(crate::clerk::api::ApiError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("unexpected response from Clerk: {0}")]

@@ -5,6 +5,7 @@
 //! `--password P` lets every seeded user sign in through the Frontend API with P, and
 //! `--orgs N` seeds N organizations (`org_0000001`…), each with `user_0000003` as a member
 //! (admin of the first, member of the rest) and `user_0000002` as admin of the last.
+//! `--rate-limit N/S` answers 429 past N Backend API requests per S seconds, as Clerk does.
 
 use fake_clerk::{FakeClerk, now_secs, session_claims};
 
@@ -20,6 +21,12 @@ async fn main() {
     let orgs = count("--orgs");
     let addr = value("--addr");
     let clerk = FakeClerk::start_on(addr.as_deref().unwrap_or("127.0.0.1:0")).await;
+    if let Some((limit, secs)) = value("--rate-limit").as_deref().and_then(|v| v.split_once('/')) {
+        let (Ok(limit), Ok(secs)) = (limit.parse(), secs.parse()) else {
+            panic!("--rate-limit takes REQUESTS/SECONDS, e.g. 100/10");
+        };
+        clerk.rate_limit(limit, std::time::Duration::from_secs(secs));
+    }
     println!("API_URL={}", clerk.api_url());
     println!("SECRET_KEY={}", FakeClerk::SECRET_KEY);
     for i in 0..users {

@@ -4,12 +4,16 @@ use anyhow::Context;
 use backend::Config;
 use clap::{Parser, Subcommand};
 
-use backend::sync::SyncOptions;
+use backend::sync::{
+    SyncOptions,
+    migrate::{MigrateOptions, StaffChoice},
+};
 
 use crate::startup::Application;
 
 mod database;
 mod export;
+mod migrate;
 mod staff;
 mod sync;
 
@@ -73,6 +77,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create a Clerk user for every local account without one (staff excepted unless
+    /// --only-staff), importing argon2id, bcrypt and Django PBKDF2 password hashes, and link them.
+    MigrateUsersToClerk {
+        /// Report what would be created, and send or write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Link an account to the Clerk user who already has its email, verified, and report it.
+        #[arg(long)]
+        skip_existing: bool,
+        /// Accounts per transaction.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
+        batch: u16,
+        /// Move only staff accounts (they then sign in through Clerk, not with a password here).
+        #[arg(long, conflicts_with = "exclude_staff")]
+        only_staff: bool,
+        /// Leave staff accounts password-only (the default).
+        #[arg(long)]
+        exclude_staff: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Fill in missing usernames.
     GenerateUsernames {
         #[arg(long)]
@@ -106,6 +132,18 @@ impl Cli {
             }
             Some(Command::ExportUser { clerk_id, email }) => {
                 export::export_user(&config, clerk_id.as_deref(), email.as_deref()).await
+            }
+            Some(Command::MigrateUsersToClerk {
+                dry_run,
+                skip_existing,
+                batch,
+                only_staff,
+                exclude_staff: _,
+                json,
+            }) => {
+                let staff = if only_staff { StaffChoice::OnlyStaff } else { StaffChoice::ExcludeStaff };
+                let options = MigrateOptions { dry_run, skip_existing, batch: batch.into(), staff };
+                migrate::run(&config, options, json).await
             }
             Some(Command::GenerateUsernames { prefix }) => sync::generate_usernames(&config, prefix).await,
             Some(Command::CreateStaff { email, superuser, password_stdin }) => {

@@ -21,15 +21,8 @@ pub enum What {
 }
 
 pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) -> anyhow::Result<()> {
-    if config.clerk_secret_key.is_none() {
-        anyhow::bail!("CLERK_SECRET_KEY is not set: the sync reads Clerk's Backend API with it");
-    }
+    let api = clerk_api(config)?;
     let db = database::open(config).await?;
-    let http = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .build()
-        .context("building the HTTP client")?;
-    let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
     let policy = MirrorPolicy::from_config(config);
 
     let dry_run = options.dry_run;
@@ -55,15 +48,27 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
     Ok(())
 }
 
+/// The Backend API client the commands use; they all need the secret key.
+pub(super) fn clerk_api(config: &Config) -> anyhow::Result<ClerkApi> {
+    if config.clerk_secret_key.is_none() {
+        anyhow::bail!("CLERK_SECRET_KEY is not set: this command calls Clerk's Backend API with it");
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("building the HTTP client")?;
+    Ok(ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone()))
+}
+
 /// Renders progress: a spinner with counts on a terminal, a line per page otherwise.
-struct Reporter {
+pub(super) struct Reporter {
     bar: Option<ProgressBar>,
     started: Instant,
     last_line: Mutex<Instant>,
 }
 
 impl Reporter {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
@@ -75,11 +80,12 @@ impl Reporter {
         Self { bar, started: Instant::now(), last_line: Mutex::new(Instant::now()) }
     }
 
-    fn show(&self, progress: Progress<'_>) {
+    pub(super) fn show(&self, progress: Progress<'_>) {
         let line = match progress {
             Progress::Page { what, fetched, total: Some(total) } => format!("{what}: {fetched}/{total} fetched"),
             Progress::Page { what, fetched, total: None } => format!("{what}: {fetched} fetched"),
             Progress::Waiting { seconds, reason } => format!("waiting {seconds}s: {reason}"),
+            Progress::Done { what, done, total } => format!("{what}: {done}/{total}"),
         };
         match &self.bar {
             Some(bar) => bar.set_message(line),
@@ -94,7 +100,7 @@ impl Reporter {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

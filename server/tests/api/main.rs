@@ -14,6 +14,7 @@ mod auth_tokens;
 mod cli;
 mod export_user;
 mod health;
+mod migrate_users;
 mod multi_instance;
 mod pages;
 mod readme;

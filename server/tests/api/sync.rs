@@ -3,14 +3,13 @@
 
 use crate::common;
 
-use std::{
-    collections::BTreeMap,
-    process::{Command, Output, Stdio},
-    time::Duration,
-};
+use std::{collections::BTreeMap, process::Stdio, time::Duration};
 
 use backend::{db::users, on_pool};
-use common::eventually;
+use common::{
+    clerk_cli::{command, run},
+    eventually,
+};
 use fake_clerk::{FakeClerk, Fault};
 use serde_json::{Value, json};
 use testkit::{Backend, TestDb};
@@ -48,25 +47,6 @@ async fn fake_with_users(n: usize) -> FakeClerk {
         clerk.put_user(user_at(i));
     }
     clerk
-}
-
-fn command(clerk: &FakeClerk, db: &TestDb, secret: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db.url.as_str())
-        .env("CLERK_SECRET_KEY", secret)
-        .env("CLERK_API_URL", clerk.api_url())
-        .env("RUST_LOG", "warn")
-        .current_dir(std::env::temp_dir());
-    cmd
-}
-
-/// Runs the binary without blocking the fake Clerk's runtime.
-async fn run(clerk: &FakeClerk, db: &TestDb, args: &[&str]) -> Output {
-    let mut cmd = command(clerk, db, FakeClerk::SECRET_KEY, args);
-    tokio::task::spawn_blocking(move || cmd.output().expect("server runs")).await.expect("join")
 }
 
 async fn report(clerk: &FakeClerk, db: &TestDb, args: &[&str]) -> Value {

@@ -1,6 +1,7 @@
 //! A running server on port 0 with a fresh database, and one method per endpoint.
 #![allow(dead_code)]
 
+pub mod clerk_cli;
 pub mod process;
 pub mod staff;
 

@@ -14,6 +14,8 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod users;
+
 use crate::{Fault, Recorded, Shared, now_millis, test_keys};
 
 pub(crate) fn router(shared: Shared) -> Router {
@@ -22,8 +24,8 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/__fake/session-tokens", axum::routing::post(mint_session_token))
         .route("/__fake/fapi/settings", axum::routing::post(crate::fapi::settings))
         .route("/v1/sessions/{id}/revoke", axum::routing::post(crate::fapi::revoke))
-        .route("/v1/users", get(list_users))
-        .route("/v1/users/{id}", get(get_user).patch(patch_user))
+        .route("/v1/users", get(users::list).post(users::create))
+        .route("/v1/users/{id}", get(users::get).patch(users::patch))
         .route("/v1/organizations", get(list_organizations))
         .route("/v1/organizations/{id}", get(get_organization).patch(patch_organization))
         .route("/v1/organizations/{id}/memberships", get(list_memberships))
@@ -35,7 +37,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
-fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({
         "errors": [{ "message": message, "long_message": message, "code": code, "meta": {} }],
         "meta": {},
@@ -64,7 +66,17 @@ async fn record_and_misbehave(State(shared): State<Shared>, req: Request, next: 
         let mut data = shared.lock();
         data.requests.push(Recorded { method, path: path.clone(), body: parsed });
         let mut hit = None;
+        // JWKS is not rate limited (Clerk's system limits).
+        if path != "/v1/jwks"
+            && path.starts_with("/v1/")
+            && let Some(Err(retry_after_secs)) = data.rate_limit.as_mut().map(|l| l.take())
+        {
+            hit = Some(Fault::RateLimited { retry_after_secs });
+        }
         for (prefix, fault, count) in data.faults.iter_mut() {
+            if hit.is_some() {
+                break;
+            }
             if target.starts_with(prefix.as_str()) && count.is_none_or(|c| c > 0) {
                 if let Some(c) = count {
                     *c -= 1;
@@ -129,41 +141,6 @@ async fn mint_session_token(body: Bytes) -> Response {
 struct Page {
     limit: Option<usize>,
     offset: Option<usize>,
-}
-
-async fn list_users(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
-    // Listed in id order: give ids in creation order (user_00001, …) to model `+created_at`.
-    // Walking the map keeps a 100,000-user listing cheap for the sync benchmark.
-    let data = shared.lock();
-    let limit = page.limit.unwrap_or(10).clamp(1, 500);
-    Json(Value::Array(data.users.values().skip(page.offset.unwrap_or(0)).take(limit).cloned().collect()))
-}
-
-async fn get_user(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
-    match shared.lock().users.get(&id) {
-        Some(user) => Json(user.clone()).into_response(),
-        None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
-    }
-}
-
-/// Applies the fields Clerk's PATCH accepts; an empty username is refused with 422, like Clerk.
-async fn patch_user(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> Response {
-    let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&body) else {
-        return clerk_error(StatusCode::BAD_REQUEST, "form_param_format_invalid", "body must be a JSON object");
-    };
-    let mut data = shared.lock();
-    let Some(user) = data.users.get_mut(&id) else {
-        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
-    };
-    // Like Clerk, a refused change applies none of the request.
-    if changes.get("username").and_then(Value::as_str).is_some_and(str::is_empty) {
-        return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_username_invalid", "Username is invalid.");
-    }
-    for (key, value) in changes {
-        user[key] = value;
-    }
-    user["updated_at"] = json!(now_millis());
-    Json(user.clone()).into_response()
 }
 
 async fn list_organizations(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
