@@ -134,6 +134,9 @@ pub struct Config {
     /// `CLERK_KEEP_DELETED_USER_DATA` (default false): a user deleted in Clerk keeps their
     /// email, names, image and metadata on the local tombstone. By default they are erased.
     pub keep_deleted_user_data: bool,
+    /// `CLERK_RECONCILE_INTERVAL` (off by default; e.g. `6h`): how often one instance runs the
+    /// users and organizations sync in the background, repairing what missed webhooks left.
+    pub reconcile_interval: Option<Duration>,
 }
 
 impl Config {
@@ -246,6 +249,8 @@ impl Config {
             session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
             allow_pending_sessions: flag(&get, "CLERK_ALLOW_PENDING_SESSIONS", false)?,
             keep_deleted_user_data: flag(&get, "CLERK_KEEP_DELETED_USER_DATA", false)?,
+            reconcile_interval: crate::reconcile::parse_interval(&get("CLERK_RECONCILE_INTERVAL").unwrap_or_default())
+                .map_err(|reason| bad("CLERK_RECONCILE_INTERVAL", reason))?,
         })
     }
 
@@ -301,6 +306,9 @@ impl Config {
         }
         if self.clerk_webhook_signing_secret.is_none() {
             warnings.push("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk answers 503");
+        }
+        if self.reconcile_interval.is_some() && self.clerk_secret_key.is_none() {
+            warnings.push("CLERK_RECONCILE_INTERVAL is set but CLERK_SECRET_KEY is not: reconciliation is off");
         }
         warnings
     }

@@ -18,6 +18,7 @@ use backend::{
     devmode::DevClerk,
     invalidation::InvalidationBus,
     mirror::MirrorPolicy,
+    reconcile::Reconciler,
     server_sessions::{self, cache::SessionCache},
     staff::login_session::StaffSession,
     webhooks::{WebhookHooks, WebhookProcessor},
@@ -35,6 +36,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     invalidations: Arc<InvalidationBus>,
+    reconciler: Option<Reconciler>,
 }
 
 impl Application {
@@ -93,7 +95,8 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let router = router(state.clone());
-        Ok(Self { listener, router, state, invalidations })
+        let reconciler = reconciler(&state, &invalidations);
+        Ok(Self { listener, router, state, invalidations, reconciler })
     }
 
     /// The database handle the app uses (shared pool), for tests and tooling.
@@ -124,6 +127,7 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!("listening on http://{addr}");
         spawn_pruning(self.state.db.clone());
+        let reconciling = self.reconciler.map(Reconciler::spawn);
         let listener_task = self.invalidations.spawn_listener();
         // Small responses (static files, JSON) must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
@@ -132,7 +136,7 @@ impl Application {
         // The peer address is the client's IP for login throttling (see `auth::client_ip`).
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
-        if let Some(task) = listener_task {
+        for task in [listener_task, reconciling].into_iter().flatten() {
             task.abort();
         }
         self.state.db.close().await;
@@ -202,6 +206,22 @@ fn router(state: AppState) -> Router {
 /// than a day, and webhook log rows past their
 /// retention (7 days; Svix retries for about a day, and duplicates must be caught for at least
 /// 72 hours). Plain DELETEs by age, so every instance may run it.
+/// The background sync, when `CLERK_RECONCILE_INTERVAL` is set and Clerk's API is reachable.
+fn reconciler(state: &AppState, invalidations: &Arc<InvalidationBus>) -> Option<Reconciler> {
+    let interval = state.config.reconcile_interval?;
+    let ClerkWrites::Api(api) = &state.clerk_writes else { return None };
+    state.config.clerk_secret_key.as_ref()?;
+    tracing::info!(interval_secs = interval.as_secs(), "reconciliation is on");
+    Some(Reconciler {
+        db: state.db.clone(),
+        api: api.clone(),
+        policy: MirrorPolicy::from_config(&state.config),
+        interval,
+        invalidations: Arc::clone(invalidations),
+        instance: backend::reconcile::instance_name(),
+    })
+}
+
 fn spawn_pruning(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

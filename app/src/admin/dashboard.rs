@@ -1,4 +1,5 @@
-//! `/admin`: counts of what we mirror, and the latest webhook deliveries (failures stand out).
+//! `/admin`: counts of what we mirror, the last background reconciliation, and the latest
+//! webhook deliveries (failures stand out).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,23 @@ pub struct Dashboard {
     pub organizations: i64,
     pub memberships: i64,
     pub events: Vec<EventView>,
+    /// `CLERK_RECONCILE_INTERVAL` in seconds, when on.
+    pub reconcile_every_secs: Option<u64>,
+    pub last_reconcile: Option<ReconcileView>,
+}
+
+/// The newest background reconciliation run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileView {
+    pub started_at: String,
+    /// None while it runs.
+    pub duration_ms: Option<i64>,
+    pub instance: String,
+    pub created: i64,
+    pub updated: i64,
+    pub pruned: i64,
+    pub errors: i64,
+    pub error: Option<String>,
 }
 
 #[server(prefix = "/api/admin", endpoint = "dashboard")]
@@ -25,6 +43,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let (_admin, state) = super::ssr::admin()?;
     let counts = state.admin_cache.counts(&state.db).await.map_err(AppError::internal)?;
     let events = backend::db::webhook_events::recent(&state.db, 20).await.map_err(AppError::internal)?;
+    let runs = backend::db::reconcile_runs::recent(&state.db, 1).await.map_err(AppError::internal)?;
     Ok(Dashboard {
         active_users: counts.active_users,
         inactive_users: counts.inactive_users,
@@ -33,6 +52,17 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         organizations: counts.organizations,
         memberships: counts.memberships,
         events: events.into_iter().map(EventView::from).collect(),
+        reconcile_every_secs: state.config.reconcile_interval.map(|i| i.as_secs()),
+        last_reconcile: runs.into_iter().next().map(|run| ReconcileView {
+            started_at: super::ssr::time(run.started_at),
+            duration_ms: run.finished_at.map(|end| (end - run.started_at).num_milliseconds()),
+            instance: run.instance,
+            created: run.created,
+            updated: run.updated,
+            pruned: run.pruned,
+            errors: run.errors,
+            error: run.error,
+        }),
     })
 }
 
@@ -71,8 +101,50 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             {tile("organizations", d.organizations, "/admin/orgs")}
             {tile("memberships", d.memberships, "/admin/orgs")}
         </div>
+        <h2>"Reconciliation"</h2>
+        <Reconciliation every_secs=d.reconcile_every_secs last=d.last_reconcile />
         <h2>"Latest webhook events"</h2>
         <EventsTable events=d.events />
+    }
+}
+
+/// `6h`, `30m`, `90s`: as `CLERK_RECONCILE_INTERVAL` is written.
+fn interval(secs: u64) -> String {
+    match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Whether the background sync is on, and what its last run did. Drift (anything it changed)
+/// means webhooks were missed, so it stands out.
+#[component]
+fn Reconciliation(every_secs: Option<u64>, last: Option<ReconcileView>) -> impl IntoView {
+    let schedule = match every_secs {
+        Some(secs) => format!("Runs every {} on one instance at a time.", interval(secs)),
+        None => "Off: set CLERK_RECONCILE_INTERVAL (e.g. 6h) to repair what missed webhooks leave.".into(),
+    };
+    let last = last.map(|run| {
+        let drift = run.created + run.updated + run.pruned;
+        let took = match run.duration_ms {
+            Some(ms) => format!("took {:.1} s", ms as f64 / 1000.0),
+            None => "still running".into(),
+        };
+        let class = if drift > 0 || run.errors > 0 || run.error.is_some() { "failed" } else { "" };
+        view! {
+            <p class=class data-testid="last-reconcile">
+                "Last run " {run.started_at} " (" {run.instance} "), " {took} ": "
+                {format!("created {}, updated {}, pruned {}, errors {}", run.created, run.updated, run.pruned, run.errors)}
+                {(drift > 0).then(|| view! { <strong>" Drift corrected: webhooks were missed."</strong> })}
+                {run.error.map(|e| view! { <span class="error">" " {e}</span> })}
+            </p>
+        }
+    });
+    view! {
+        <p class="muted">{schedule}</p>
+        {last}
     }
 }
 

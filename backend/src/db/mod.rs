@@ -23,6 +23,7 @@ pub mod memberships;
 pub mod mirror_state;
 pub mod org_search;
 pub mod organizations;
+pub mod reconcile_runs;
 pub mod server_sessions;
 pub mod staff_accounts;
 pub mod stats;

@@ -24,6 +24,8 @@ pub struct SyncOptions {
     pub prune: bool,
     pub dry_run: bool,
     pub members: bool,
+    /// Waited after each page, so a background run leaves room for requests.
+    pub pause: Duration,
 }
 
 /// What a sync did (or, with `--dry-run`, would do).

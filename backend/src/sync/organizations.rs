@@ -52,6 +52,7 @@ pub async fn sync_organizations(
             break;
         }
         offset += PAGE_SIZE;
+        tokio::time::sleep(options.pause).await;
     }
     if options.prune {
         report.pruned = prune(db, policy, Mirrored::Organizations, &seen, options.dry_run).await?;

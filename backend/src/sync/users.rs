@@ -58,6 +58,7 @@ pub async fn sync_users(
             break;
         }
         offset += PAGE_SIZE;
+        tokio::time::sleep(options.pause).await;
     }
     if options.prune {
         report.pruned = prune(db, policy, Mirrored::Users, &seen, options.dry_run).await?;

@@ -123,11 +123,11 @@ impl Cli {
                 Ok(())
             }
             Some(Command::SyncUsers { prune, dry_run, json }) => {
-                let options = SyncOptions { prune, dry_run, members: false };
+                let options = SyncOptions { prune, dry_run, ..Default::default() };
                 sync::run(&config, What::Users, options, json).await
             }
             Some(Command::SyncOrgs { members, prune, dry_run, json }) => {
-                let options = SyncOptions { prune, dry_run, members };
+                let options = SyncOptions { prune, dry_run, members, ..Default::default() };
                 sync::run(&config, What::Organizations, options, json).await
             }
             Some(Command::ExportUser { clerk_id, email }) => {

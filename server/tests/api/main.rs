@@ -18,6 +18,7 @@ mod migrate_users;
 mod multi_instance;
 mod pages;
 mod readme;
+mod reconcile;
 mod session_cache;
 mod shutdown;
 mod staff_cli;
