@@ -71,6 +71,7 @@ pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<Changed<DevSign
         last_sign_in_at: Some(chrono::Utc::now()),
         is_active: true,
         clerk_updated_at: now_ms,
+        push_username: None,
     };
     let user = match users::upsert_from_clerk(db, &fields).await? {
         users::Upserted::Created(u) | users::Upserted::Updated(u) => u,
@@ -112,6 +113,7 @@ pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<Changed<DevSign
             role: role.to_owned(),
             permissions: vec!["org:sys_profile:read".into()],
             clerk_updated_at: now_ms,
+            public_metadata: json!({}),
         };
         memberships::upsert(db, &membership).await?;
         changed.push(Invalidation::Memberships);

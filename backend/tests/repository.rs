@@ -43,6 +43,7 @@ fn alice(updated_at: i64) -> ClerkUserFields {
         last_sign_in_at: None,
         is_active: true,
         clerk_updated_at: updated_at,
+        push_username: None,
     }
 }
 
@@ -149,6 +150,7 @@ async fn organizations_and_memberships_round_trip(t: TestDb) {
             role: "org:admin".into(),
             permissions: vec!["org:sys_memberships:manage".into()],
             clerk_updated_at: 1,
+            public_metadata: json!({}),
         },
     )
     .await
@@ -174,6 +176,7 @@ async fn a_recreated_membership_replaces_the_old_clerk_id(t: TestDb) {
         role: "org:member".into(),
         permissions: vec![],
         clerk_updated_at: 1,
+        public_metadata: json!({}),
     };
     memberships::upsert(&t.db, &fields).await.expect("first").expect("written");
     fields.clerk_id = "orgmem_new".into();

@@ -55,7 +55,9 @@ pub(crate) struct Data {
     /// Whether the JWKS also publishes the rotation key.
     pub rotated: bool,
     pub fapi: fapi::state::FapiState,
-    /// Users created through `POST /v1/users`, for their ids.
+    /// Organization invitations by id.
+    pub invitations: BTreeMap<String, Value>,
+    /// Objects created through the Backend API, for their ids.
     pub created: u64,
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
@@ -217,6 +219,10 @@ impl FakeClerk {
     pub fn rate_limit(&self, limit: u32, window: std::time::Duration) {
         let started = std::time::Instant::now();
         self.shared.lock().rate_limit = Some(RateLimit { limit, window, started, used: 0 });
+    }
+
+    pub fn invitation(&self, id: &str) -> Option<Value> {
+        self.shared.lock().invitations.get(id).cloned()
     }
 
     /// The `(password_hasher, password_digest)` a user was created with.

@@ -128,6 +128,7 @@ impl Application {
         tracing::info!("listening on http://{addr}");
         spawn_pruning(self.state.db.clone());
         let reconciling = self.reconciler.map(Reconciler::spawn);
+        let pushing = username_pusher(&self.state);
         let listener_task = self.invalidations.spawn_listener();
         // Small responses (static files, JSON) must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
@@ -136,7 +137,7 @@ impl Application {
         // The peer address is the client's IP for login throttling (see `auth::client_ip`).
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
-        for task in [listener_task, reconciling].into_iter().flatten() {
+        for task in [listener_task, reconciling, pushing].into_iter().flatten() {
             task.abort();
         }
         self.state.db.close().await;
@@ -162,8 +163,14 @@ fn authenticator(
         None => TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?,
     };
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
-    let directory =
-        UserDirectory::new(db.clone(), api.clone(), config.user_cache_ttl, config.org_cache_ttl, Arc::clone(admin));
+    let directory = UserDirectory::new(
+        db.clone(),
+        api.clone(),
+        MirrorPolicy::from_config(config),
+        config.user_cache_ttl,
+        config.org_cache_ttl,
+        Arc::clone(admin),
+    );
     Ok((Authenticator::new(verifier, directory, config.session_revalidation, config.allow_pending_sessions), api))
 }
 
@@ -220,6 +227,14 @@ fn reconciler(state: &AppState, invalidations: &Arc<InvalidationBus>) -> Option<
         invalidations: Arc::clone(invalidations),
         instance: backend::reconcile::instance_name(),
     })
+}
+
+/// With generated usernames on, writes them to Clerk in the background.
+fn username_pusher(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let prefix = MirrorPolicy::from_config(&state.config).username_prefix?;
+    let ClerkWrites::Api(api) = &state.clerk_writes else { return None };
+    state.config.clerk_secret_key.as_ref()?;
+    Some(backend::mirror::username_push::spawn(state.db.clone(), api.clone(), prefix))
 }
 
 fn spawn_pruning(db: Db) {

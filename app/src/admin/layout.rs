@@ -38,9 +38,17 @@ pub fn admin_error(err: AppError) -> AnyView {
 
 /// Previous / next links that keep the rest of the query (`base` is `key=value&…` or empty).
 #[component]
-pub fn Pager(page: i64, pages: i64, total: i64, base: String) -> impl IntoView {
+pub fn Pager(
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+    /// The query parameter that holds the page number.
+    #[prop(default = "page")]
+    param: &'static str,
+) -> impl IntoView {
     let link = move |p: i64| {
-        if base.is_empty() { format!("?page={p}") } else { format!("?{base}&page={p}") }
+        if base.is_empty() { format!("?{param}={p}") } else { format!("?{base}&{param}={p}") }
     };
     view! {
         <div class="pager" data-testid="pager">

@@ -7,10 +7,12 @@ use crate::{
     clerk::mapping,
     db::{
         Db,
+        invitations::{self, Invitation, InvitationFields},
         memberships::{self, MembershipFields},
         org_search::{self, Member},
         organizations::{self, ClerkOrganizationFields, Organization},
     },
+    email::EmailAddress,
     invalidation::{Changed, Invalidation},
 };
 
@@ -129,6 +131,7 @@ pub async fn change_role(
             role: role.clone(),
             permissions: vec![],
             clerk_updated_at: now_millis().max(member.clerk_updated_at.unwrap_or(0) + 1),
+            public_metadata: member.public_metadata.0.clone(),
         },
     };
     let mut tx = db.begin().await?;
@@ -163,6 +166,7 @@ pub async fn remove_member(
         role: member.role.clone(),
         permissions: vec![],
         clerk_updated_at: updated_at,
+        public_metadata: member.public_metadata.0.clone(),
     };
     let mut tx = db.begin().await?;
     memberships::tombstone_in(tx.conn(), &fields).await?;
@@ -177,4 +181,103 @@ pub async fn remove_member(
 /// A membership changed: its user's cached organizations and every cached membership list go.
 fn member_changed(user_clerk_id: String) -> Changed<()> {
     Changed::new((), vec![Invalidation::User(user_clerk_id), Invalidation::Memberships])
+}
+
+/// Invites `email` to the organization with `role`, through Clerk (which sends the email); the
+/// invitation is stored from Clerk's answer and audited.
+pub async fn invite(
+    db: &Db,
+    writes: &ClerkWrites,
+    actor: Actor,
+    org_id: i64,
+    email: &str,
+    role: &str,
+) -> Result<Changed<Invitation>, EditError> {
+    let org = live_org(db, org_id).await?;
+    let email = EmailAddress::parse(email);
+    let role = parse_role(role);
+    let mut v = Validation::default();
+    v.check(email.is_some(), "email_address", "Enter an email address like name@example.com");
+    v.check(role.is_some(), "role", "Not a valid role");
+    v.finish()?;
+    let (Some(email), Some(role)) = (email, role) else { return Err(EditError::NotFound) };
+    let answer = match writes {
+        ClerkWrites::Api(api) => {
+            let body = serde_json::json!({ "email_address": email.as_str(), "role": role });
+            api.create_invitation(&org.clerk_id, &body).await?
+        }
+        ClerkWrites::DevLocal => serde_json::json!({
+            "id": format!("orginv_dev_{}", uuid::Uuid::new_v4().simple()),
+            "email_address": email.as_str(),
+            "role": role,
+            "status": "pending",
+            "public_metadata": {},
+        }),
+    };
+    let mut tx = db.begin().await?;
+    let stored = store_answer(&mut tx, org.id, &answer, "pending").await?;
+    let mut changes = Changes::default();
+    changes.field("status", Value::Null, stored.status.clone());
+    changes.context("email", stored.email_address.clone());
+    changes.context("role", stored.role.clone());
+    record_audit(&mut tx, actor, "invitation.create", "organization", &org.id.to_string(), changes).await?;
+    tx.commit().await?;
+    Ok(Changed::new(stored, vec![Invalidation::Listings]))
+}
+
+/// Revokes a pending invitation, through Clerk.
+pub async fn revoke_invitation(
+    db: &Db,
+    writes: &ClerkWrites,
+    actor: Actor,
+    org_id: i64,
+    invitation_id: i64,
+) -> Result<Changed<Invitation>, EditError> {
+    let org = live_org(db, org_id).await?;
+    let invitation = org_search::invitation(db, org.id, invitation_id).await?.ok_or(EditError::NotFound)?;
+    if invitation.status != "pending" {
+        return Err(EditError::Forbidden(format!("This invitation is {} already", invitation.status)));
+    }
+    let answer = match writes {
+        ClerkWrites::Api(api) => api.revoke_invitation(&org.clerk_id, &invitation.clerk_id).await?,
+        ClerkWrites::DevLocal => serde_json::json!({
+            "id": invitation.clerk_id,
+            "email_address": invitation.email_address,
+            "role": invitation.role,
+            "public_metadata": invitation.public_metadata.0,
+        }),
+    };
+    let mut tx = db.begin().await?;
+    let stored = store_answer(&mut tx, org.id, &answer, "revoked").await?;
+    let mut changes = Changes::default();
+    changes.field("status", invitation.status.clone(), stored.status.clone());
+    changes.context("email", stored.email_address.clone());
+    record_audit(&mut tx, actor, "invitation.revoke", "organization", &org.id.to_string(), changes).await?;
+    tx.commit().await?;
+    Ok(Changed::new(stored, vec![Invalidation::Listings]))
+}
+
+/// Mirrors Clerk's invitation answer. A webhook that got there first may have made it final:
+/// then the stored row stands.
+async fn store_answer(
+    tx: &mut crate::db::Tx,
+    org_id: i64,
+    answer: &Value,
+    default_status: &str,
+) -> Result<Invitation, EditError> {
+    let clerk_id = answer["id"].as_str().filter(|s| !s.is_empty()).ok_or(EditError::ClerkAnswer("no id".into()))?;
+    let empty = Value::Object(Default::default());
+    let fields = InvitationFields {
+        clerk_id,
+        organization_id: org_id,
+        email_address: answer["email_address"].as_str().unwrap_or_default(),
+        role: answer["role"].as_str().unwrap_or_default(),
+        status: answer["status"].as_str().unwrap_or(default_status),
+        inviter_id: answer["inviter_id"].as_str(),
+        public_metadata: answer.get("public_metadata").filter(|m| m.is_object()).unwrap_or(&empty),
+    };
+    if let Some(stored) = invitations::upsert_in(tx.conn(), &fields).await? {
+        return Ok(stored);
+    }
+    invitations::find_by_clerk_id_in(tx.conn(), clerk_id).await?.ok_or(EditError::NotFound)
 }

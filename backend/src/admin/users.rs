@@ -10,6 +10,7 @@ use crate::{
         users::{self, ClerkUserFields, User},
     },
     invalidation::{Changed, Invalidation},
+    mirror::{MirrorPolicy, usernames::assign_username},
 };
 
 /// The edit form, as submitted.
@@ -50,9 +51,12 @@ fn authorize(actor: &Actor, target: &User, edit: &UserEdit) -> Result<(), EditEr
 
 /// Applies `edit` to user `id`. Clerk-owned fields go to Clerk first; only if Clerk accepts are
 /// they stored (from Clerk's answer), together with the local flags and one audit entry.
+/// With generated usernames on (`policy`), a username is never dropped: clearing it is refused,
+/// and a Clerk answer without one (not pushed yet) keeps the stored one.
 pub async fn edit_user(
     db: &Db,
     writes: &ClerkWrites,
+    policy: &MirrorPolicy,
     actor: Actor,
     id: i64,
     edit: UserEdit,
@@ -74,6 +78,8 @@ pub async fn edit_user(
     v.check(first_ok, "first_name", "At most 256 characters, without control characters");
     v.check(last_ok, "last_name", "At most 256 characters, without control characters");
     v.check(username_valid, "username", "4 to 64 characters: letters, digits, _ or -");
+    let keeps_username = username.is_some() || before.username.is_none() || policy.username_prefix.is_none();
+    v.check(keeps_username, "username", "Required: every user has a username here (CLERK_AUTO_GENERATE_USERNAME)");
     if actor.user_id == id {
         v.check(edit.is_staff && edit.is_active, "is_staff", "You cannot remove your own staff access");
     }
@@ -108,6 +114,7 @@ pub async fn edit_user(
                 last_sign_in_at: before.last_sign_in_at,
                 is_active: before.is_active,
                 clerk_updated_at: now_millis().max(before.clerk_updated_at.unwrap_or(0) + 1),
+                push_username: None,
             },
         }),
         _ => None,
@@ -118,9 +125,10 @@ pub async fn edit_user(
     // must not be undone by a form read before it.
     let current = users::find_by_id_for_update_in(tx.conn(), id).await?.ok_or(EditError::NotFound)?;
     authorize(&actor, &current, &edit)?;
-    match (&from_clerk, &before.clerk_id) {
-        (Some(fields), _) => {
-            users::upsert_from_clerk_in(tx.conn(), fields).await?;
+    match (from_clerk, &before.clerk_id) {
+        (Some(mut fields), _) => {
+            assign_username(&mut tx, policy, &mut fields).await?;
+            users::upsert_from_clerk_in(tx.conn(), &fields).await?;
         }
         (None, None) if !patch.is_empty() => {
             users::set_names_in(tx.conn(), id, &first_name, &last_name, username.as_deref()).await?;

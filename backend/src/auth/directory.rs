@@ -16,6 +16,7 @@ use crate::{
         users::{self, Upserted, User},
     },
     invalidation::{self, Invalidation},
+    mirror::{self, MirrorError, MirrorPolicy},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,8 @@ type UserMemberships = Arc<Vec<(String, Arc<Membership>)>>;
 pub struct UserDirectory {
     db: Db,
     api: ClerkApi,
+    /// Provisioned users get a generated username like any other mirrored user.
+    policy: MirrorPolicy,
     users: moka::future::Cache<String, Arc<User>>,
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
@@ -51,10 +54,18 @@ pub struct UserDirectory {
 }
 
 impl UserDirectory {
-    pub fn new(db: Db, api: ClerkApi, user_ttl: Duration, org_ttl: Duration, admin: Arc<AdminCache>) -> Self {
+    pub fn new(
+        db: Db,
+        api: ClerkApi,
+        policy: MirrorPolicy,
+        user_ttl: Duration,
+        org_ttl: Duration,
+        admin: Arc<AdminCache>,
+    ) -> Self {
         Self {
             db,
             api,
+            policy,
             admin,
             users: moka::future::Cache::builder().max_capacity(100_000).time_to_live(user_ttl).build(),
             refused: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(3600)).build(),
@@ -79,8 +90,15 @@ impl UserDirectory {
                         self.refused.insert(clerk_id.to_owned(), until);
                     }
                 })?;
-                let fields = mapping::user_fields(&clerk_user)?;
-                match users::upsert_from_clerk(&self.db, &fields).await? {
+                let mut tx = self.db.begin().await?;
+                let upserted =
+                    mirror::upsert_user(&mut tx, &self.policy, &clerk_user).await.map_err(|err| match err {
+                        MirrorError::Database(e) => DirectoryError::Database(e),
+                        MirrorError::Clerk(e) => DirectoryError::Clerk(e),
+                        MirrorError::Payload(e) => DirectoryError::Mapping(e),
+                    })?;
+                tx.commit().await?;
+                match upserted {
                     Upserted::Created(user) | Upserted::Updated(user) => {
                         tracing::info!(clerk_id, "provisioned user from Clerk");
                         self.admin.invalidate();

@@ -83,6 +83,18 @@ impl ClerkApi {
         self.send(reqwest::Method::PATCH, &path, Some(&serde_json::json!({ "role": role }))).await
     }
 
+    /// `POST /v1/organizations/{org}/invitations`: the created OrganizationInvitation.
+    pub async fn create_invitation(&self, org_id: &str, invitation: &Value) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations/{org_id}/invitations");
+        self.send(reqwest::Method::POST, &path, Some(invitation)).await
+    }
+
+    /// `POST /v1/organizations/{org}/invitations/{id}/revoke`: the revoked invitation.
+    pub async fn revoke_invitation(&self, org_id: &str, invitation_id: &str) -> Result<Value, ApiError> {
+        let path = format!("/v1/organizations/{org_id}/invitations/{invitation_id}/revoke");
+        self.send(reqwest::Method::POST, &path, Some(&serde_json::json!({}))).await
+    }
+
     /// `DELETE /v1/organizations/{org}/memberships/{user}`: the removed membership.
     pub async fn delete_membership(&self, org_id: &str, user_id: &str) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/memberships/{user_id}");

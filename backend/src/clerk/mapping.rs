@@ -31,10 +31,12 @@ pub fn user_fields(user: &Value) -> Result<ClerkUserFields, MappingError> {
         .unwrap_or_default();
     let banned = user["banned"].as_bool().unwrap_or(false);
     let locked = user["locked"].as_bool().unwrap_or(false);
+    let username = user["username"].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
     Ok(ClerkUserFields {
         clerk_id,
         email,
-        username: user["username"].as_str().filter(|s| !s.is_empty()).map(str::to_owned),
+        push_username: username.is_some().then_some(false),
+        username,
         first_name: text(&user["first_name"]),
         last_name: text(&user["last_name"]),
         image_url: text(&user["image_url"]),
@@ -76,6 +78,7 @@ pub struct MembershipParts {
     pub role: String,
     pub permissions: Vec<String>,
     pub clerk_updated_at: i64,
+    pub public_metadata: Value,
 }
 
 impl MembershipParts {
@@ -88,6 +91,7 @@ impl MembershipParts {
             role: self.role,
             permissions: self.permissions,
             clerk_updated_at: self.clerk_updated_at,
+            public_metadata: self.public_metadata,
         }
     }
 }
@@ -106,6 +110,10 @@ pub fn membership_parts(m: &Value) -> Result<MembershipParts, MappingError> {
             .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
             .unwrap_or_default(),
         clerk_updated_at: m["updated_at"].as_i64().ok_or(MappingError("updated_at"))?,
+        public_metadata: match &m["public_metadata"] {
+            Value::Object(map) => Value::Object(map.clone()),
+            _ => Value::Object(Default::default()),
+        },
     })
 }
 

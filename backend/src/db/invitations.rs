@@ -70,3 +70,8 @@ pub async fn addressed_to(db: &Db, email: &str) -> Result<Vec<Invitation>, sqlx:
         format!("SELECT {COLUMNS} FROM organization_invitations WHERE lower(email_address) = lower($1) ORDER BY id");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(email).fetch_all(pool).await)
 }
+
+pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<Invitation>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM organization_invitations WHERE clerk_id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)
+}

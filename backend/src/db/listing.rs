@@ -31,6 +31,7 @@ pub(crate) enum Bind {
     Text(String),
     Bool(bool),
     Int(i64),
+    Time(chrono::DateTime<chrono::Utc>),
 }
 
 /// `WHERE a AND b …`, with `$n` placeholders numbered as they are added.
@@ -88,6 +89,7 @@ macro_rules! bind_all {
                 $crate::db::listing::Bind::Text(s) => q.bind(s.clone()),
                 $crate::db::listing::Bind::Bool(v) => q.bind(*v),
                 $crate::db::listing::Bind::Int(v) => q.bind(*v),
+                $crate::db::listing::Bind::Time(v) => q.bind(*v),
             };
         }
         q

@@ -17,10 +17,11 @@ pub struct Membership {
     pub clerk_updated_at: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub public_metadata: Json<serde_json::Value>,
 }
 
-const COLUMNS: &str =
-    "id, clerk_id, organization_id, user_id, role, permissions, clerk_updated_at, created_at, updated_at";
+const COLUMNS: &str = "id, clerk_id, organization_id, user_id, role, permissions, clerk_updated_at, created_at, \
+    updated_at, public_metadata";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MembershipFields {
@@ -31,6 +32,7 @@ pub struct MembershipFields {
     pub permissions: Vec<String>,
     /// Clerk's `updated_at`, Unix milliseconds.
     pub clerk_updated_at: i64,
+    pub public_metadata: serde_json::Value,
 }
 
 /// Upserts on (organization, user): a membership deleted and re-created in Clerk comes back
@@ -47,10 +49,10 @@ pub async fn upsert(db: &Db, fields: &MembershipFields) -> Result<Option<Members
 pub async fn upsert_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organization_memberships (clerk_id, organization_id, user_id, role, permissions, \
-             clerk_updated_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             clerk_updated_at, created_at, updated_at, public_metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
          ON CONFLICT (organization_id, user_id) DO UPDATE SET clerk_id = excluded.clerk_id, \
-             role = excluded.role, permissions = excluded.permissions, \
+             role = excluded.role, permissions = excluded.permissions, public_metadata = excluded.public_metadata, \
              clerk_updated_at = excluded.clerk_updated_at, updated_at = excluded.updated_at, deleted_at = NULL \
          WHERE organization_memberships.clerk_updated_at IS NULL \
              OR (organization_memberships.deleted_at IS NULL \
@@ -107,7 +109,8 @@ fn live_in_live_organizations(extra: &str, condition: &str) -> String {
     )
 }
 
-/// Runs an insert-or-update whose parameters are `$1`–`$7`: the fields, then the time now.
+/// Runs an insert-or-update whose parameters are `$1`–`$8`: the fields, the time now, then the
+/// public metadata.
 async fn write_in(conn: Conn<'_>, sql: &str, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
     on_conn!(conn, c => sqlx::query_as(sql)
         .bind(&fields.clerk_id)
@@ -117,6 +120,7 @@ async fn write_in(conn: Conn<'_>, sql: &str, fields: &MembershipFields) -> Resul
         .bind(Json(&fields.permissions))
         .bind(fields.clerk_updated_at)
         .bind(now())
+        .bind(Json(&fields.public_metadata))
         .fetch_optional(&mut *c)
         .await)
 }
@@ -127,8 +131,8 @@ async fn write_in(conn: Conn<'_>, sql: &str, fields: &MembershipFields) -> Resul
 pub async fn tombstone_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Option<Membership>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organization_memberships (clerk_id, organization_id, user_id, role, permissions, \
-             clerk_updated_at, created_at, updated_at, deleted_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) \
+             clerk_updated_at, created_at, updated_at, deleted_at, public_metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8) \
          ON CONFLICT (organization_id, user_id) DO UPDATE SET clerk_id = excluded.clerk_id, \
              clerk_updated_at = excluded.clerk_updated_at, updated_at = excluded.updated_at, \
              deleted_at = COALESCE(organization_memberships.deleted_at, excluded.deleted_at) \

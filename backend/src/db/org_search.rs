@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{
     Db,
     invitations::{self, Invitation},
-    listing::{Bind, Filter, Listing, Page, fetch_page},
+    listing::{Bind, Filter, Listing, PAGE_SIZE, Page, fetch_page, offset_of},
     organizations::{COLUMNS, Organization},
 };
 use crate::on_pool;
@@ -39,11 +39,12 @@ pub struct Member {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    pub public_metadata: sqlx::types::Json<serde_json::Value>,
 }
 
 const MEMBER_COLUMNS: &str = "m.id AS membership_id, m.clerk_id AS membership_clerk_id, m.role, \
     m.created_at AS joined_at, m.clerk_updated_at, u.id AS user_id, u.clerk_id AS user_clerk_id, u.email, \
-    u.first_name, u.last_name";
+    u.first_name, u.last_name, m.public_metadata";
 const MEMBER_FROM: &str = "organization_memberships m JOIN users u ON u.id = m.user_id";
 
 /// One page of an organization's live members, oldest first.
@@ -68,12 +69,29 @@ pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Optio
         .await)
 }
 
-pub async fn invitations(db: &Db, organization_id: i64) -> Result<Vec<Invitation>, sqlx::Error> {
+/// One page of an organization's invitations, newest first.
+pub async fn invitations(db: &Db, organization_id: i64, page: i64) -> Result<Page<Invitation>, sqlx::Error> {
+    let (page, offset) = offset_of(page);
     let sql = format!(
-        "SELECT {} FROM organization_invitations WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
+        "SELECT {} FROM organization_invitations WHERE organization_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
         invitations::COLUMNS
     );
-    on_pool!(db, pool => sqlx::query_as(&sql).bind(organization_id).fetch_all(pool).await)
+    let count = "SELECT COUNT(*) FROM organization_invitations WHERE organization_id = $1";
+    let (items, total) = on_pool!(db, pool => {
+        let items: Vec<Invitation> =
+            sqlx::query_as(&sql).bind(organization_id).bind(PAGE_SIZE).bind(offset).fetch_all(pool).await?;
+        let total: i64 = sqlx::query_scalar(count).bind(organization_id).fetch_one(pool).await?;
+        (items, total)
+    });
+    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+}
+
+/// One invitation of an organization, by local id.
+pub async fn invitation(db: &Db, organization_id: i64, id: i64) -> Result<Option<Invitation>, sqlx::Error> {
+    let sql =
+        format!("SELECT {} FROM organization_invitations WHERE organization_id = $1 AND id = $2", invitations::COLUMNS);
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(organization_id).bind(id).fetch_optional(pool).await)
 }
 
 /// A user's live memberships with their organizations, for the user page.

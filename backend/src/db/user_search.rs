@@ -56,6 +56,10 @@ pub struct UserFilter {
     pub active: Option<bool>,
     pub staff: Option<bool>,
     pub deleted: Option<bool>,
+    /// Joined (created here) at or after this time.
+    pub joined_from: Option<DateTime<Utc>>,
+    /// Joined before this time.
+    pub joined_before: Option<DateTime<Utc>>,
     pub sort: UserSort,
 }
 
@@ -72,6 +76,14 @@ pub async fn search(db: &Db, filter: &UserFilter, page: i64) -> Result<Page<User
     if let Some(staff) = filter.staff {
         let p = f.param(Bind::Bool(staff));
         f.and(format!("is_staff = {p}"));
+    }
+    if let Some(from) = filter.joined_from {
+        let p = f.param(Bind::Time(from));
+        f.and(format!("created_at >= {p}"));
+    }
+    if let Some(before) = filter.joined_before {
+        let p = f.param(Bind::Time(before));
+        f.and(format!("created_at < {p}"));
     }
     match filter.deleted {
         Some(true) => f.and("deleted_at IS NOT NULL".into()),

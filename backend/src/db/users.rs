@@ -72,6 +72,9 @@ pub struct ClerkUserFields {
     pub is_active: bool,
     /// Clerk's `updated_at`, Unix milliseconds.
     pub clerk_updated_at: i64,
+    /// `Some(true)`: the username was generated here and must be written to Clerk;
+    /// `Some(false)`: Clerk has it; `None`: leave the stored state alone.
+    pub push_username: Option<bool>,
 }
 
 /// What an upsert did.
@@ -97,14 +100,14 @@ pub async fn upsert_from_clerk_in(conn: Conn<'_>, fields: &ClerkUserFields) -> R
     let now = now();
     let sql = format!(
         "INSERT INTO users (clerk_id, email, username, first_name, last_name, image_url, public_metadata, \
-             is_active, last_sign_in_at, clerk_updated_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+             is_active, last_sign_in_at, clerk_updated_at, created_at, updated_at, username_pending_push) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, COALESCE($12, FALSE)) \
          ON CONFLICT (clerk_id) DO UPDATE SET email = excluded.email, username = excluded.username, \
              first_name = excluded.first_name, last_name = excluded.last_name, image_url = excluded.image_url, \
              public_metadata = excluded.public_metadata, \
              is_active = excluded.is_active AND NOT users.deactivated_locally, \
              last_sign_in_at = excluded.last_sign_in_at, clerk_updated_at = excluded.clerk_updated_at, \
-             updated_at = excluded.updated_at \
+             updated_at = excluded.updated_at, username_pending_push = COALESCE($12, users.username_pending_push) \
          WHERE users.deleted_at IS NULL \
              AND (users.clerk_updated_at IS NULL OR users.clerk_updated_at <= excluded.clerk_updated_at) \
          RETURNING {COLUMNS}"
@@ -121,6 +124,7 @@ pub async fn upsert_from_clerk_in(conn: Conn<'_>, fields: &ClerkUserFields) -> R
         .bind(fields.last_sign_in_at)
         .bind(fields.clerk_updated_at)
         .bind(now)
+        .bind(fields.push_username)
         .fetch_optional(&mut *c)
         .await)?;
     Ok(match row {
@@ -210,9 +214,11 @@ pub async fn ids_missing_username(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
         .await)
 }
 
-/// Sets `username` unless the user got one meanwhile; returns whether it was set (0 or 1).
+/// Sets a generated `username` (to be written to Clerk) unless the user got one meanwhile;
+/// returns whether it was set (0 or 1).
 pub async fn set_missing_username_in(conn: Conn<'_>, id: i64, username: &str) -> Result<u64, sqlx::Error> {
-    on_conn!(conn, c => sqlx::query("UPDATE users SET username = $2, updated_at = $3 WHERE id = $1 AND username IS NULL")
+    on_conn!(conn, c => sqlx::query(
+        "UPDATE users SET username = $2, updated_at = $3, username_pending_push = TRUE WHERE id = $1 AND username IS NULL")
         .bind(id)
         .bind(username)
         .bind(now())
@@ -285,4 +291,44 @@ pub async fn clerk_users_by_email(db: &Db, email: &str) -> Result<Vec<User>, sql
     let sql =
         format!("SELECT {COLUMNS} FROM users WHERE clerk_id IS NOT NULL AND lower(email) = lower($1) ORDER BY id");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(email).fetch_all(pool).await)
+}
+
+/// Generated usernames Clerk does not have yet: `(id, clerk_id, username)`, after `after_id`.
+pub async fn pending_username_pushes(
+    db: &Db,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, clerk_id, username FROM users WHERE username_pending_push AND id > $1 \
+             AND clerk_id IS NOT NULL AND username IS NOT NULL AND deleted_at IS NULL ORDER BY id LIMIT $2")
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Clerk has `username` for user `id` now (or will never take it): nothing left to push,
+/// unless the username changed meanwhile.
+pub async fn username_push_done(db: &Db, id: i64, username: &str) -> Result<(), sqlx::Error> {
+    on_writer!(db, pool => sqlx::query(
+        "UPDATE users SET username_pending_push = FALSE WHERE id = $1 AND username = $2")
+        .bind(id)
+        .bind(username)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// Replaces a pending generated username that Clerk refused (someone there has it).
+pub async fn replace_pending_username_in(conn: Conn<'_>, id: i64, old: &str, new: &str) -> Result<u64, sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "UPDATE users SET username = $3, updated_at = $4 WHERE id = $1 AND username = $2 AND username_pending_push")
+        .bind(id)
+        .bind(old)
+        .bind(new)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
 }

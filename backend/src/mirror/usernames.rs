@@ -27,6 +27,7 @@ pub async fn assign_username(
         let candidate = generate(prefix);
         if !users::username_taken_in(tx.conn(), &candidate).await? {
             fields.username = Some(candidate);
+            fields.push_username = Some(true);
             return Ok(());
         }
     }

@@ -14,6 +14,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod invitations;
 mod users;
 
 use crate::{Fault, Recorded, Shared, now_millis, test_keys};
@@ -29,6 +30,8 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/v1/organizations", get(list_organizations))
         .route("/v1/organizations/{id}", get(get_organization).patch(patch_organization))
         .route("/v1/organizations/{id}/memberships", get(list_memberships))
+        .route("/v1/organizations/{id}/invitations", axum::routing::post(invitations::create))
+        .route("/v1/organizations/{id}/invitations/{invitation_id}/revoke", axum::routing::post(invitations::revoke))
         .route(
             "/v1/organizations/{id}/memberships/{user_id}",
             axum::routing::patch(patch_membership).delete(delete_membership),

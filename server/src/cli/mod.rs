@@ -103,6 +103,9 @@ pub enum Command {
     GenerateUsernames {
         #[arg(long)]
         prefix: Option<String>,
+        /// Also write every generated username Clerk does not have yet to Clerk.
+        #[arg(long)]
+        push: bool,
     },
 }
 
@@ -145,7 +148,7 @@ impl Cli {
                 let options = MigrateOptions { dry_run, skip_existing, batch: batch.into(), staff };
                 migrate::run(&config, options, json).await
             }
-            Some(Command::GenerateUsernames { prefix }) => sync::generate_usernames(&config, prefix).await,
+            Some(Command::GenerateUsernames { prefix, push }) => sync::generate_usernames(&config, prefix, push).await,
             Some(Command::CreateStaff { email, superuser, password_stdin }) => {
                 staff::create_staff(&config, &email, superuser, password_stdin).await
             }

@@ -7,7 +7,10 @@ use anyhow::Context;
 use backend::{
     Config,
     clerk::api::ClerkApi,
-    mirror::MirrorPolicy,
+    mirror::{
+        MirrorPolicy,
+        username_push::{self, PushReport},
+    },
     sync::{self, Progress, SyncOptions, SyncReport},
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -107,12 +110,52 @@ impl Reporter {
     }
 }
 
-pub async fn generate_usernames(config: &Config, prefix: Option<String>) -> anyhow::Result<()> {
+pub async fn generate_usernames(config: &Config, prefix: Option<String>, push: bool) -> anyhow::Result<()> {
+    let api = if push { Some(clerk_api(config)?) } else { None };
     let db = database::open(config).await?;
     let prefix = prefix.unwrap_or_else(|| config.username_prefix.clone());
     let filled = sync::generate_missing_usernames(&db, &prefix).await;
+    let pushed = match (&api, &filled) {
+        (Some(api), Ok(_)) => Some(push_all(&db, api, &prefix).await),
+        _ => None,
+    };
     database::close_after_writes(db).await;
     let filled = filled.context("generating usernames")?;
     println!("{filled} usernames generated");
+    if let Some(report) = pushed {
+        let report = report?;
+        println!(
+            "{} pushed to Clerk, {} renamed (taken in Clerk), {} users gone, {} refused ({} requests)",
+            report.pushed, report.renamed, report.gone, report.failed, report.requests
+        );
+    }
     Ok(())
+}
+
+/// Pushes until nothing is left: a name Clerk refused as taken is renamed, then pushed on the
+/// next pass (three passes at most).
+async fn push_all(db: &backend::Db, api: &ClerkApi, prefix: &str) -> anyhow::Result<PushReport> {
+    let reporter = Reporter::new();
+    let progress = |p: Progress<'_>| reporter.show(p);
+    let mut total = PushReport::default();
+    for _ in 0..3 {
+        let pass = username_push::push_pending(db, api, prefix, &progress).await;
+        let pass = match pass {
+            Ok(pass) => pass,
+            Err(err) => {
+                reporter.finish();
+                return Err(err.into());
+            }
+        };
+        total.pushed += pass.pushed;
+        total.renamed += pass.renamed;
+        total.gone += pass.gone;
+        total.failed += pass.failed;
+        total.requests += pass.requests;
+        if pass.renamed == 0 {
+            break;
+        }
+    }
+    reporter.finish();
+    Ok(total)
 }

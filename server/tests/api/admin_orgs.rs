@@ -8,7 +8,7 @@ use backend::{
     db::{audit_log, invitations, memberships, org_search, organizations},
 };
 use common::{TestApp, staff::StaffCookie};
-use fake_clerk::{FakeClerk, Fault};
+use fake_clerk::{FakeClerk, Fault, TEST_WEBHOOK_SECRET};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
@@ -20,7 +20,23 @@ http_tests!(
     a_member_removal_is_written_through_and_leaves_a_tombstone,
     bad_org_input_and_clerk_refusals_change_nothing,
     a_large_organization_pages_its_members,
+    an_invitation_goes_through_clerk_and_is_revoked_audited,
+    invitation_webhooks_in_any_order_leave_the_admin_invitation_final,
+    invitations_are_listed_in_pages,
 );
+
+/// Invites through the admin; returns the invitation's local id and Clerk id.
+async fn invite(acme: &Acme, email: &str) -> (String, String) {
+    let org = acme.org_id.to_string();
+    let form = [("org_id", org.as_str()), ("email_address", email), ("role", "org:admin")];
+    let (status, body) = post(acme, "/api/admin/org-invite", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, detail) = post(acme, "/api/admin/org", &[("id", &org)]).await;
+    let row = detail["invitations"].as_array().expect("list").iter().find(|i| i["email_address"] == email).cloned();
+    let row = row.expect("listed");
+    let stored = invitations::addressed_to(&acme.app.db, email).await.expect("query");
+    (row["id"].to_string(), stored[0].clerk_id.clone())
+}
 
 struct Acme {
     clerk: FakeClerk,
@@ -36,7 +52,7 @@ async fn setup(backend: Backend) -> Acme {
     let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "A");
     let bob = fake_clerk::user("user_bob", "bob@example.com", "Bob", "B");
     clerk.put_organization(org.clone());
-    let app = TestApp::with_clerk(backend, &clerk, &[]).await;
+    let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
     let stored = organizations::upsert_from_clerk(&app.db, &mapping::organization_fields(&org).expect("maps"))
         .await
         .expect("org")
@@ -46,7 +62,10 @@ async fn setup(backend: Backend) -> Acme {
         clerk.put_user(user.clone());
         let row = app.mirror(user).await;
         bob_id = row.id;
-        let m = fake_clerk::membership(&format!("orgmem_{}", row.id), &org, user, role);
+        let mut m = fake_clerk::membership(&format!("orgmem_{}", row.id), &org, user, role);
+        if role == "org:member" {
+            m["public_metadata"] = json!({ "seat": 7 });
+        }
         clerk.put_membership(m.clone());
         let fields = mapping::membership_parts(&m).expect("maps").into_fields(stored.id, row.id);
         memberships::upsert(&app.db, &fields).await.expect("membership");
@@ -90,6 +109,9 @@ async fn organizations_are_listed_searched_and_shown_with_members_and_invitation
         .map(|m| (m["email"].as_str().unwrap_or_default(), m["role"].as_str().unwrap_or_default()))
         .collect();
     assert_eq!(members, [("alice@example.com", "org:admin"), ("bob@example.com", "org:member")]);
+    let metadata: Vec<&str> =
+        detail["members"].as_array().expect("members").iter().filter_map(|m| m["public_metadata"].as_str()).collect();
+    assert_eq!(metadata, ["", r#"{"seat":7}"#], "membership metadata is mirrored and shown");
     assert_eq!(detail["invitations"][0]["email_address"], "carol@example.com");
     assert_eq!(detail["invitations"][0]["inviter"], "user_boss");
     assert_eq!(detail["invitations"][0]["public_metadata"], r#"{"team":"ops"}"#);
@@ -215,4 +237,127 @@ async fn a_large_organization_pages_its_members(backend: Backend) {
     let html = acme.app.admin_page(&format!("/admin/orgs/{id}?page=2"), &acme.cookie).await.text().await.expect("html");
     assert!(html.contains("62 total · page 2 of 2") && html.contains("member59@example.com"), "{html}");
     assert!(!html.contains("alice@example.com"), "page 2 starts past the first 50");
+}
+
+async fn an_invitation_goes_through_clerk_and_is_revoked_audited(backend: Backend) {
+    let acme = setup(backend).await;
+    let org = acme.org_id.to_string();
+    let (id, clerk_id) = invite(&acme, "dave@example.com").await;
+    let sent = acme.clerk.requests("/v1/organizations/org_acme/invitations");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body, Some(json!({ "email_address": "dave@example.com", "role": "org:admin" })));
+    assert_eq!(acme.clerk.invitation(&clerk_id).expect("in Clerk")["status"], "pending");
+    let (_, detail) = post(&acme, "/api/admin/org", &[("id", &org)]).await;
+    assert_eq!(
+        (detail["invitations_total"].as_i64(), detail["invitations"][0]["status"].as_str()),
+        (Some(2), Some("pending"))
+    );
+
+    // Bad input and Clerk's refusals change nothing.
+    let bad =
+        post(&acme, "/api/admin/org-invite", &[("org_id", &org), ("email_address", "nope"), ("role", "org:member")])
+            .await;
+    assert_eq!(
+        (bad.0, bad.1["Validation"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email_address"))
+    );
+    let twice = post(
+        &acme,
+        "/api/admin/org-invite",
+        &[("org_id", &org), ("email_address", "dave@example.com"), ("role", "org:member")],
+    )
+    .await;
+    assert_eq!(twice.0, StatusCode::UNPROCESSABLE_ENTITY, "Clerk refuses a second pending invitation: {}", twice.1);
+    assert_eq!(
+        acme.clerk.requests("/v1/organizations/org_acme/invitations").len(),
+        2,
+        "the bad email never reached Clerk"
+    );
+    assert_eq!(invitations::addressed_to(&acme.app.db, "dave@example.com").await.expect("query").len(), 1);
+
+    let (status, _) =
+        post(&acme, "/api/admin/org-invitation-revoke", &[("org_id", &org), ("invitation_id", &id)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(acme.clerk.invitation(&clerk_id).expect("in Clerk")["status"], "revoked");
+    let stored = invitations::addressed_to(&acme.app.db, "dave@example.com").await.expect("query");
+    assert_eq!(stored[0].status, "revoked");
+    let again = post(&acme, "/api/admin/org-invitation-revoke", &[("org_id", &org), ("invitation_id", &id)]).await;
+    assert_eq!(again.0, StatusCode::FORBIDDEN, "a final invitation stays final");
+
+    let audit = audit_log::for_object(&acme.app.db, "organization", &org, 10).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions[..2], ["invitation.revoke", "invitation.create"]);
+    assert_eq!(audit[0].changes.0["status"], json!({ "before": "pending", "after": "revoked" }));
+}
+
+async fn invitation_webhooks_in_any_order_leave_the_admin_invitation_final(backend: Backend) {
+    let acme = setup(backend).await;
+    // (events after the admin's invite, final status)
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("erin@example.com", &["organizationInvitation.accepted", "organizationInvitation.created"], "accepted"),
+        ("frank@example.com", &["organizationInvitation.revoked", "organizationInvitation.accepted"], "revoked"),
+        ("gina@example.com", &["organizationInvitation.created", "organizationInvitation.accepted"], "accepted"),
+    ];
+    for (email, events, expected) in cases {
+        let (_, clerk_id) = invite(&acme, email).await;
+        let sent = acme.clerk.invitation(&clerk_id).expect("in Clerk");
+        for event in events {
+            let mut data = sent.clone();
+            data["status"] = json!(match *event {
+                "organizationInvitation.accepted" => "accepted",
+                "organizationInvitation.revoked" => "revoked",
+                _ => "pending",
+            });
+            let (status, _) = acme.app.deliver(event, &data).await;
+            assert_eq!(status, StatusCode::OK, "{email} {event}");
+        }
+        let stored = invitations::addressed_to(&acme.app.db, email).await.expect("query");
+        assert_eq!(stored[0].status, expected, "{email}: {events:?}");
+    }
+    // Revoked here first: a late created or accepted changes nothing.
+    let (id, clerk_id) = invite(&acme, "hal@example.com").await;
+    let org = acme.org_id.to_string();
+    post(&acme, "/api/admin/org-invitation-revoke", &[("org_id", &org), ("invitation_id", &id)]).await;
+    let mut late = acme.clerk.invitation(&clerk_id).expect("in Clerk");
+    for (event, status) in
+        [("organizationInvitation.created", "pending"), ("organizationInvitation.accepted", "accepted")]
+    {
+        late["status"] = json!(status);
+        acme.app.deliver(event, &late).await;
+    }
+    assert_eq!(invitations::addressed_to(&acme.app.db, "hal@example.com").await.expect("query")[0].status, "revoked");
+}
+
+async fn invitations_are_listed_in_pages(backend: Backend) {
+    let acme = setup(backend).await;
+    let mut tx = acme.app.db.begin().await.expect("tx");
+    for i in 0..60 {
+        let (clerk_id, email) = (format!("orginv_bulk_{i}"), format!("bulk{i}@example.com"));
+        let fields = invitations::InvitationFields {
+            clerk_id: &clerk_id,
+            organization_id: acme.org_id,
+            email_address: &email,
+            role: "org:member",
+            status: if i % 2 == 0 { "pending" } else { "accepted" },
+            inviter_id: None,
+            public_metadata: &json!({}),
+        };
+        invitations::upsert_in(tx.conn(), &fields).await.expect("inv");
+    }
+    tx.commit().await.expect("commit");
+    let org = acme.org_id.to_string();
+    let (_, first) = post(&acme, "/api/admin/org", &[("id", &org)]).await;
+    assert_eq!(
+        (first["invitations"].as_array().map(Vec::len), first["invitations_pages"].as_i64()),
+        (Some(50), Some(2))
+    );
+    let (_, second) = post(&acme, "/api/admin/org", &[("id", &org), ("ipage", "2")]).await;
+    assert_eq!(
+        (second["invitations"].as_array().map(Vec::len), second["invitations_total"].as_i64()),
+        (Some(11), Some(61))
+    );
+    let html =
+        acme.app.admin_page(&format!("/admin/orgs/{org}?ipage=2"), &acme.cookie).await.text().await.expect("html");
+    assert!(html.contains("61 total · page 2 of 2") && html.contains("?ipage=1"), "the invitations pager");
+    assert_eq!(html.matches(">Revoke</button>").count(), 6, "only pending ones can be revoked: {html}");
 }

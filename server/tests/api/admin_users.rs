@@ -81,6 +81,25 @@ async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
     assert_eq!(list(&app, &cookie, &[("staff", "yes")]).await["total"], 3);
     assert_eq!(list(&app, &cookie, &[("active", "yes"), ("deleted", "no"), ("q", "grace")]).await["total"], 10);
 
+    // Joined dates: user_0000–0099 in March 2024, 0100–0199 on 2024-04-01, the rest today.
+    for (range, at) in [
+        ("'user_0000' AND 'user_0099'", "2024-03-15T12:00:00Z"),
+        ("'user_0100' AND 'user_0199'", "2024-04-01T23:59:59Z"),
+    ] {
+        let at: chrono::DateTime<chrono::Utc> = at.parse().expect("time");
+        let sql = format!("UPDATE users SET created_at = $1 WHERE clerk_id BETWEEN {range}");
+        backend::on_writer!(&app.db, pool => sqlx::query(&sql).bind(at).execute(pool).await.map(|_| ()))
+            .expect("dates");
+    }
+    let joined = |from: &'static str, to: &'static str| [("joined_from", from), ("joined_to", to)];
+    assert_eq!(list(&app, &cookie, &joined("2024-03-01", "2024-03-31")).await["total"], 100);
+    assert_eq!(list(&app, &cookie, &joined("2024-04-01", "2024-04-01")).await["total"], 100, "both ends inclusive");
+    assert_eq!(list(&app, &cookie, &joined("2024-03-16", "")).await["total"], 901, "open-ended");
+    assert_eq!(list(&app, &cookie, &[("joined_to", "2024-03-31"), ("active", "no")]).await["total"], 12, "combined");
+    let bad = app.admin_post("/api/admin/users", Some(&cookie), &[("joined_from", "31/12/2024")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.expect("json")["Validation"][0]["field"], "joined_from");
+
     let by_email = list(&app, &cookie, &[("sort", "email"), ("page", "3")]).await;
     assert_eq!(by_email["page"], 3);
     assert_eq!(emails(&by_email).first().map(String::as_str), Some("u0099@example.com"));

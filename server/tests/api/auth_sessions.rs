@@ -297,6 +297,7 @@ async fn seed_membership(app: &TestApp, clerk: &FakeClerk, org_id: &str, role: &
             role: role.into(),
             permissions: vec!["org:sys_memberships:manage".into()],
             clerk_updated_at: 1,
+            public_metadata: serde_json::json!({}),
         },
     )
     .await

@@ -25,5 +25,6 @@ mod staff_cli;
 mod staff_security;
 mod static_assets;
 mod sync;
+mod usernames;
 mod webhook_convergence;
 mod webhooks;

@@ -1,5 +1,6 @@
 //! `/admin/orgs/{id}`: an organization with its members and invitations. Renaming, changing
-//! the slug, changing a member's role and removing a member are written through to Clerk.
+//! the slug, changing a member's role, removing a member, inviting and revoking an invitation
+//! are written through to Clerk.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -20,10 +21,13 @@ pub struct MemberView {
     pub name: String,
     pub role: String,
     pub joined: String,
+    /// Compact JSON, empty when there is none.
+    pub public_metadata: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationView {
+    pub id: i64,
     pub email_address: String,
     pub role: String,
     pub status: String,
@@ -50,12 +54,20 @@ pub struct OrgDetail {
     pub members_total: i64,
     pub members_page: i64,
     pub members_pages: i64,
+    /// One page of invitations (`ipage`), newest first.
     pub invitations: Vec<InvitationView>,
+    pub invitations_total: i64,
+    pub invitations_page: i64,
+    pub invitations_pages: i64,
     pub audit: Vec<AuditView>,
 }
 
 #[server(prefix = "/api/admin", endpoint = "org")]
-pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<OrgDetail, AppError> {
+pub async fn get_org_detail(
+    id: i64,
+    #[server(default)] page: i64,
+    #[server(default)] ipage: i64,
+) -> Result<OrgDetail, AppError> {
     use backend::db::{audit_log, org_search};
 
     use crate::admin::ssr::time;
@@ -66,7 +78,7 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
         return crate::admin::ssr::fail(AppError::NotFound);
     };
     let members = org_search::members(db, id, page).await.map_err(AppError::internal)?;
-    let invitations = org_search::invitations(db, id).await.map_err(AppError::internal)?;
+    let invitations = org_search::invitations(db, id, ipage).await.map_err(AppError::internal)?;
     let audit = audit_log::for_object(db, "organization", &id.to_string(), 20).await.map_err(AppError::internal)?;
     Ok(OrgDetail {
         id: o.id,
@@ -91,11 +103,20 @@ pub async fn get_org_detail(id: i64, #[server(default)] page: i64) -> Result<Org
                 email: m.email,
                 role: m.role,
                 joined: time(m.joined_at),
+                public_metadata: match &m.public_metadata.0 {
+                    serde_json::Value::Object(map) if map.is_empty() => String::new(),
+                    other => other.to_string(),
+                },
             })
             .collect(),
+        invitations_total: invitations.total,
+        invitations_page: invitations.page,
+        invitations_pages: invitations.pages(),
         invitations: invitations
+            .items
             .into_iter()
             .map(|i| InvitationView {
+                id: i.id,
                 email_address: i.email_address,
                 role: i.role,
                 status: i.status,
@@ -139,6 +160,28 @@ pub async fn remove_member(org_id: i64, user_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+#[server(prefix = "/api/admin", endpoint = "org-invite")]
+pub async fn invite_to_org(org_id: i64, email_address: String, role: String) -> Result<(), AppError> {
+    let (admin, state) = crate::admin::ssr::admin()?;
+    let changed =
+        backend::admin::orgs::invite(&state.db, &state.clerk_writes, admin.actor(), org_id, &email_address, &role)
+            .await
+            .map_err(crate::admin::ssr::edit_error)?;
+    state.invalidations.settle(changed).await;
+    Ok(())
+}
+
+#[server(prefix = "/api/admin", endpoint = "org-invitation-revoke")]
+pub async fn revoke_invitation(org_id: i64, invitation_id: i64) -> Result<(), AppError> {
+    let (admin, state) = crate::admin::ssr::admin()?;
+    let changed =
+        backend::admin::orgs::revoke_invitation(&state.db, &state.clerk_writes, admin.actor(), org_id, invitation_id)
+            .await
+            .map_err(crate::admin::ssr::edit_error)?;
+    state.invalidations.settle(changed).await;
+    Ok(())
+}
+
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
@@ -146,18 +189,26 @@ pub fn OrgPage() -> impl IntoView {
     let rename = ServerAction::<UpdateOrg>::new();
     let role = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let invite = ServerAction::<InviteToOrg>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let actions = OrgActions { rename, role, remove, invite, revoke };
     let query = use_query_map();
-    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)));
+    let number = move |name: &str| query.with(|q| q.get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
+    let page = Memo::new(move |_| number("page"));
+    let ipage = Memo::new(move |_| number("ipage"));
     let org = Resource::new(
-        move || (id.get(), page.get(), rename.version().get(), role.version().get(), remove.version().get()),
-        |(id, page, ..)| get_org_detail(id, page),
+        move || {
+            let versions = (rename.version().get(), role.version().get(), remove.version().get());
+            (id.get(), page.get(), ipage.get(), versions, invite.version().get(), revoke.version().get())
+        },
+        |(id, page, ipage, ..)| get_org_detail(id, page, ipage),
     );
     view! {
         <AdminShell>
             <p><a href="/admin/orgs">"← Organizations"</a></p>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || org.get().map(|r| match r {
-                    Ok(o) => view! { <OrgView o rename role remove /> }.into_any(),
+                    Ok(o) => view! { <OrgView o actions /> }.into_any(),
                     Err(e) => admin_error(e),
                 })}
             </Transition>
@@ -183,19 +234,31 @@ fn action_error<T: Clone + Send + Sync + 'static>(value: Option<Result<T, AppErr
     }
 }
 
-#[component]
-fn OrgView(
-    o: OrgDetail,
+/// The page's write actions.
+#[derive(Clone, Copy)]
+struct OrgActions {
     rename: ServerAction<UpdateOrg>,
     role: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
-) -> impl IntoView {
+    invite: ServerAction<InviteToOrg>,
+    revoke: ServerAction<RevokeInvitation>,
+}
+
+#[component]
+fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
+    let OrgActions { rename, role, remove, invite, revoke } = actions;
     let errors = move || {
-        [action_error(rename.value().get()), action_error(role.value().get()), action_error(remove.value().get())]
-            .into_iter()
-            .flatten()
-            .map(|e| view! { <p class="error" role="alert" data-testid="org-error">{e}</p> })
-            .collect_view()
+        [
+            action_error(rename.value().get()),
+            action_error(role.value().get()),
+            action_error(remove.value().get()),
+            action_error(invite.value().get()),
+            action_error(revoke.value().get()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|e| view! { <p class="error" role="alert" data-testid="org-error">{e}</p> })
+        .collect_view()
     };
     let role_error = move || match role.value().get() {
         Some(Err(e)) => e.field_message("role"),
@@ -234,7 +297,7 @@ fn OrgView(
         <h2>{format!("Members ({})", o.members_total)}</h2>
         {move || role_error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
         <div class="table-wrap"><table class="data" data-testid="members-table">
-            <thead><tr><th>"Member"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
+            <thead><tr><th>"Member"</th><th>"Role"</th><th>"Joined"</th><th>"Public metadata"</th><th></th></tr></thead>
             <tbody>
                 {o.members.clone().into_iter().map(|m| {
                     let current = m.role.clone();
@@ -257,6 +320,7 @@ fn OrgView(
                                 </ActionForm>
                             </td>
                             <td>{m.joined.clone()}</td>
+                            <td><code>{m.public_metadata.clone()}</code></td>
                             <td>
                                 <ActionForm action=remove attr:class="inline-form">
                                     <input type="hidden" name="org_id" value=org_id />
@@ -273,25 +337,45 @@ fn OrgView(
             <Pager page=o.members_page pages=o.members_pages total=o.members_total base=String::new() />
         })}
 
-        <h2>"Invitations"</h2>
+        <h2>{format!("Invitations ({})", o.invitations_total)}</h2>
+        <ActionForm action=invite attr:class="inline-form" attr:data-testid="invite-form">
+            <input type="hidden" name="org_id" value=org_id />
+            <label>"Email" <input type="email" name="email_address" required />{field_error(invite.value(), "email_address")}</label>
+            <select name="role" aria-label="Role">
+                <option value="org:member" selected=true>"member"</option>
+                <option value="org:admin">"admin"</option>
+            </select>
+            <button type="submit">"Invite"</button>
+        </ActionForm>
         {if o.invitations.is_empty() {
             view! { <p class="muted">"No invitations."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap"><table class="data">
-                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th><th>"Invited by"</th><th>"Public metadata"</th></tr></thead>
+                <div class="table-wrap"><table class="data" data-testid="invitations-table">
+                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th><th>"Invited by"</th><th>"Public metadata"</th><th></th></tr></thead>
                     <tbody>
-                        {o.invitations.iter().map(|i| view! {
+                        {o.invitations.clone().into_iter().map(|i| view! {
                             <tr>
-                                <td>{i.email_address.clone()}</td><td>{i.role.clone()}</td><td>{i.status.clone()}</td>
+                                <td>{i.email_address.clone()}</td><td>{i.role.clone()}</td>
+                                <td><span class="badge">{i.status.clone()}</span></td>
                                 <td>{i.created_at.clone()}</td><td><code>{i.inviter.clone()}</code></td>
                                 <td><code>{i.public_metadata.clone()}</code></td>
+                                <td>{(i.status == "pending").then(move || view! {
+                                    <ActionForm action=revoke attr:class="inline-form">
+                                        <input type="hidden" name="org_id" value=org_id />
+                                        <input type="hidden" name="invitation_id" value=i.id />
+                                        <button type="submit" class="danger">"Revoke"</button>
+                                    </ActionForm>
+                                })}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table></div>
             }.into_any()
         }}
+        {(o.invitations_pages > 1).then(|| view! {
+            <Pager page=o.invitations_page pages=o.invitations_pages total=o.invitations_total base=String::new() param="ipage" />
+        })}
 
         <h2>"History"</h2>
         <crate::admin::audit::AuditTable entries=o.audit.clone() />

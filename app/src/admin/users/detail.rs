@@ -117,7 +117,8 @@ pub async fn update_user(
         is_staff: is_staff.is_some(),
         is_superuser: is_superuser.is_some(),
     };
-    let changed = edit_user(&state.db, &state.clerk_writes, admin.actor(), id, edit)
+    let policy = backend::mirror::MirrorPolicy::from_config(&state.config);
+    let changed = edit_user(&state.db, &state.clerk_writes, &policy, admin.actor(), id, edit)
         .await
         .map_err(crate::admin::ssr::edit_error)?;
     state.invalidations.settle(changed).await;

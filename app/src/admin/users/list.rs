@@ -32,13 +32,16 @@ pub struct UserList {
 }
 
 /// One page of users. `active`, `staff` and `deleted` take `yes` or `no` (anything else: no
-/// filter); `sort` is `created` (default), `last_sign_in` or `email`.
+/// filter); `joined_from` and `joined_to` are dates (`YYYY-MM-DD`, UTC, both inclusive);
+/// `sort` is `created` (default), `last_sign_in` or `email`.
 #[server(prefix = "/api/admin", endpoint = "users")]
 pub async fn list_users(
     #[server(default)] q: String,
     #[server(default)] active: String,
     #[server(default)] staff: String,
     #[server(default)] deleted: String,
+    #[server(default)] joined_from: String,
+    #[server(default)] joined_to: String,
     #[server(default)] sort: String,
     #[server(default)] page: i64,
 ) -> Result<UserList, AppError> {
@@ -47,7 +50,11 @@ pub async fn list_users(
     use crate::admin::{layout::tri_state, ssr::time};
 
     let (_admin, state) = crate::admin::ssr::admin()?;
+    let joined_from = day_start(&joined_from, "joined_from", 0)?;
+    let joined_before = day_start(&joined_to, "joined_to", 1)?;
     let filter = UserFilter {
+        joined_from,
+        joined_before,
         search: Some(q).filter(|q| !q.trim().is_empty()),
         active: tri_state(&active),
         staff: tri_state(&staff),
@@ -81,6 +88,26 @@ pub async fn list_users(
     })
 }
 
+/// The start of the day `raw` (`YYYY-MM-DD`, UTC) plus `days_after` days; empty means none.
+#[cfg(feature = "ssr")]
+fn day_start(raw: &str, field: &str, days_after: u64) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(chrono::Days::new(days_after)))
+        .and_then(|d| d.and_hms_opt(0, 0, 0));
+    match day {
+        Some(day) => Ok(Some(day.and_utc())),
+        None => crate::admin::ssr::fail(AppError::Validation(vec![crate::error::FieldMessage {
+            field: field.to_owned(),
+            message: "A date like 2026-12-31".into(),
+        }])),
+    }
+}
+
 /// The list's query, as the URL holds it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct ListQuery {
@@ -88,6 +115,8 @@ struct ListQuery {
     active: String,
     staff: String,
     deleted: String,
+    joined_from: String,
+    joined_to: String,
     sort: String,
     page: i64,
 }
@@ -100,6 +129,8 @@ impl ListQuery {
             ("active", &self.active),
             ("staff", &self.staff),
             ("deleted", &self.deleted),
+            ("joined_from", &self.joined_from),
+            ("joined_to", &self.joined_to),
             ("sort", &self.sort),
         ])
     }
@@ -116,12 +147,17 @@ pub fn UsersPage() -> impl IntoView {
                 active: get("active"),
                 staff: get("staff"),
                 deleted: get("deleted"),
+                joined_from: get("joined_from"),
+                joined_to: get("joined_to"),
                 sort: get("sort"),
                 page: get("page").parse().unwrap_or(1),
             }
         })
     });
-    let users = Resource::new(move || query.get(), |q| list_users(q.q, q.active, q.staff, q.deleted, q.sort, q.page));
+    let users = Resource::new(
+        move || query.get(),
+        |q| list_users(q.q, q.active, q.staff, q.deleted, q.joined_from, q.joined_to, q.sort, q.page),
+    );
 
     view! {
         <AdminShell>
@@ -137,6 +173,8 @@ pub fn UsersPage() -> impl IntoView {
                         <TriState name="active" label="Active" value=q.active.clone() />
                         <TriState name="staff" label="Staff" value=q.staff.clone() />
                         <TriState name="deleted" label="Deleted" value=q.deleted.clone() />
+                        <label>"Joined from" <input type="date" name="joined_from" value=q.joined_from.clone() /></label>
+                        <label>"to" <input type="date" name="joined_to" value=q.joined_to.clone() /></label>
                         <label>
                             "Sort"
                             <select name="sort">
