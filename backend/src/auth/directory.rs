@@ -32,6 +32,16 @@ pub enum DirectoryError {
     RecentlyRefused { until: i64 },
 }
 
+impl From<MirrorError> for DirectoryError {
+    fn from(err: MirrorError) -> Self {
+        match err {
+            MirrorError::Database(e) => Self::Database(e),
+            MirrorError::Clerk(e) => Self::Clerk(e),
+            MirrorError::Payload(e) => Self::Mapping(e),
+        }
+    }
+}
+
 /// A user's memberships, each with its organization's Clerk id.
 type UserMemberships = Arc<Vec<(String, Arc<Membership>)>>;
 
@@ -91,12 +101,7 @@ impl UserDirectory {
                     }
                 })?;
                 let mut tx = self.db.begin().await?;
-                let upserted =
-                    mirror::upsert_user(&mut tx, &self.policy, &clerk_user).await.map_err(|err| match err {
-                        MirrorError::Database(e) => DirectoryError::Database(e),
-                        MirrorError::Clerk(e) => DirectoryError::Clerk(e),
-                        MirrorError::Payload(e) => DirectoryError::Mapping(e),
-                    })?;
+                let upserted = mirror::upsert_user(&mut tx, &self.policy, &clerk_user).await?;
                 tx.commit().await?;
                 match upserted {
                     Upserted::Created(user) | Upserted::Updated(user) => {

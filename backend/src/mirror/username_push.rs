@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use super::usernames::generate;
+use super::usernames::free_username;
 use crate::{
     clerk::api::{ApiError, ClerkApi},
     db::{Db, users},
@@ -29,6 +29,17 @@ pub struct PushReport {
     /// Clerk refused for another reason (logged); not tried again.
     pub failed: u64,
     pub requests: u64,
+}
+
+impl PushReport {
+    /// Adds a later pass's counts to this one.
+    pub fn add(&mut self, pass: &PushReport) {
+        self.pushed += pass.pushed;
+        self.renamed += pass.renamed;
+        self.gone += pass.gone;
+        self.failed += pass.failed;
+        self.requests += pass.requests;
+    }
 }
 
 /// Pushes every pending username once, rate-limit aware (429 waits, 5xx backs off).
@@ -77,13 +88,8 @@ pub async fn push_pending(
 /// A fresh name, unique here, for a pending one Clerk refused.
 async fn rename(db: &Db, id: i64, old: &str, prefix: &str) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    for _ in 0..5 {
-        let candidate = generate(prefix);
-        if !users::username_taken_in(tx.conn(), &candidate).await? {
-            users::replace_pending_username_in(tx.conn(), id, old, &candidate).await?;
-            break;
-        }
-    }
+    let candidate = free_username(&mut tx, prefix).await?;
+    users::replace_pending_username_in(tx.conn(), id, old, &candidate).await?;
     tx.commit().await
 }
 

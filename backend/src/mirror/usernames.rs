@@ -23,12 +23,17 @@ pub async fn assign_username(
         fields.username = Some(existing);
         return Ok(());
     }
+    fields.username = Some(free_username(tx, prefix).await?);
+    fields.push_username = Some(true);
+    Ok(())
+}
+
+/// A generated name nobody here has. 32 random bits make a clash rare; five makes it a fault.
+pub async fn free_username(tx: &mut Tx, prefix: &str) -> Result<String, sqlx::Error> {
     for _ in 0..5 {
         let candidate = generate(prefix);
         if !users::username_taken_in(tx.conn(), &candidate).await? {
-            fields.username = Some(candidate);
-            fields.push_username = Some(true);
-            return Ok(());
+            return Ok(candidate);
         }
     }
     Err(sqlx::Error::Protocol("could not find a free username".into()))

@@ -128,12 +128,7 @@ pub async fn generate_missing_usernames(db: &Db, prefix: &str) -> Result<u64, sq
     let mut filled = 0;
     for id in ids {
         let mut tx = db.begin().await?;
-        let username = loop {
-            let candidate = usernames::generate(prefix);
-            if !users::username_taken_in(tx.conn(), &candidate).await? {
-                break candidate;
-            }
-        };
+        let username = usernames::free_username(&mut tx, prefix).await?;
         let done = users::set_missing_username_in(tx.conn(), id, &username).await?;
         tx.commit().await?;
         filled += done;

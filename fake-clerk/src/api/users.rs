@@ -55,7 +55,7 @@ pub(super) async fn create(State(shared): State<Shared>, body: Bytes) -> Respons
     let mut data = shared.lock();
     let email = match check_new_user(&data, &body) {
         Ok(email) => email,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     data.created += 1;
     let id = format!("user_n{:09}", data.created);
@@ -78,26 +78,26 @@ pub(super) async fn create(State(shared): State<Shared>, body: Bytes) -> Respons
     Json(user).into_response()
 }
 
-fn check_new_user(data: &Data, body: &Map<String, Value>) -> Result<String, Response> {
+fn check_new_user(data: &Data, body: &Map<String, Value>) -> Result<String, Refusal> {
     let emails: Vec<&str> =
         body.get("email_address").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let Some(email) = emails.first().map(|e| e.trim().to_owned()) else {
-        return Err(param_error("form_param_missing", "Enter email address.", "email_address"));
+        return Err(Refusal { code: "form_param_missing", message: "Enter email address.", param: "email_address" });
     };
     let valid = email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
     if !valid {
-        return Err(param_error(
-            "form_param_format_invalid",
-            "email_address must be a valid email address.",
-            "email_address",
-        ));
+        return Err(Refusal {
+            code: "form_param_format_invalid",
+            message: "email_address must be a valid email address.",
+            param: "email_address",
+        });
     }
     if data.users.values().any(|u| user_emails(u).any(|e| e.eq_ignore_ascii_case(&email))) {
-        return Err(param_error(
-            "form_identifier_exists",
-            "That email address is taken. Please try another.",
-            "email_address",
-        ));
+        return Err(Refusal {
+            code: "form_identifier_exists",
+            message: "That email address is taken. Please try another.",
+            param: "email_address",
+        });
     }
     if let Some(username) = body.get("username").and_then(Value::as_str) {
         username_free(data, username, None)?;
@@ -105,13 +105,19 @@ fn check_new_user(data: &Data, body: &Map<String, Value>) -> Result<String, Resp
     if let Some(digest) = body.get("password_digest").and_then(Value::as_str) {
         let hasher = body.get("password_hasher").and_then(Value::as_str).unwrap_or_default();
         match HASHERS.iter().find(|(name, _)| *name == hasher) {
-            None => return Err(param_error("form_param_value_invalid", "Unknown password hasher.", "password_hasher")),
+            None => {
+                return Err(Refusal {
+                    code: "form_param_value_invalid",
+                    message: "Unknown password hasher.",
+                    param: "password_hasher",
+                });
+            }
             Some((_, prefix)) if !digest.starts_with(prefix) => {
-                return Err(param_error(
-                    "form_password_digest_invalid",
-                    "The password digest is not valid for the given hasher.",
-                    "password_digest",
-                ));
+                return Err(Refusal {
+                    code: "form_password_digest_invalid",
+                    message: "The password digest is not valid for the given hasher.",
+                    param: "password_digest",
+                });
             }
             Some(_) => {}
         }
@@ -120,15 +126,19 @@ fn check_new_user(data: &Data, body: &Map<String, Value>) -> Result<String, Resp
 }
 
 /// Clerk's rules: 4–64 characters of letters, digits, `-` and `_`, and nobody else's.
-fn username_free(data: &Data, username: &str, owner: Option<&str>) -> Result<(), Response> {
+fn username_free(data: &Data, username: &str, owner: Option<&str>) -> Result<(), Refusal> {
     let valid = (4..=64).contains(&username.len())
         && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
-        return Err(param_error("form_username_invalid", "Username is invalid.", "username"));
+        return Err(Refusal { code: "form_username_invalid", message: "Username is invalid.", param: "username" });
     }
     let taken = data.users.iter().any(|(id, u)| Some(id.as_str()) != owner && u["username"] == username);
     if taken {
-        return Err(param_error("form_identifier_exists", "That username is taken. Please try another.", "username"));
+        return Err(Refusal {
+            code: "form_identifier_exists",
+            message: "That username is taken. Please try another.",
+            param: "username",
+        });
     }
     Ok(())
 }
@@ -145,7 +155,7 @@ pub(super) async fn patch(State(shared): State<Shared>, Path(id): Path<String>, 
     if let Some(username) = changes.get("username").and_then(Value::as_str)
         && let Err(refusal) = username_free(&data, username, Some(&id))
     {
-        return refusal;
+        return refusal.into_response();
     }
     let Some(user) = data.users.get_mut(&id) else {
         return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
@@ -161,11 +171,21 @@ fn user_emails(user: &Value) -> impl Iterator<Item = &str> {
     user["email_addresses"].as_array().into_iter().flatten().filter_map(|e| e["email_address"].as_str())
 }
 
-fn param_error(code: &str, message: &str, param: &str) -> Response {
-    let body = json!({
-        "errors": [{ "message": message, "long_message": message, "code": code, "meta": { "param_name": param } }],
-        "meta": {},
-        "clerk_trace_id": "trace_fake"
-    });
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+/// A request Clerk refuses with 422, naming the parameter at fault.
+struct Refusal {
+    code: &'static str,
+    message: &'static str,
+    param: &'static str,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Self { code, message, param } = self;
+        let body = json!({
+            "errors": [{ "message": message, "long_message": message, "code": code, "meta": { "param_name": param } }],
+            "meta": {},
+            "clerk_trace_id": "trace_fake"
+        });
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+    }
 }

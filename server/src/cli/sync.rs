@@ -147,11 +147,7 @@ async fn push_all(db: &backend::Db, api: &ClerkApi, prefix: &str) -> anyhow::Res
                 return Err(err.into());
             }
         };
-        total.pushed += pass.pushed;
-        total.renamed += pass.renamed;
-        total.gone += pass.gone;
-        total.failed += pass.failed;
-        total.requests += pass.requests;
+        total.add(&pass);
         if pass.renamed == 0 {
             break;
         }

@@ -40,8 +40,7 @@ pub async fn list_users(
     #[server(default)] active: String,
     #[server(default)] staff: String,
     #[server(default)] deleted: String,
-    #[server(default)] joined_from: String,
-    #[server(default)] joined_to: String,
+    #[server(flatten)] joined: JoinedRange,
     #[server(default)] sort: String,
     #[server(default)] page: i64,
 ) -> Result<UserList, AppError> {
@@ -50,8 +49,8 @@ pub async fn list_users(
     use crate::admin::{layout::tri_state, ssr::time};
 
     let (_admin, state) = crate::admin::ssr::admin()?;
-    let joined_from = day_start(&joined_from, "joined_from", 0)?;
-    let joined_before = day_start(&joined_to, "joined_to", 1)?;
+    let joined_from = day_start(&joined.joined_from, "joined_from", 0)?;
+    let joined_before = day_start(&joined.joined_to, "joined_to", 1)?;
     let filter = UserFilter {
         joined_from,
         joined_before,
@@ -86,6 +85,15 @@ pub async fn list_users(
         page: found.page,
         pages,
     })
+}
+
+/// The joined-date filter, flattened: on the wire it is `joined_from` and `joined_to`, like the
+/// page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JoinedRange {
+    pub joined_from: String,
+    pub joined_to: String,
 }
 
 /// The start of the day `raw` (`YYYY-MM-DD`, UTC) plus `days_after` days; empty means none.
@@ -156,7 +164,10 @@ pub fn UsersPage() -> impl IntoView {
     });
     let users = Resource::new(
         move || query.get(),
-        |q| list_users(q.q, q.active, q.staff, q.deleted, q.joined_from, q.joined_to, q.sort, q.page),
+        |q| {
+            let joined = JoinedRange { joined_from: q.joined_from, joined_to: q.joined_to };
+            list_users(q.q, q.active, q.staff, q.deleted, joined, q.sort, q.page)
+        },
     );
 
     view! {
