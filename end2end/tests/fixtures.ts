@@ -39,8 +39,15 @@ export const test = base.extend<{
               return route.fulfill({ body, contentType: 'application/javascript', headers: { 'access-control-allow-origin': '*' } });
             }
             if (url.pathname.startsWith('/v1/')) {
-              const response = await route.fetch({ url: `${fakeClerkUrl}${url.pathname}${url.search}` });
-              return route.fulfill({ response });
+              // A reload cancels ClerkJS's polling request mid-flight, which disposes the fetched
+              // response: that request is gone, so there is nothing left to answer.
+              try {
+                const response = await route.fetch({ url: `${fakeClerkUrl}${url.pathname}${url.search}` });
+                return await route.fulfill({ response });
+              } catch (err) {
+                if (/disposed|closed|already handled/i.test(String(err))) return;
+                throw err;
+              }
             }
             return route.fulfill({ status: 404 });
           },
