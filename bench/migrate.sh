@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-USERS=${USERS:-1200}
+# Not USERS inside: the fake Clerk's env file (sourced below) sets USERS to its own count.
+ACCOUNTS=${USERS:-1200}
 cargo build --release -q -p server -p fake-clerk
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
@@ -24,7 +25,7 @@ run_once() {
   source "$work/clerk.env"
   rm -f "$work/bench.db"*
   DATABASE_URL="sqlite://$work/bench.db" "$target_dir/release/server" migrate > /dev/null
-  python3 - "$work/bench.db" "$USERS" "$hash" <<'PY'
+  python3 - "$work/bench.db" "$ACCOUNTS" "$hash" <<'PY'
 import sqlite3, sys
 db, n, h = sqlite3.connect(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 db.executemany(
