@@ -2,7 +2,7 @@
 //! Server-only code (state, database access) sits behind the `ssr` feature.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
     Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -11,8 +11,11 @@ use leptos_router::{
 use crate::lazy_pages as lazy;
 
 pub mod admin;
+#[cfg(feature = "ssr")]
+mod assets;
 pub mod auth;
 pub mod clerk_actions;
+pub mod compact;
 pub mod components;
 pub mod error;
 pub mod examples;
@@ -23,6 +26,7 @@ pub mod site;
 pub mod state;
 
 /// The document around the app, rendered on the server only.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -32,10 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <SiteStylesheet options=options.clone() />
-                <HydrationScripts options />
+                <assets::SiteAssets options />
                 <ClerkScripts />
-                <MetaTags />
+                <leptos_meta::MetaTags />
             </head>
             <body>
                 <App />
@@ -44,42 +47,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The site's stylesheet under its hashed name. Leptos's `HashedStylesheet` finds the name by
-/// reading `hash.txt` on every request (a readlink, a stat and a read: about 4% of `/`); the
-/// name cannot change while the process runs, so it is read once.
-#[component]
-fn SiteStylesheet(options: LeptosOptions) -> impl IntoView {
-    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let href = HREF.get_or_init(|| {
-        let hash = options
-            .hash_files
-            .then(|| {
-                let exe = std::env::current_exe().ok()?;
-                std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
-            })
-            .flatten()
-            .and_then(|hashes| hashes.lines().find_map(|l| l.trim().strip_prefix("css:").map(|h| h.trim().to_owned())));
-        let name = match hash {
-            Some(hash) => format!("{}.{hash}.css", options.output_name),
-            None => format!("{}.css", options.output_name),
-        };
-        format!("/{}/{name}", options.site_pkg_dir)
-    });
-    view! { <link id="leptos" rel="stylesheet" href=href.clone() /> }
-}
-
 /// With real keys: ClerkJS from the instance's Frontend API, and our small glue script.
+#[cfg(feature = "ssr")]
 #[component]
 fn ClerkScripts() -> impl IntoView {
-    #[cfg(feature = "ssr")]
     let key = use_context::<state::AppState>()
         .filter(|s| s.dev.is_none())
         .and_then(|s| s.config.clerk_publishable_key.clone());
-    #[cfg(not(feature = "ssr"))]
-    let key: Option<()> = None;
-
-    #[cfg(feature = "ssr")]
-    return key.map(|pk| {
+    key.map(|pk| {
         view! {
             <script
                 async
@@ -90,9 +65,7 @@ fn ClerkScripts() -> impl IntoView {
             ></script>
             <script src="/clerk-glue.js" defer></script>
         }
-    });
-    #[cfg(not(feature = "ssr"))]
-    key.map(|_| ())
+    })
 }
 
 #[component]

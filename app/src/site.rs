@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::UserView,
     clerk_actions::{DevSignIn, SignOut, SwitchOrg},
-    error::AppError,
+    compact::Postcard,
 };
 
 /// How the browser talks to Clerk.
@@ -35,9 +35,10 @@ impl SiteInfo {
     }
 }
 
-#[server(prefix = "/api/site", endpoint = "info")]
-pub async fn get_site() -> Result<SiteInfo, AppError> {
-    let state = crate::state::app_state()?;
+/// Postcard, and no `AppError`: its JSON encoding would put serde_json into the first download.
+#[server(prefix = "/api/site", endpoint = "info", output = leptos::server_fn::codec::Postcard)]
+pub async fn get_site() -> Result<SiteInfo, ServerFnError> {
+    let state = crate::state::app_state().map_err(ServerFnError::new)?;
     let mode = match (&state.dev, &state.config.clerk_publishable_key) {
         (Some(_), _) => ClerkMode::Dev,
         (None, Some(pk)) => {
@@ -63,7 +64,7 @@ pub struct AuthActions {
     pub switch_org: ServerAction<SwitchOrg>,
 }
 
-pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
+pub type SiteResource = Resource<Result<SiteInfo, ServerFnError>, Postcard>;
 
 /// Creates the site resource and the auth actions, and provides both. Called inside the router:
 /// staff log in and out on the admin's own pages, so the resource is fetched again whenever the
@@ -72,7 +73,7 @@ pub fn provide_site() -> SiteResource {
     let location = leptos_router::hooks::use_location();
     let on_login_page = Memo::new(move |_| location.pathname.with(|p| p == crate::admin::LOGIN_PATH));
     let versions = dev_actions();
-    let site = Resource::new(move || (versions(), on_login_page.get()), |_| get_site());
+    let site = Resource::new_with_options(move || (versions(), on_login_page.get()), |_| get_site(), false);
     provide_context(site);
     site
 }

@@ -4,7 +4,10 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use app::{App, shell, state::AppState};
+use app::{
+    App, shell,
+    state::{AppState, Shared},
+};
 use axum::{
     Router, middleware,
     routing::{get, post},
@@ -77,7 +80,7 @@ impl Application {
         let webhooks =
             WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, policy, hooks)
                 .map_err(anyhow::Error::msg)?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             leptos_options: leptos,
             db,
             config: Arc::new(config),
@@ -88,7 +91,7 @@ impl Application {
             sessions,
             clerk_writes,
             dev,
-        };
+        });
         let addr = state.leptos_options.site_addr;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         if let Some(warning) = listener.local_addr().ok().and_then(|a| state.config.authorized_parties_warning(a)) {
@@ -177,25 +180,13 @@ fn authenticator(
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let context_state = state.clone();
     let session_layer = server_sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(context_state.clone());
-                // The auth middleware's verdict, for guards in SSR and server functions alike.
-                if let Some(parts) = use_context::<http::request::Parts>() {
-                    provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
-                    provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
-                }
-            },
-            move || shell(leptos_options.clone()),
-        )
+        // Leptos provides the state itself (`AppState` in context).
+        .leptos_routes_with_context(&state, routes, provide_request_context, move || shell(leptos_options.clone()))
         .route("/api/me", get(api::me))
         .route("/admin/users/{id}/export", get(api::export_user))
         .route("/webhooks/clerk", post(webhook::clerk))
@@ -209,10 +200,15 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Hourly: expired sessions, ended Clerk sessions past any token's life, login attempts older
-/// than a day, and webhook log rows past their
-/// retention (7 days; Svix retries for about a day, and duplicates must be caught for at least
-/// 72 hours). Plain DELETEs by age, so every instance may run it.
+/// The auth middleware's verdict and the staff session, for guards in SSR and server functions
+/// alike.
+pub fn provide_request_context() {
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
+        provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
+    }
+}
+
 /// The background sync, when `CLERK_RECONCILE_INTERVAL` is set and Clerk's API is reachable.
 fn reconciler(state: &AppState, invalidations: &Arc<InvalidationBus>) -> Option<Reconciler> {
     let interval = state.config.reconcile_interval?;
@@ -237,6 +233,10 @@ fn username_pusher(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     Some(backend::mirror::username_push::spawn(state.db.clone(), api.clone(), prefix))
 }
 
+/// Hourly: expired sessions, ended Clerk sessions past any token's life, login attempts older
+/// than a day, and webhook log rows past their retention (7 days; Svix retries for about a day,
+/// and duplicates must be caught for at least 72 hours). Plain DELETEs by age, so every instance
+/// may run it.
 fn spawn_pruning(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

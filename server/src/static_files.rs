@@ -5,11 +5,11 @@
 use app::{shell, state::AppState};
 use axum::{
     extract::Request,
-    handler::Handler,
-    http::{HeaderValue, header},
+    http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::Response,
 };
+use leptos::prelude::provide_context;
 use std::{collections::HashSet, sync::Arc};
 use tower_http::services::ServeDir;
 
@@ -19,7 +19,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
 pub fn service(state: &AppState) -> axum::routing::Router {
-    let not_found = leptos_axum::file_and_error_handler::<AppState, _>(shell).with_state(state.clone());
+    let not_found = not_found_page(state);
     let root = std::path::Path::new(&*state.leptos_options.site_root);
     let immutable = Arc::new(content_hashed_files(root));
     let files = ServeDir::new(root)
@@ -30,6 +30,31 @@ pub fn service(state: &AppState) -> axum::routing::Router {
     axum::routing::Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(move |req, next| cache_headers(Arc::clone(&immutable), req, next)))
+}
+
+/// The app's own 404 page, rendered as its routes are (Leptos's `file_and_error_handler` would
+/// look the file up a second time, and give the page no signed-in user).
+fn not_found_page(state: &AppState) -> axum::routing::MethodRouter {
+    let options = state.leptos_options.clone();
+    let state = state.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(state.clone());
+            crate::startup::provide_request_context();
+        },
+        move || shell(options.clone()),
+    );
+    axum::routing::any(move |req: Request| {
+        let page = render(req);
+        async move {
+            let mut res = page.await;
+            // The router's fallback sets 404; anything else it answered is still not a file.
+            if res.status() == StatusCode::OK {
+                *res.status_mut() = StatusCode::NOT_FOUND;
+            }
+            res
+        }
+    })
 }
 
 /// The URL paths (`/pkg/…`) whose hashed name is the MD5 of their content, as cargo-leptos

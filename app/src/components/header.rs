@@ -13,15 +13,7 @@ use crate::{
 pub fn Header() -> impl IntoView {
     let site = use_site();
     view! {
-        <Transition fallback=|| ()>
-            {move || {
-                site.and_then(|s| s.get()).and_then(|r| r.ok()).filter(SiteInfo::dev_mode).map(|_| view! {
-                    <div class="dev-banner" role="note" data-testid="dev-banner">
-                        "Dev mode: sign-in is simulated locally. Set your Clerk keys to use real Clerk."
-                    </div>
-                })
-            }}
-        </Transition>
+        <DevBanner />
         <header class="site-header">
             <a href="/" class="brand">"Leptos + Clerk starter"</a>
             <nav>
@@ -36,6 +28,28 @@ pub fn Header() -> impl IntoView {
         </header>
     }
 }
+
+/// Dev mode exists in debug builds only, so a release build carries no banner code.
+#[cfg(debug_assertions)]
+#[component]
+fn DevBanner() -> impl IntoView {
+    let site = use_site();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                site.and_then(|s| s.get()).and_then(|r| r.ok()).filter(SiteInfo::dev_mode).map(|_| view! {
+                    <div class="dev-banner" role="note" data-testid="dev-banner">
+                        "Dev mode: sign-in is simulated locally. Set your Clerk keys to use real Clerk."
+                    </div>
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[cfg(not(debug_assertions))]
+#[component]
+fn DevBanner() -> impl IntoView {}
 
 #[component]
 fn AuthArea(info: SiteInfo) -> impl IntoView {
