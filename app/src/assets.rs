@@ -37,10 +37,7 @@ fn assets(options: &LeptosOptions) -> &'static Assets {
             quoted(&wasm)
         );
         let split_js = format!("__wasm_split.{}.js", hashes.get("split").map_or("______________________", |h| h));
-        let manifest = match hashes.get("manifest") {
-            Some(hash) => format!("__wasm_split_manifest.{hash}.json"),
-            None => "__wasm_split_manifest.json".to_owned(),
-        };
+        let manifest = format!("__wasm_split_manifest{}.json", hashed("manifest"));
         let splits = read_split_manifest(options, &manifest)
             .map(|map| WasmSplitManifest(ArcStoredValue::new((format!("/{pkg}"), map, split_js))));
         Assets { stylesheet: format!("/{pkg}/{name}{}.css", hashed("css")), js, wasm, script, splits }

@@ -14,6 +14,7 @@ use backend::{
     auth::{Auth, ClientUat, CurrentUser, Rejection, TokenSource},
     staff::{ClientIp, login_session::StaffSession},
 };
+use leptos::prelude::{provide_context, use_context};
 use serde_json::json;
 use tower_sessions::Session;
 
@@ -50,6 +51,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     req.extensions_mut().insert(auth);
     next.run(req).await
+}
+
+/// What [`authenticate`] left in the request (the verdict and the staff session), as Leptos
+/// context for guards in SSR and server functions alike.
+pub fn provide_request_context() {
+    if let Some(parts) = use_context::<Parts>() {
+        provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
+        provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
+    }
 }
 
 /// The peer address, or with `trust_proxy` the last `X-Forwarded-For` hop (the one our own

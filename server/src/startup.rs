@@ -16,14 +16,13 @@ use axum::{
 use backend::{
     Config, Db,
     admin::{ClerkWrites, cache::AdminCache},
-    auth::{Auth, Authenticator, UserDirectory},
+    auth::{Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation::InvalidationBus,
     mirror::MirrorPolicy,
     reconcile::Reconciler,
     server_sessions::{self, cache::SessionCache},
-    staff::login_session::StaffSession,
     webhooks::{WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
@@ -186,7 +185,9 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         // Leptos provides the state itself (`AppState` in context).
-        .leptos_routes_with_context(&state, routes, provide_request_context, move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(&state, routes, auth::provide_request_context, move || {
+            shell(leptos_options.clone())
+        })
         .route("/api/me", get(api::me))
         .route("/admin/users/{id}/export", get(api::export_user))
         .route("/webhooks/clerk", post(webhook::clerk))
@@ -198,15 +199,6 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// The auth middleware's verdict and the staff session, for guards in SSR and server functions
-/// alike.
-pub fn provide_request_context() {
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
-        provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
-    }
 }
 
 /// The background sync, when `CLERK_RECONCILE_INTERVAL` is set and Clerk's API is reachable.

@@ -40,7 +40,7 @@ fn not_found_page(state: &AppState) -> axum::routing::MethodRouter {
     let render = leptos_axum::render_app_async_with_context(
         move || {
             provide_context(state.clone());
-            crate::startup::provide_request_context();
+            crate::auth::provide_request_context();
         },
         move || shell(options.clone()),
     );
