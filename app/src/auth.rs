@@ -28,7 +28,8 @@ pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
         }
         return ().into_any();
     }
-    children().into_any()
+    view! { <ErrorBoundary fallback=|errors| view! { <crate::pages::error::ErrorPage errors /> }>{children()}</ErrorBoundary> }
+        .into_any()
 }
 
 /// Where [`SignedInOnly`] sends anonymous visitors.

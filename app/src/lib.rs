@@ -78,47 +78,47 @@ pub fn App() -> impl IntoView {
             <WithSite>
                 <components::header::Header />
                 <main>
-                    <ErrorBoundary fallback=|errors| view! { <pages::error::ErrorPage errors /> }>
-                        <Routes fallback=pages::not_found::NotFound>
-                            // Async: resources here resolve on the server at once, and one
-                            // complete body costs one write instead of a chunk per <Transition>.
-                            <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
-                            <Route path=StaticSegment("sign-in") view={Lazy::<lazy::SignIn>::new()} />
-                            <Route path=StaticSegment("account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
-                            <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<lazy::AdminLogin>::new()} />
-                            <Route path=StaticSegment("admin") view={Lazy::<lazy::AdminDashboard>::new()} ssr=SsrMode::Async />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("users"))
-                                view={Lazy::<lazy::AdminUsers>::new()}
-                                ssr=SsrMode::Async
-                            />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
-                                view={Lazy::<lazy::AdminUser>::new()}
-                                ssr=SsrMode::Async
-                            />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("orgs"))
-                                view={Lazy::<lazy::AdminOrgs>::new()}
-                                ssr=SsrMode::Async
-                            />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
-                                view={Lazy::<lazy::AdminOrg>::new()}
-                                ssr=SsrMode::Async
-                            />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("staff"))
-                                view={Lazy::<lazy::AdminStaff>::new()}
-                                ssr=SsrMode::Async
-                            />
-                            <Route
-                                path=(StaticSegment("admin"), StaticSegment("audit"))
-                                view={Lazy::<lazy::AdminAudit>::new()}
-                                ssr=SsrMode::Async
-                            />
-                        </Routes>
-                    </ErrorBoundary>
+                    // No <ErrorBoundary> here: around <Routes> it costs every visitor's first download
+                    // 8 KB. Pages that render `Result`s sit inside one (SignedInOnly, AdminShell).
+                    <Routes fallback=pages::not_found::NotFound>
+                        // Async: resources here resolve on the server at once, and one
+                        // complete body costs one write instead of a chunk per <Transition>.
+                        <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("sign-in") view={Lazy::<lazy::SignIn>::new()} />
+                        <Route path=StaticSegment("account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<lazy::AdminLogin>::new()} />
+                        <Route path=StaticSegment("admin") view={Lazy::<lazy::AdminDashboard>::new()} ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("users"))
+                            view={Lazy::<lazy::AdminUsers>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
+                            view={Lazy::<lazy::AdminUser>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("orgs"))
+                            view={Lazy::<lazy::AdminOrgs>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
+                            view={Lazy::<lazy::AdminOrg>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("staff"))
+                            view={Lazy::<lazy::AdminStaff>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("audit"))
+                            view={Lazy::<lazy::AdminAudit>::new()}
+                            ssr=SsrMode::Async
+                        />
+                    </Routes>
                 </main>
             </WithSite>
         </Router>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::login::StaffLogout;
-use crate::error::AppError;
+use crate::{error::AppError, pages::error::ErrorPage};
 
 #[component]
 pub fn AdminShell(children: Children) -> impl IntoView {
@@ -22,7 +22,9 @@ pub fn AdminShell(children: Children) -> impl IntoView {
                     <button type="submit" class="link-button">"Log out"</button>
                 </ActionForm>
             </nav>
-            <div class="admin-body">{children()}</div>
+            <div class="admin-body">
+                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>{children()}</ErrorBoundary>
+            </div>
         </div>
     }
 }

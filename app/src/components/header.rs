@@ -1,6 +1,6 @@
 //! The site header (brand, navigation, who is signed in) and the dev-mode banner and token refresher.
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*};
 
 use crate::site::{SiteInfo, use_site};
 #[cfg(debug_assertions)]
@@ -53,25 +53,32 @@ fn DevBanner() -> impl IntoView {}
 
 #[component]
 fn AuthArea(info: SiteInfo) -> impl IntoView {
-    match (&info.mode, info.user.clone()) {
-        // Dev mode exists in debug builds only; release wasm leaves its UI out.
-        #[cfg(debug_assertions)]
-        (ClerkMode::Dev, Some(user)) => {
-            let actions = use_context::<AuthActions>();
-            let sign_out = actions.map(|a| a.sign_out);
-            view! {
-                <span class="who" data-testid="header-user">{user.email.clone()}</span>
-                {sign_out.map(|action| view! {
-                    <ActionForm action=action attr:class="inline-form">
-                        <button type="submit" class="link-button">"Sign out"</button>
-                    </ActionForm>
-                })}
-                <DevTokenRefresher ttl=info.token_ttl_secs />
-            }
-            .into_any()
-        }
+    // Dev mode exists in debug builds only; release wasm leaves its UI out.
+    #[cfg(debug_assertions)]
+    if let (ClerkMode::Dev, Some(user)) = (&info.mode, &info.user) {
+        let sign_out = use_context::<AuthActions>().map(|a| a.sign_out);
+        return leptos::either::Either::Left(view! {
+            <span class="who" data-testid="header-user">{user.email.clone()}</span>
+            {sign_out.map(|action| view! {
+                <ActionForm action=action attr:class="inline-form">
+                    <button type="submit" class="link-button">"Sign out"</button>
+                </ActionForm>
+            })}
+            <DevTokenRefresher ttl=info.token_ttl_secs />
+        });
+    }
+    let area = clerk_area(info);
+    #[cfg(debug_assertions)]
+    let area = leptos::either::Either::Right(area);
+    area
+}
+
+/// Typed branches rather than `AnyView`s: each `into_any` costs the first download its own
+/// build, rebuild and hydrate code.
+fn clerk_area(info: SiteInfo) -> impl IntoView {
+    match (info.user, info.staff) {
         // With real Clerk, ClerkJS mounts its UserButton (sign-out included) here.
-        (_, Some(user)) => {
+        (Some(user), _) => {
             let impersonation = user.actor.map(|actor| {
                 view! {
                     <span class="impersonation" data-testid="header-impersonation">
@@ -82,20 +89,16 @@ fn AuthArea(info: SiteInfo) -> impl IntoView {
             // Who the server rendered, so clerk-glue.js can tell when ClerkJS has moved on.
             let (clerk_user, clerk_org) =
                 (user.clerk_id.unwrap_or_default(), user.org.map(|o| o.id).unwrap_or_default());
-            view! {
+            EitherOf3::A(view! {
                 {impersonation}
                 <div id="clerk-user-button" class="clerk-mount" data-user=clerk_user data-org=clerk_org></div>
-            }
-            .into_any()
+            })
         }
         // A staff password session is not a Clerk sign-in: it links back to the admin, whose nav logs it out.
-        (_, None) => match info.staff {
-            Some(email) => {
-                view! { <a href="/admin" class="who" data-testid="header-staff">{format!("{email} · staff")}</a> }
-                    .into_any()
-            }
-            None => view! { <a href="/sign-in" class="sign-in-link">"Sign in"</a> }.into_any(),
-        },
+        (None, Some(email)) => EitherOf3::B(
+            view! { <a href="/admin" class="who" data-testid="header-staff">{format!("{email} · staff")}</a> },
+        ),
+        (None, None) => EitherOf3::C(view! { <a href="/sign-in" class="sign-in-link">"Sign in"</a> }),
     }
 }
 

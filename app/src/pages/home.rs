@@ -1,6 +1,6 @@
 //! `/`: what the starter is, and who you are.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use crate::site::use_site;
 
@@ -24,18 +24,16 @@ pub fn HomePage() -> impl IntoView {
                     site.and_then(|s| s.get())
                         .and_then(|r| r.ok())
                         .map(|info| match info.user {
-                            Some(user) => view! {
+                            Some(user) => Either::Left(view! {
                                 <p data-testid="signed-in-state">
                                     "Signed in as " <strong>{user.email}</strong> ". " <a href="/account">"Your account"</a>
                                 </p>
-                            }
-                                .into_any(),
-                            None => view! {
+                            }),
+                            None => Either::Right(view! {
                                 <p data-testid="signed-in-state">
                                     "You are not signed in. " <a href="/sign-in">"Sign in"</a>
                                 </p>
-                            }
-                                .into_any(),
+                            }),
                         })
                 }}
             </Transition>
