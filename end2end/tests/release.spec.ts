@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { isRelease, mintSessionToken } from './mode';
+import { staffEmail, staffPassword } from './staff';
 
 // What only the release build can show: no dev mode anywhere, and a real Clerk session token
 // (signed by the fake Clerk's instance key) signing a visitor in.
@@ -27,4 +31,41 @@ test('a Clerk session token signs the visitor in, and /account hydrates', async 
   await expect(page.getByTestId('account-name')).toHaveText('Bench User2');
   // With real Clerk, ClerkJS's UserButton mounts here.
   await expect(page.locator('#clerk-user-button')).toHaveCount(1);
+});
+
+/// The wasm files a page made the browser fetch, and their brotli size as built (`--precompress`).
+function wasmDownloads(page: Page): () => { files: string[]; brotli: number } {
+  const files = new Set<string>();
+  page.on('request', (req) => {
+    const { pathname } = new URL(req.url());
+    if (pathname.endsWith('.wasm')) files.add(pathname);
+  });
+  const site = path.join(__dirname, '..', '..', 'target', 'site');
+  return () => ({
+    files: [...files],
+    brotli: [...files].reduce((sum, f) => sum + fs.statSync(path.join(site, `${f}.br`)).size, 0),
+  });
+}
+
+test('a visitor of / downloads at most 150 KB of brotli wasm, none of it the admin', async ({ page }) => {
+  const downloads = wasmDownloads(page);
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const { files, brotli } = downloads();
+  expect(files.length).toBeGreaterThan(0);
+  expect(files.filter((f) => /admin|account/.test(f))).toEqual([]);
+  expect(brotli).toBeLessThanOrEqual(150_000);
+});
+
+test('the admin code loads on admin pages', async ({ page }) => {
+  const downloads = wasmDownloads(page);
+  await page.goto('/admin/login');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Email').fill(staffEmail);
+  await page.getByLabel('Password').fill(staffPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto('/admin/users');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  expect(downloads().files.some((f) => f.includes('admin_users'))).toBe(true);
 });
