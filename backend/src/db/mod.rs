@@ -122,7 +122,7 @@ impl Db {
     }
 
     /// For `/readyz`: a real read of the migrations table, so a corrupted file or a missing
-    /// schema makes the instance unready, not only a lost connection. On SQLite it also checks
+    /// schema makes the instance unready, not only a lost connection. On SQLite it also reads
     /// the file's header and reads through a fresh connection: pooled connections, and the WAL
     /// (which holds every page not yet checkpointed), keep answering from memory after the
     /// file itself was overwritten.
@@ -173,18 +173,23 @@ impl Db {
     }
 }
 
-/// Every SQLite database file starts with these 16 bytes (https://sqlite.org/fileformat.html).
+/// Reads the main file's header (page 1) through SQLite, past the WAL: an `immutable`
+/// connection neither locks nor looks at the WAL. Never open the file ourselves: closing any
+/// descriptor of it drops every POSIX lock this process holds on it (SQLite's connections'
+/// included), and another process (the CLI) then takes itself for the last connection and
+/// resets the WAL under the server's feet. SQLite's own close waits for those locks.
 async fn check_sqlite_header(path: &Path) -> Result<(), NotReady> {
-    use tokio::io::AsyncReadExt;
-    let mut header = [0u8; 16];
-    let read = async {
-        let mut file = tokio::fs::File::open(path).await?;
-        file.read_exact(&mut header).await
-    };
-    match read.await {
-        Ok(_) if &header == b"SQLite format 3\0" => Ok(()),
+    use sqlx::{ConnectOptions, Connection};
+    let options = SqliteConnectOptions::new().filename(path).immutable(true).read_only(true);
+    let mut conn = options.connect().await?;
+    let read = sqlx::query_scalar::<_, i64>("PRAGMA page_count").fetch_one(&mut conn).await;
+    let _ = conn.close().await;
+    match read {
+        Ok(pages) if pages > 0 => Ok(()),
+        // An emptied file: SQLite would take it for a new database.
         Ok(_) => Err(NotReady::NotADatabase),
-        Err(err) => Err(NotReady::Database(sqlx::Error::Io(err))),
+        Err(sqlx::Error::Database(err)) if err.message().contains("not a database") => Err(NotReady::NotADatabase),
+        Err(err) => Err(NotReady::Database(err)),
     }
 }
 

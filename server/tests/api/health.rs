@@ -63,6 +63,37 @@ async fn readyz_answers_503_when_the_sqlite_file_is_overwritten() {
     assert_ready_within_2s(&app, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 
+/// `/readyz` must leave the server's SQLite locks alone. Reading the file's header through a
+/// descriptor of our own, then closing it, dropped every lock the process held on the file: the
+/// CLI, writing beside the running server, then took itself for the database's only user and
+/// emptied the WAL on exit, and the server's next read failed with `disk I/O error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_keeps_the_servers_sqlite_locks_for_other_processes_to_see() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_staff("first@example.com", false).await;
+    let cookie = app.staff_login("first@example.com").await;
+    let wal = format!("{}-wal", app.db_url.as_str().trim_start_matches("sqlite://"));
+    for round in 0..3 {
+        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+        let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["create-staff", "--email", &format!("cli-{round}@example.com"), "--password-stdin"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", app.db_url.as_str())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("server runs");
+        if let Some(mut stdin) = cli.stdin.take() {
+            std::io::Write::write_all(&mut stdin, b"a long enough password\n").expect("stdin");
+        }
+        assert!(cli.wait().expect("server exits").success(), "create-staff");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(wal_len > 0, "round {round}: the CLI took itself for the only connection and reset the WAL");
+        assert_eq!(app.admin_page("/admin/users", &cookie).await.status(), StatusCode::OK, "round {round}");
+    }
+}
+
 /// The probe answers `want`, and within the 2 s bound a load balancer relies on.
 async fn assert_ready_within_2s(app: &TestApp, want: StatusCode) {
     let started = std::time::Instant::now();
