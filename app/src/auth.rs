@@ -28,8 +28,7 @@ pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
         }
         return ().into_any();
     }
-    view! { <ErrorBoundary fallback=|errors| view! { <crate::pages::error::ErrorPage errors /> }>{children()}</ErrorBoundary> }
-        .into_any()
+    view! { <crate::pages::error::ErrorPageBoundary>{children()}</crate::pages::error::ErrorPageBoundary> }.into_any()
 }
 
 /// Where [`SignedInOnly`] sends anonymous visitors.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::login::StaffLogout;
-use crate::{error::AppError, pages::error::ErrorPage};
+use crate::{error::AppError, pages::error::ErrorPageBoundary};
 
 #[component]
 pub fn AdminShell(children: Children) -> impl IntoView {
@@ -23,7 +23,7 @@ pub fn AdminShell(children: Children) -> impl IntoView {
                 </ActionForm>
             </nav>
             <div class="admin-body">
-                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>{children()}</ErrorBoundary>
+                <ErrorPageBoundary>{children()}</ErrorPageBoundary>
             </div>
         </div>
     }

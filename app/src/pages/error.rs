@@ -14,3 +14,10 @@ pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
         </section>
     }
 }
+
+/// The error boundary every page wrapper uses: views inside that render an `Err` show
+/// [`ErrorPage`] instead.
+#[component]
+pub fn ErrorPageBoundary(children: Children) -> impl IntoView {
+    view! { <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>{children()}</ErrorBoundary> }
+}
