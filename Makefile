@@ -1,4 +1,6 @@
-.PHONY: dev test tools test-tools check template-check
+SHELL := /bin/bash
+
+.PHONY: dev test tools test-tools check template-check chaos
 
 ## Start the app at http://127.0.0.1:3000, installing any missing build tool first.
 dev: tools
@@ -7,6 +9,12 @@ dev: tools
 ## Run every test (Rust, HTTP, Postgres when TEST_DATABASE_URL is set, and the browser).
 test: tools test-tools
 	scripts/test.sh
+
+## Chaos with figures: Postgres crashing under deliveries, a killed instance, a full disk, a hanging
+## Clerk, and a 10-minute soak (about 15 minutes; needs root for tmpfs and a throwaway Postgres).
+chaos:
+	@set -o pipefail; CHAOS_SCALE=full cargo test -p server --test api -- chaos full_disk --test-threads=1 --nocapture 2>&1 \
+		| tee /tmp/clerk-starter-chaos.log | grep -E '^CHAOS|^test result|FAILED|panicked'
 
 ## Formatting and lints for both the server (ssr) and the browser (hydrate) builds.
 check:

@@ -162,7 +162,13 @@ mod guards {
     /// 403 unless the user is a superuser.
     pub fn require_superuser() -> Result<CurrentUser, AppError> {
         let user = require_user()?;
-        if user.user.is_superuser { Ok(user) } else { fail(AppError::Forbidden("Superuser access required".into())) }
+        match (user.user.is_superuser, &user.actor) {
+            (true, None) => Ok(user),
+            (true, Some(_)) => {
+                fail(AppError::Forbidden("Superuser actions are refused in an impersonated session".into()))
+            }
+            (false, _) => fail(AppError::Forbidden("Superuser access required".into())),
+        }
     }
 
     /// 403 unless an organization is active.
@@ -205,10 +211,12 @@ mod guards {
     /// Who may use the admin: a staff password session, or a signed-in Clerk user whose mirrored
     /// row is staff. The one rule, for the guard and for the page redirect alike.
     pub fn admin_of(staff: Option<&StaffSession>, auth: Option<&Auth>) -> Option<AdminView> {
-        let view = |user: &User, password_session, impersonated_by| AdminView {
+        let view = |user: &User, password_session, impersonated_by: Option<String>| AdminView {
             user_id: user.id,
             email: user.email.clone(),
-            is_superuser: user.is_superuser,
+            // An impersonated session acts as plain staff: whoever impersonates a superuser
+            // gets none of a superuser's powers (export, access flags, staff accounts).
+            is_superuser: user.is_superuser && impersonated_by.is_none(),
             password_session,
             impersonated_by,
         };

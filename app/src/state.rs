@@ -7,6 +7,7 @@ use backend::{
     Config, Db,
     admin::{ClerkWrites, cache::AdminCache},
     auth::Authenticator,
+    db::Readiness,
     devmode::DevClerk,
     invalidation::InvalidationBus,
     server_sessions::cache::SessionCache,
@@ -42,6 +43,8 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
+    /// `/readyz`'s cached answer.
+    pub readiness: Arc<Readiness>,
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
     pub webhooks: Arc<WebhookProcessor>,

@@ -119,6 +119,10 @@ pub struct Config {
     /// `TRUST_PROXY_HEADERS`: behind a load balancer, the client IP (for login throttling) is
     /// the last address in `X-Forwarded-For`. Off by default: the header is trivially forged.
     pub trust_proxy_headers: bool,
+    /// `TRUSTED_PROXIES` (comma-separated CIDRs; default loopback and the private ranges): with
+    /// `TRUST_PROXY_HEADERS`, the client is the right-most `X-Forwarded-For` address outside
+    /// them, and a peer outside them is the client whatever it forwards.
+    pub trusted_proxies: crate::proxy::TrustedProxies,
     /// `ADMIN_CACHE_SECONDS` (default 2, 0 turns it off): how long the admin's list pages and
     /// staff accounts may be served from memory. Changes made through the app drop them at once
     /// on every instance; this bounds only changes made around it.
@@ -137,6 +141,9 @@ pub struct Config {
     /// `CLERK_RECONCILE_INTERVAL` (off by default; e.g. `6h`): how often one instance runs the
     /// users and organizations sync in the background, repairing what missed webhooks left.
     pub reconcile_interval: Option<Duration>,
+    /// `CLERK_PRUNE_MAX_PERCENT` (default 5): a prune (the CLI's `--prune`, the reconciliation)
+    /// that would tombstone more than this share of the live rows tombstones nothing.
+    pub prune_max_percent: f64,
 }
 
 impl Config {
@@ -245,12 +252,22 @@ impl Config {
             dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
+            trusted_proxies: match get("TRUSTED_PROXIES") {
+                Some(raw) => {
+                    crate::proxy::TrustedProxies::parse(&raw).map_err(|reason| bad("TRUSTED_PROXIES", reason))?
+                }
+                None => crate::proxy::TrustedProxies::default(),
+            },
             admin_cache_ttl: seconds(&get, "ADMIN_CACHE_SECONDS", 2)?,
             session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
             allow_pending_sessions: flag(&get, "CLERK_ALLOW_PENDING_SESSIONS", false)?,
             keep_deleted_user_data: flag(&get, "CLERK_KEEP_DELETED_USER_DATA", false)?,
             reconcile_interval: crate::reconcile::parse_interval(&get("CLERK_RECONCILE_INTERVAL").unwrap_or_default())
                 .map_err(|reason| bad("CLERK_RECONCILE_INTERVAL", reason))?,
+            prune_max_percent: match get("CLERK_PRUNE_MAX_PERCENT") {
+                Some(raw) => parse_percent(&raw).map_err(|reason| bad("CLERK_PRUNE_MAX_PERCENT", reason))?,
+                None => crate::sync::prune::DEFAULT_MAX_PRUNE_PERCENT,
+            },
         })
     }
 
@@ -328,6 +345,14 @@ fn parse_http_url(raw: &str) -> Result<Url, String> {
         return Err("must be an http(s) URL with a host".into());
     }
     Ok(url)
+}
+
+/// A percentage from 0 to 100 (`5`, `2.5`).
+pub fn parse_percent(raw: &str) -> Result<f64, String> {
+    match raw.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{raw:?} is not a percentage from 0 to 100")),
+    }
 }
 
 fn seconds(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u64) -> Result<Duration, ConfigError> {

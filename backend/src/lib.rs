@@ -13,6 +13,7 @@ pub mod email;
 pub mod export;
 pub mod invalidation;
 pub mod mirror;
+pub mod proxy;
 pub mod reconcile;
 pub mod server_sessions;
 pub mod staff;

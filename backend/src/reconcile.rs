@@ -31,6 +31,8 @@ pub struct Reconciler {
     pub api: ClerkApi,
     pub policy: MirrorPolicy,
     pub interval: Duration,
+    /// `CLERK_PRUNE_MAX_PERCENT`.
+    pub max_prune_percent: f64,
     pub invalidations: Arc<InvalidationBus>,
     /// Names this process in `reconcile_runs`.
     pub instance: String,
@@ -70,7 +72,13 @@ impl Reconciler {
         }
         let id = reconcile_runs::start(&self.db, &self.instance).await?;
         let started = std::time::Instant::now();
-        let options = SyncOptions { prune: true, dry_run: false, members: true, pause: PAGE_PAUSE };
+        let options = SyncOptions {
+            prune: true,
+            dry_run: false,
+            members: true,
+            pause: PAGE_PAUSE,
+            max_prune_percent: self.max_prune_percent,
+        };
         let quiet = |_: Progress<'_>| {};
         let users = sync::sync_users(&self.db, &self.api, &self.policy, options, &quiet).await;
         let orgs = sync::sync_organizations(&self.db, &self.api, &self.policy, options, &quiet).await;

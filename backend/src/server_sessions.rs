@@ -17,8 +17,17 @@ use crate::{
     invalidation::{self, Invalidation},
 };
 
-/// The cookie that carries our server session id (not Clerk's `__session`).
+/// The cookie that carries our server session id (not Clerk's `__session`), over plain HTTP.
 pub const COOKIE_NAME: &str = "starter_session";
+/// The same cookie when it is `Secure`: the `__Host-` prefix makes browsers refuse it unless it
+/// was set over HTTPS, by this host, for `/`, so a sibling subdomain or a plain-HTTP response
+/// cannot plant one.
+pub const SECURE_COOKIE_NAME: &str = "__Host-starter_session";
+
+/// The session cookie's name for this `Secure` setting.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE_NAME } else { COOKIE_NAME }
+}
 
 /// A session store over whichever backend is configured, which also maintains
 /// `clerk_session_index` and keeps [`SessionCache`] in step with every write.
@@ -140,7 +149,7 @@ impl tower_sessions::SessionStore for SessionStore {
 /// as `Config::cookie_secure` says (on by default in release builds).
 pub fn layer(db: &Db, cache: Arc<SessionCache>, secure: bool) -> SessionManagerLayer<SessionStore> {
     SessionManagerLayer::new(SessionStore::new(db, cache))
-        .with_name(COOKIE_NAME)
+        .with_name(cookie_name(secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)

@@ -67,12 +67,21 @@ export const test = base.extend<{
   consoleProblems: [
     async ({ page, expectedConsoleErrors }, use) => {
       const problems: string[] = [];
+      // Every Content-Security-Policy violation, reported or not, reaches the console.
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`),
+        );
+      });
       page.on('console', (msg) => {
         const text = msg.text();
         if (msg.type() === 'error' || /hydration/i.test(text)) problems.push(`${msg.type()}: ${text} (${msg.location().url})`);
       });
       page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
       await use(problems);
+      // A CSP violation is never expected: the policy must fit what the pages do.
+      const csp = problems.filter((p) => /Content Security Policy|CSP violation/i.test(p));
+      expect(csp, 'Content-Security-Policy violations').toEqual([]);
       const unexpected = problems.filter((p) => !expectedConsoleErrors.some((re) => re.test(p)));
       expect(unexpected, 'console errors or hydration warnings').toEqual([]);
     },

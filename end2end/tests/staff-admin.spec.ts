@@ -18,8 +18,9 @@ test('a superuser adds a staff account and resets its password, audited', async 
   const email = `added-${Date.now()}@example.com`;
   await logIn(page, staffEmail, staffPassword);
   if (isRelease) {
-    // Release builds default to Secure cookies (over http://127.0.0.1 Chromium still keeps them).
-    const cookie = (await context.cookies(baseURL!)).find((c) => c.name === 'starter_session');
+    // Release builds default to Secure cookies (over http://127.0.0.1 Chromium still keeps them),
+    // named with the __Host- prefix so no sibling host or plain-HTTP answer can plant one.
+    const cookie = (await context.cookies(baseURL!)).find((c) => c.name === '__Host-starter_session');
     expect(cookie?.secure).toBe(true);
     expect(cookie?.httpOnly).toBe(true);
   }

@@ -35,6 +35,21 @@ pub enum Fault {
     Hang,
 }
 
+/// Opens a [`FakeClerk::hold`]: held requests go on. Dropping it opens it too.
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    pub fn release(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 /// A request the fake received, for assertions.
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -62,6 +77,8 @@ pub(crate) struct Data {
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
     pub rate_limit: Option<RateLimit>,
+    /// Requests whose path and query start with the prefix wait until its gate opens.
+    pub holds: Vec<(String, tokio::sync::watch::Receiver<bool>)>,
 }
 
 /// Clerk's per-instance limit: at most `limit` Backend API requests per `window`; then 429
@@ -204,6 +221,14 @@ impl FakeClerk {
     /// Misbehaves for the next `times` requests under `path_prefix`.
     pub fn fail_times(&self, path_prefix: &str, fault: Fault, times: u32) {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
+    }
+
+    /// Holds every request whose path and query start with `prefix` until the returned gate is
+    /// released (or dropped), at most 30 s. The request is recorded when it arrives.
+    pub fn hold(&self, prefix: &str) -> Gate {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        self.shared.lock().holds.push((prefix.to_owned(), gate));
+        Gate(open)
     }
 
     pub fn clear_faults(&self) {

@@ -14,6 +14,7 @@ pub fn sign_webhook(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> S
 }
 
 /// A signed delivery, as Svix would POST it.
+#[derive(Clone, Debug)]
 pub struct SignedWebhook {
     pub svix_id: String,
     pub timestamp: i64,

@@ -28,10 +28,18 @@ pub async fn export_user(
     Extension(staff): Extension<StaffSession>,
     Extension(auth): Extension<Auth>,
 ) -> Response {
-    if !app::auth::admin_of(Some(&staff), Some(&auth)).is_some_and(|admin| admin.is_superuser) {
+    let Some(admin) = app::auth::admin_of(Some(&staff), Some(&auth)).filter(|admin| admin.is_superuser) else {
         return (StatusCode::FORBIDDEN, "Superuser access required").into_response();
-    }
-    match export_person(&state.db, Person::Local(id)).await {
+    };
+    let exported = match export_person(&state.db, Person::Local(id)).await {
+        // A download of everything about a person is itself recorded, before it is served.
+        Ok(document) => backend::admin::users::record_export(&state.db, admin.actor(), id)
+            .await
+            .map(|()| document)
+            .map_err(ExportError::from),
+        Err(err) => Err(err),
+    };
+    match exported {
         Ok(document) => (
             [
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"user-{id}.json\"")),

@@ -46,7 +46,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     req.extensions_mut().insert(StaffSession(staff));
     if app::admin::is_admin_path(req.uri().path()) {
-        let ip = client_ip(&req, state.config.trust_proxy_headers);
+        let ip = client_ip(&req, &state.config);
         req.extensions_mut().insert(ip);
     }
     req.extensions_mut().insert(auth);
@@ -59,27 +59,24 @@ pub fn provide_request_context() {
     if let Some(parts) = use_context::<Parts>() {
         provide_context(parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous));
         provide_context(parts.extensions.get::<StaffSession>().cloned().unwrap_or_default());
+        // The nonce the response's Content-Security-Policy names (Leptos made its own first).
+        if let Some(nonce) = parts.extensions.get::<crate::security_headers::CspNonce>() {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.0.as_str()));
+        }
     }
 }
 
-/// The peer address, or with `trust_proxy` the last `X-Forwarded-For` hop (the one our own
-/// load balancer added; earlier hops are whatever the client claimed).
-fn client_ip(req: &Request, trust_proxy: bool) -> ClientIp {
-    // The last header line: a proxy that adds its own line rather than appending to the
-    // client's puts its hop there.
-    let forwarded = trust_proxy
-        .then(|| req.headers().get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok()))
-        .flatten()
-        .and_then(|v| v.rsplit(',').next())
-        .filter(|ip| !ip.trim().is_empty())
-        .map(ClientIp::from_forwarded);
-    let peer = || {
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| ClientIp::from_addr(c.0.ip()))
-            .unwrap_or_else(|| ClientIp("unknown".into()))
+/// The peer address, or with `TRUST_PROXY_HEADERS` the right-most `X-Forwarded-For` address
+/// outside `TRUSTED_PROXIES` (see `backend::proxy`).
+fn client_ip(req: &Request, config: &backend::Config) -> ClientIp {
+    let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return ClientIp("unknown".into());
     };
-    forwarded.unwrap_or_else(peer)
+    if !config.trust_proxy_headers {
+        return ClientIp::from_addr(peer);
+    }
+    let lines = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    config.trusted_proxies.client(peer, lines.collect::<Vec<_>>().into_iter())
 }
 
 /// Sends anyone but staff asking for an admin page to `/admin/login?next=…`. (Pages for

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod csrf;
 pub mod health;
 pub mod hooks;
+pub mod security_headers;
 pub mod server_fn_status;
 pub mod startup;
 pub mod static_files;

@@ -31,7 +31,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{api, auth, csrf, health, server_fn_status, static_files, webhook};
+use crate::{api, auth, csrf, health, security_headers, server_fn_status, static_files, webhook};
 
 pub struct Application {
     listener: TcpListener,
@@ -81,6 +81,7 @@ impl Application {
                 .map_err(anyhow::Error::msg)?;
         let state = AppState::new(Shared {
             leptos_options: leptos,
+            readiness: Arc::new(backend::db::Readiness::new(db.clone())),
             db,
             config: Arc::new(config),
             auth,
@@ -197,6 +198,7 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(session_layer)
         .layer(middleware::from_fn(csrf::refuse_cross_site_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -212,6 +214,7 @@ fn reconciler(state: &AppState, invalidations: &Arc<InvalidationBus>) -> Option<
         api: api.clone(),
         policy: MirrorPolicy::from_config(&state.config),
         interval,
+        max_prune_percent: state.config.prune_max_percent,
         invalidations: Arc::clone(invalidations),
         instance: backend::reconcile::instance_name(),
     })

@@ -31,6 +31,46 @@ fn username_ok(value: &str) -> bool {
         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// One user's admin edits run one at a time: in this process a mutex (SQLite has one writing
+/// instance), across instances a Postgres advisory lock on the user's id. Held across the Clerk
+/// call, which is why it is not a row lock: no transaction waits on the network.
+struct EditLock {
+    _local: tokio::sync::MutexGuard<'static, ()>,
+    postgres: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+/// The advisory-lock class of user edits (the first key of `pg_advisory_lock(int, int)`).
+const EDIT_LOCK_CLASS: i32 = 0x5553_4544;
+
+impl EditLock {
+    async fn acquire(db: &Db, id: i64) -> Result<Self, sqlx::Error> {
+        static LOCAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let local = LOCAL.lock().await;
+        let postgres = match db {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1, $2)")
+                    .bind(EDIT_LOCK_CLASS)
+                    .bind(id as i32)
+                    .execute(&mut *conn)
+                    .await?;
+                Some(conn)
+            }
+            Db::Sqlite(_) => None,
+        };
+        Ok(Self { _local: local, postgres })
+    }
+
+    async fn release(self) {
+        let Some(mut conn) = self.postgres else { return };
+        // The key is recomputed from nothing: unlock every hold of this session, ours alone.
+        if sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await.is_err() {
+            // A connection that may still hold the lock must not go back to the pool.
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+    }
+}
+
 /// Whether `actor` may edit `target` as `edit` asks. Staff and superuser rows are a superuser's
 /// alone (any field: a name, the active flag or the access flags); plain staff edit ordinary
 /// users, and never grant access.
@@ -54,6 +94,22 @@ fn authorize(actor: &Actor, target: &User, edit: &UserEdit) -> Result<(), EditEr
 /// With generated usernames on (`policy`), a username is never dropped: clearing it is refused,
 /// and a Clerk answer without one (not pushed yet) keeps the stored one.
 pub async fn edit_user(
+    db: &Db,
+    writes: &ClerkWrites,
+    policy: &MirrorPolicy,
+    actor: Actor,
+    id: i64,
+    edit: UserEdit,
+) -> Result<Changed<User>, EditError> {
+    // Taken before anything is decided or sent to Clerk: an edit that races a promotion of the
+    // same user waits for it, and is then judged on the promoted row.
+    let lock = EditLock::acquire(db, id).await?;
+    let result = edit_locked(db, writes, policy, actor, id, edit).await;
+    lock.release().await;
+    result
+}
+
+async fn edit_locked(
     db: &Db,
     writes: &ClerkWrites,
     policy: &MirrorPolicy,
@@ -159,4 +215,13 @@ pub async fn edit_user(
         None => Invalidation::Listings,
     };
     Ok(Changed::new(after, vec![stale]))
+}
+
+/// Records that `actor` downloaded everything stored about user `id` (the admin's export).
+pub async fn record_export(db: &Db, actor: Actor, id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mut changes = Changes::default();
+    changes.context("exported", true);
+    record_audit(&mut tx, actor, "user.export", "user", &id.to_string(), changes).await?;
+    tx.commit().await
 }

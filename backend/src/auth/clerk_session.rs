@@ -65,19 +65,22 @@ pub async fn load(session: &Session) -> Option<ClerkSessionRecord> {
     }
 }
 
-/// Writes the record, cycling the session id when the user changes (no session fixation).
-/// Skips the write while nothing but a recent `verified_at` would change.
+/// Writes the record. The session id is cycled whenever the record would vouch for a user or
+/// Clerk session that the session did not already carry (none before, another user, another
+/// Clerk session): an id someone planted in the browser beforehand never comes to stand for
+/// the person who signs in (session fixation). Skips the write while nothing but a recent
+/// `verified_at` would change.
 pub async fn store(session: &Session, record: &ClerkSessionRecord, previous: Option<&ClerkSessionRecord>) {
     const REFRESH_EVERY: i64 = 30;
-    if let Some(prev) = previous {
-        if prev.same_claims(record) && record.verified_at - prev.verified_at < REFRESH_EVERY {
-            return;
-        }
-        if prev.user != record.user
-            && let Err(err) = session.cycle_id().await
-        {
-            tracing::warn!(error = %err, "cycling the session id failed");
-        }
+    if let Some(prev) = previous
+        && prev.same_claims(record)
+        && record.verified_at - prev.verified_at < REFRESH_EVERY
+    {
+        return;
+    }
+    let same_holder = previous.is_some_and(|prev| prev.user == record.user && prev.sid == record.sid);
+    if !same_holder && let Err(err) = session.cycle_id().await {
+        tracing::warn!(error = %err, "cycling the session id failed");
     }
     if let Err(err) = session.insert(CLERK_KEY, record).await {
         tracing::warn!(error = %err, "writing the Clerk session record failed");

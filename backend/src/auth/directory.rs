@@ -38,6 +38,8 @@ impl From<MirrorError> for DirectoryError {
             MirrorError::Database(e) => Self::Database(e),
             MirrorError::Clerk(e) => Self::Clerk(e),
             MirrorError::Payload(e) => Self::Mapping(e),
+            // Provisioning fetches before its transaction; nothing here waits for a prefetch.
+            MirrorError::NotFetched(_) => Self::Database(sqlx::Error::RowNotFound),
         }
     }
 }

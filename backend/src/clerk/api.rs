@@ -34,6 +34,18 @@ impl ClerkApi {
         self.send(reqwest::Method::GET, &format!("/v1/users/{id}"), None).await
     }
 
+    /// `GET /v1/organizations/{id}`.
+    pub async fn get_organization(&self, id: &str) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::GET, &format!("/v1/organizations/{id}"), None).await
+    }
+
+    /// `GET /v1/organizations/{id}/memberships?user_id=`: `{data, total_count}` with that user's
+    /// membership, if any.
+    pub async fn find_membership(&self, org_id: &str, user_id: &str) -> Result<Value, ApiError> {
+        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("user_id", user_id).finish();
+        self.send(reqwest::Method::GET, &format!("/v1/organizations/{org_id}/memberships?{query}"), None).await
+    }
+
     /// `GET /v1/users?limit&offset&order_by=+created_at`: a plain array.
     pub async fn list_users(&self, limit: usize, offset: usize) -> Result<Value, ApiError> {
         self.send(

@@ -1,6 +1,11 @@
 //! One connection or transaction over either backend, so repository writes can share a
 //! transaction (a webhook's effect and its `webhook_events` row commit together).
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
 
 use super::Db;
@@ -24,7 +29,8 @@ macro_rules! on_conn {
 
 /// An open transaction; dropped without `commit`, it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With the flag that readiness reads: whether the last commit failed.
+    Sqlite(Transaction<'static, Sqlite>, Arc<AtomicBool>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -36,7 +42,10 @@ impl Db {
     /// for the write connection this one holds.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(sqlite) => Tx::Sqlite(sqlite.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(sqlite) => {
+                let tx = sqlite.writer.begin_with("BEGIN IMMEDIATE").await?;
+                Tx::Sqlite(tx, Arc::clone(&sqlite.write_failing))
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -45,7 +54,7 @@ impl Db {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(&mut *tx),
+            Tx::Sqlite(tx, _) => Conn::Sqlite(&mut *tx),
             Tx::Postgres(tx) => Conn::Postgres(&mut *tx),
         }
     }
@@ -71,9 +80,18 @@ impl Tx {
         crate::on_conn!(self.conn(), c => sqlx::query(sql).execute(&mut *c).await.map(|_| ()))
     }
 
+    /// Commits. On SQLite a failed commit marks writes as failing (readiness reports it) until
+    /// one succeeds; the pool replaces the connection if the failure left it in the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Sqlite(tx, failing) => {
+                let result = tx.commit().await;
+                if let Err(err) = &result {
+                    tracing::error!(error = %err, "an SQLite commit failed: writes answer 503 until one succeeds");
+                }
+                failing.store(result.is_err(), Ordering::Relaxed);
+                result
+            }
             Tx::Postgres(tx) => tx.commit().await,
         }
     }

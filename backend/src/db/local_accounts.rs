@@ -70,9 +70,11 @@ pub async fn link_in(
             Some(local_id) => return Ok(Err(NotLinked::ClerkUserTaken { local_id })),
             None => {}
         }
+        // The account signs in through Clerk from now on: its password sessions (staff ones,
+        // which carry the epoch) end with the password.
         let linked = sqlx::query(
             "UPDATE users SET clerk_id = $2, password_hash = NULL, updated_at = $3, \
-                 deactivated_locally = deactivated_locally OR NOT is_active \
+                 staff_epoch = staff_epoch + 1, deactivated_locally = deactivated_locally OR NOT is_active \
              WHERE id = $1 AND clerk_id IS NULL AND deleted_at IS NULL")
             .bind(id)
             .bind(clerk_id)

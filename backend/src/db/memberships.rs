@@ -183,9 +183,14 @@ pub async fn with_orgs_for_user(db: &Db, user_id: i64) -> Result<Vec<MembershipW
 }
 
 /// `(membership id, user id)` of every live membership in the organization.
-pub async fn live_in_organization(db: &Db, organization_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+/// `(membership id, user id, the user's Clerk id)` of each live membership.
+pub async fn live_in_organization(
+    db: &Db,
+    organization_id: i64,
+) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, user_id FROM organization_memberships WHERE organization_id = $1 AND deleted_at IS NULL")
+        "SELECT m.id, m.user_id, u.clerk_id FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.organization_id = $1 AND m.deleted_at IS NULL")
         .bind(organization_id)
         .fetch_all(pool)
         .await)

@@ -16,6 +16,11 @@ pub enum Mirrored {
 
 impl Mirrored {
     fn table(self) -> &'static str {
+        self.noun()
+    }
+
+    /// What these rows are, in messages.
+    pub fn noun(self) -> &'static str {
         match self {
             Self::Users => "users",
             Self::Organizations => "organizations",

@@ -2,7 +2,12 @@
 //! and the repositories: every statement on the app's tables lives here. (The only SQL outside
 //! is the invalidation bus's `pg_notify` and `pg_backend_pid`, which touch no table.)
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::Path,
+    str::FromStr,
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -15,6 +20,7 @@ use crate::config::DatabaseUrl;
 pub mod audit_log;
 mod conn;
 pub mod ended_sessions;
+pub mod erasure;
 pub mod invitations;
 pub mod listing;
 pub mod local_accounts;
@@ -23,6 +29,7 @@ pub mod memberships;
 pub mod mirror_state;
 pub mod org_search;
 pub mod organizations;
+pub mod readiness;
 pub mod reconcile_runs;
 pub mod server_sessions;
 pub mod staff_accounts;
@@ -32,6 +39,7 @@ pub mod users;
 pub mod webhook_events;
 
 pub use conn::{Conn, Tx};
+pub use readiness::{NotReady, Readiness};
 
 /// Runs the same body against whichever pool is configured, for reads (on SQLite, the readers).
 /// The body is compiled once per backend, so a query that uses only portable SQL is written once.
@@ -76,6 +84,9 @@ pub enum Db {
 pub struct SqliteDb {
     pub readers: SqlitePool,
     pub writer: SqlitePool,
+    /// Set when a commit failed (a full disk, an I/O error), cleared by the next one that
+    /// succeeds: readiness fails in between.
+    pub(crate) write_failing: Arc<AtomicBool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -92,6 +103,8 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    // Freed pages are zeroed: an erased person's data does not linger in them.
+                    .pragma("secure_delete", "on")
                     .busy_timeout(Duration::from_secs(5));
                 if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                     ensure_dir(dir)?;
@@ -100,10 +113,28 @@ impl Db {
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_release(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Connection;
+                            // The ping runs after any ROLLBACK a dropped transaction queued. A
+                            // connection still inside a transaction then (its COMMIT or ROLLBACK
+                            // failed, as on a full disk) would refuse every later BEGIN: it is
+                            // the app's only writer, so it is closed and the next write opens a
+                            // fresh one.
+                            conn.ping().await?;
+                            let usable = !conn.is_in_transaction();
+                            if !usable {
+                                tracing::error!(
+                                    "the SQLite write connection was left inside a failed transaction; replacing it"
+                                );
+                            }
+                            Ok(usable)
+                        })
+                    })
                     .connect_with(options.clone())
                     .await?;
                 let readers = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-                Ok(Self::Sqlite(SqliteDb { readers, writer }))
+                Ok(Self::Sqlite(SqliteDb { readers, writer, write_failing: Arc::default() }))
             }
             DatabaseUrl::Postgres(raw) => {
                 let pool = PgPoolOptions::new()
@@ -119,33 +150,6 @@ impl Db {
     /// Applies pending migrations for this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         on_writer!(self, pool => self.migrator().run(pool).await)
-    }
-
-    /// For `/readyz`: a real read of the migrations table, so a corrupted file or a missing
-    /// schema makes the instance unready, not only a lost connection. On SQLite it also reads
-    /// the file's header and reads through a fresh connection: pooled connections, and the WAL
-    /// (which holds every page not yet checkpointed), keep answering from memory after the
-    /// file itself was overwritten.
-    pub async fn check_ready(&self) -> Result<(), NotReady> {
-        let applied: Option<i64> = match self {
-            Self::Sqlite(SqliteDb { readers: pool, .. }) => {
-                use sqlx::Connection;
-                if pool.is_closed() {
-                    return Err(NotReady::Database(sqlx::Error::PoolClosed));
-                }
-                check_sqlite_header(pool.connect_options().get_filename()).await?;
-                let mut conn = sqlx::SqliteConnection::connect_with(&pool.connect_options()).await?;
-                let version = sqlx::query_scalar(LATEST_APPLIED).fetch_one(&mut conn).await;
-                let _ = conn.close().await;
-                version?
-            }
-            Self::Postgres(pool) => sqlx::query_scalar(LATEST_APPLIED).fetch_one(pool).await?,
-        };
-        let expected = self.migrator().iter().map(|m| m.version).max();
-        match (applied, expected) {
-            (Some(applied), Some(expected)) if applied >= expected => Ok(()),
-            (applied, _) => Err(NotReady::Schema { applied }),
-        }
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
@@ -171,40 +175,6 @@ impl Db {
             Self::Postgres(_) => "postgres",
         }
     }
-}
-
-/// Reads the main file's header (page 1) through SQLite, past the WAL: an `immutable`
-/// connection neither locks nor looks at the WAL. Never open the file ourselves: closing any
-/// descriptor of it drops every POSIX lock this process holds on it (SQLite's connections'
-/// included), and another process (the CLI) then takes itself for the last connection and
-/// resets the WAL under the server's feet. SQLite's own close waits for those locks.
-async fn check_sqlite_header(path: &Path) -> Result<(), NotReady> {
-    use sqlx::{ConnectOptions, Connection};
-    let options = SqliteConnectOptions::new().filename(path).immutable(true).read_only(true);
-    let mut conn = options.connect().await?;
-    let read = sqlx::query_scalar::<_, i64>("PRAGMA page_count").fetch_one(&mut conn).await;
-    let _ = conn.close().await;
-    match read {
-        Ok(pages) if pages > 0 => Ok(()),
-        // An emptied file: SQLite would take it for a new database.
-        Ok(_) => Err(NotReady::NotADatabase),
-        Err(sqlx::Error::Database(err)) if err.message().contains("not a database") => Err(NotReady::NotADatabase),
-        Err(err) => Err(NotReady::Database(err)),
-    }
-}
-
-/// The newest migration that completed; a failed one leaves `success` false.
-const LATEST_APPLIED: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
-
-/// Why `/readyz` says no.
-#[derive(Debug, thiserror::Error)]
-pub enum NotReady {
-    #[error("database unreadable: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("the database file is not an SQLite database")]
-    NotADatabase,
-    #[error("schema behind this binary (latest applied migration: {applied:?})")]
-    Schema { applied: Option<i64> },
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), sqlx::Error> {

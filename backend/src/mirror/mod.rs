@@ -14,7 +14,7 @@ use crate::{
         mapping::{self, MappingError},
     },
     db::{
-        Tx,
+        Tx, erasure,
         memberships::{self, MembershipOwner},
         organizations::{self, Organization},
         users::{self, Upserted, User},
@@ -49,6 +49,9 @@ pub enum MirrorError {
     Clerk(#[from] ApiError),
     #[error("payload: {0}")]
     Payload(#[from] MappingError),
+    /// A membership names a user we lack, and they were not fetched before the transaction.
+    #[error("user {0} is not mirrored yet and was not fetched from Clerk")]
+    NotFetched(String),
 }
 
 /// Mirrors one Clerk user object (order-safe: an older `updated_at` loses).
@@ -62,9 +65,17 @@ pub async fn upsert_user(tx: &mut Tx, policy: &MirrorPolicy, user: &Value) -> Re
 /// memberships tombstoned, server sessions ended. Shared with `sync-users --prune`.
 pub async fn tombstone_user(tx: &mut Tx, policy: &MirrorPolicy, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
     let erase = !policy.keep_deleted_user_data;
+    // The address as it was: other tables name the person by it.
+    let email = match erase {
+        true => users::find_by_clerk_id_in(tx.conn(), clerk_id).await?.map(|u| u.email),
+        false => None,
+    };
     let user = users::tombstone_in(tx.conn(), clerk_id, erase).await?;
     if let Some(user) = &user {
         memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
+        if erase {
+            erasure::erase_person_in(tx, user.id, email.as_deref().unwrap_or_default()).await?;
+        }
     }
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkUser(clerk_id)).await?;
     Ok(user)
@@ -79,29 +90,39 @@ pub async fn tombstone_organization(tx: &mut Tx, clerk_id: &str) -> Result<Optio
     Ok(organization)
 }
 
-/// A user fetched from Clerk before a write transaction began, so that no transaction waits on
-/// the network.
+/// An object (a user, an organization) fetched from Clerk before a write transaction began, so
+/// that no transaction waits on the network.
 #[derive(Clone, Debug)]
 pub enum Fetched {
-    User(Value),
+    Found(Value),
     /// Clerk answered 404.
     Gone,
 }
 
 /// Fetches a user from Clerk; a 404 is an answer (`Gone`), not an error.
 pub async fn fetch_user(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiError> {
-    match api.get_user(clerk_id).await {
-        Ok(user) => Ok(Fetched::User(user)),
+    found_or_gone(api.get_user(clerk_id).await)
+}
+
+/// Fetches an organization from Clerk; a 404 is an answer (`Gone`), not an error.
+pub async fn fetch_organization(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiError> {
+    found_or_gone(api.get_organization(clerk_id).await)
+}
+
+fn found_or_gone(answer: Result<Value, ApiError>) -> Result<Fetched, ApiError> {
+    match answer {
+        Ok(object) => Ok(Fetched::Found(object)),
         Err(ApiError::Status { status: 404, .. }) => Ok(Fetched::Gone),
         Err(err) => Err(err),
     }
 }
 
-/// The local user for a membership, taken from `fetched` or else fetched from Clerk if we do
-/// not have them yet. `None` when Clerk no longer knows them either.
+/// The local user for a membership, taken from `fetched` when we do not have them yet. Never
+/// calls Clerk: it runs inside a write transaction, which must not wait on the network (on
+/// SQLite that transaction holds the app's only write connection). `None` when Clerk no longer
+/// knows them either.
 pub async fn user_for_membership(
     tx: &mut Tx,
-    api: &ClerkApi,
     policy: &MirrorPolicy,
     clerk_id: &str,
     fetched: Option<&Fetched>,
@@ -109,14 +130,11 @@ pub async fn user_for_membership(
     if let Some(user) = users::find_by_clerk_id_in(tx.conn(), clerk_id).await? {
         return Ok(Some(user));
     }
-    let fetched = match fetched {
-        Some(fetched) => fetched.clone(),
-        None => fetch_user(api, clerk_id).await?,
-    };
     let clerk_user = match fetched {
-        Fetched::User(user) => user,
-        Fetched::Gone => return Ok(None),
+        Some(Fetched::Found(user)) => user,
+        Some(Fetched::Gone) => return Ok(None),
+        None => return Err(MirrorError::NotFetched(clerk_id.to_owned())),
     };
-    upsert_user(tx, policy, &clerk_user).await?;
+    upsert_user(tx, policy, clerk_user).await?;
     Ok(users::find_by_clerk_id_in(tx.conn(), clerk_id).await?)
 }

@@ -5,7 +5,14 @@
 use chrono::Duration;
 
 use super::verify_gate;
-use crate::db::{Db, login_attempts, staff_accounts, users::User};
+use crate::{
+    db::{Db, login_attempts, staff_accounts, users::User},
+    email::EmailAddress,
+};
+
+/// Longer passwords are refused before hashing: argon2's cost grows with the input, and no
+/// password manager makes passwords this long.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Attempts within this window count towards a refusal.
 pub const WINDOW_MINUTES: i64 = 15;
@@ -63,13 +70,18 @@ pub struct LoggedIn {
 /// The attempt is reserved before the password is checked, so a burst of parallel guesses
 /// counts every one of them; it is taken back only if the check never ran (server too busy).
 pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Result<LoggedIn, LoginError> {
-    let email = email.trim().to_lowercase();
-    let Some(attempt) = login_attempts::reserve(db, &email, client, limits()).await? else {
+    // Bounded before anything is stored, logged or hashed: every value here is the caller's.
+    let Some(email) = EmailAddress::parse(email) else { return Err(LoginError::InvalidCredentials) };
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(LoginError::InvalidCredentials);
+    }
+    let email = email.as_str();
+    let Some(attempt) = login_attempts::reserve(db, email, client, limits()).await? else {
         tracing::warn!(%email, %client, "staff login refused: too many failed attempts");
         return Err(LoginError::Throttled);
     };
 
-    let credentials = staff_accounts::credentials(db, &email).await?;
+    let credentials = staff_accounts::credentials(db, email).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
     let Some(matches) = verify_gate::verify(password, stored).await else {
         login_attempts::release(db, attempt).await?;
@@ -89,7 +101,7 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Resul
         tracing::info!(%email, %client, "staff login failed");
         return Err(LoginError::InvalidCredentials);
     };
-    login_attempts::forgive(db, &email, client).await?;
+    login_attempts::forgive(db, email, client).await?;
     staff_accounts::record_login(db, user.id).await?;
     tracing::info!(user_id = user.id, %client, "staff logged in");
     Ok(LoggedIn { user, epoch })

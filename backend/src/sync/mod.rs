@@ -4,6 +4,7 @@
 mod fetch;
 pub mod migrate;
 mod organizations;
+pub mod prune;
 mod users;
 
 use std::time::Duration;
@@ -14,18 +15,30 @@ pub use fetch::Fetcher;
 pub use organizations::sync_organizations;
 pub use users::{generate_missing_usernames, sync_users};
 
-use crate::db::mirror_state::Mirrored;
-
 /// Clerk's maximum page size.
 pub const PAGE_SIZE: usize = 500;
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct SyncOptions {
     pub prune: bool,
     pub dry_run: bool,
     pub members: bool,
     /// Waited after each page, so a background run leaves room for requests.
     pub pause: Duration,
+    /// A prune that would tombstone more than this share of the live rows does nothing.
+    pub max_prune_percent: f64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            dry_run: false,
+            members: false,
+            pause: Duration::ZERO,
+            max_prune_percent: prune::DEFAULT_MAX_PRUNE_PERCENT,
+        }
+    }
 }
 
 /// What a sync did (or, with `--dry-run`, would do).
@@ -84,32 +97,6 @@ pub enum Progress<'a> {
     Done { what: &'a str, done: u64, total: u64 },
 }
 
-/// Tombstones the local rows Clerk no longer lists (`--prune`), through the same code as the
-/// `*.deleted` webhooks. Returns how many vanished (with `dry_run`, without writing).
-async fn prune(
-    db: &crate::db::Db,
-    policy: &crate::mirror::MirrorPolicy,
-    what: Mirrored,
-    seen: &std::collections::HashSet<String>,
-    dry_run: bool,
-) -> Result<u64, SyncError> {
-    use crate::mirror::{tombstone_organization, tombstone_user};
-    let local = crate::db::mirror_state::live_clerk_ids(db, what).await?;
-    let vanished: Vec<String> = local.into_iter().filter(|id| !seen.contains(id)).collect();
-    if dry_run || vanished.is_empty() {
-        return Ok(vanished.len() as u64);
-    }
-    let mut tx = db.begin().await?;
-    for clerk_id in &vanished {
-        match what {
-            Mirrored::Users => tombstone_user(&mut tx, policy, clerk_id).await.map(|_| ())?,
-            Mirrored::Organizations => tombstone_organization(&mut tx, clerk_id).await.map(|_| ())?,
-        }
-    }
-    tx.commit().await?;
-    Ok(vanished.len() as u64)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("Clerk refused the secret key ({status}): {message}")]
@@ -123,4 +110,11 @@ pub enum SyncError {
     Database(#[from] sqlx::Error),
     #[error("unexpected response from Clerk: {0}")]
     BadResponse(String),
+    /// The share limit: more rows looked gone than a deletion wave would explain (a wrong
+    /// instance's key, a broken listing). Nothing was pruned.
+    #[error(
+        "{candidates} of {live} {what} are missing from Clerk's listing, over the {max_percent}% prune limit: \
+         nothing was pruned (check CLERK_SECRET_KEY, or raise --max-prune-percent / CLERK_PRUNE_MAX_PERCENT)"
+    )]
+    PruneRefused { what: &'static str, candidates: usize, live: usize, max_percent: f64 },
 }

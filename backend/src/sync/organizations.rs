@@ -5,17 +5,22 @@ use std::{collections::HashSet, time::Instant};
 use serde_json::Value;
 
 use super::{
-    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune,
+    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport,
+    prune::{membership_exists, prune},
     users::{Plan, plan},
 };
 use crate::{
-    clerk::{api::ClerkApi, mapping},
+    clerk::{
+        api::{ApiError, ClerkApi},
+        mapping::{self, MembershipParts},
+    },
     db::{
         Db, memberships,
         mirror_state::{Mirrored, stored_versions},
         organizations::{self, Organization},
+        users,
     },
-    mirror::{MirrorError, MirrorPolicy, user_for_membership},
+    mirror::{Fetched, MirrorError, MirrorPolicy, user_for_membership},
 };
 
 fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
@@ -40,8 +45,9 @@ pub async fn sync_organizations(
         let list = page_data(&page, "GET /v1/organizations")?;
         let total = page["total_count"].as_u64();
         report.fetched += list.len() as u64;
+        // Listed means alive, even when it failed to map: the prune must not take it for gone.
+        seen.extend(list.iter().filter_map(|org| org["id"].as_str()).map(str::to_owned));
         let orgs = apply_page(db, &list, options, &mut report).await?;
-        seen.extend(orgs.iter().map(|o| o.clerk_id.clone()));
         if options.members {
             for org in &orgs {
                 sync_members(db, &mut fetcher, api, policy, org, options, &mut members).await?;
@@ -55,7 +61,8 @@ pub async fn sync_organizations(
         tokio::time::sleep(options.pause).await;
     }
     if options.prune {
-        report.pruned = prune(db, policy, Mirrored::Organizations, &seen, options.dry_run).await?;
+        let max = options.max_prune_percent;
+        report.pruned = prune(db, &mut fetcher, policy, Mirrored::Organizations, &seen, options.dry_run, max).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -108,7 +115,8 @@ async fn apply_page(
     Ok(live)
 }
 
-/// Every page of one organization's memberships; local memberships Clerk no longer lists are removed.
+/// Every page of one organization's memberships; local memberships Clerk no longer has are
+/// removed, once Clerk confirms each. Users we lack are fetched before each page's transaction.
 async fn sync_members(
     db: &Db,
     fetcher: &mut Fetcher<'_>,
@@ -118,23 +126,28 @@ async fn sync_members(
     options: SyncOptions,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let mut seen_users: HashSet<i64> = HashSet::new();
+    let mut seen_users: HashSet<String> = HashSet::new();
     let mut offset = 0;
     loop {
         let page = fetcher.call(|| api.list_memberships(&org.clerk_id, PAGE_SIZE, offset)).await?;
         let list = page_data(&page, "GET /v1/organizations/{id}/memberships")?;
         report.fetched += list.len() as u64;
-        let mut tx = db.begin().await?;
+        seen_users.extend(list.iter().filter_map(|m| m["public_user_data"]["user_id"].as_str()).map(str::to_owned));
+        let mut all_parts = Vec::with_capacity(list.len());
         for m in &list {
-            let parts = match mapping::membership_parts(m) {
-                Ok(p) => p,
+            match mapping::membership_parts(m) {
+                Ok(parts) => all_parts.push(parts),
                 Err(err) => {
                     tracing::warn!(error = %err, "skipping a membership");
                     report.errors += 1;
-                    continue;
                 }
-            };
-            let user = match user_for_membership(&mut tx, api, policy, &parts.user_clerk_id, None).await {
+            }
+        }
+        let fetched = fetch_missing_users(db, fetcher, api, &all_parts).await?;
+        let mut tx = db.begin().await?;
+        for parts in all_parts {
+            let fetched_user = fetched.iter().find(|(id, _)| *id == parts.user_clerk_id).map(|(_, f)| f);
+            let user = match user_for_membership(&mut tx, policy, &parts.user_clerk_id, fetched_user).await {
                 Ok(Some(user)) if user.deleted_at.is_none() => user,
                 Ok(_) => {
                     report.stale += 1;
@@ -147,7 +160,6 @@ async fn sync_members(
                     continue;
                 }
             };
-            seen_users.insert(user.id);
             let existing = memberships::find(db, user.id, &org.clerk_id).await?;
             let fields = parts.into_fields(org.id, user.id);
             let unchanged = existing
@@ -172,9 +184,17 @@ async fn sync_members(
         offset += PAGE_SIZE;
     }
 
-    // Removed in Clerk: tombstone what Clerk no longer lists for this organization.
-    let live = memberships::live_in_organization(db, org.id).await?;
-    let gone: Vec<i64> = live.into_iter().filter(|(_, u)| !seen_users.contains(u)).map(|(id, _)| id).collect();
+    // Not listed is a suspicion (offset paging skips rows when earlier ones go): Clerk confirms
+    // each removal before the tombstone.
+    let mut gone = Vec::new();
+    for (id, _, user_clerk_id) in memberships::live_in_organization(db, org.id).await? {
+        let Some(user_clerk_id) = user_clerk_id else { continue };
+        if seen_users.contains(&user_clerk_id) || membership_exists(fetcher, api, &org.clerk_id, &user_clerk_id).await?
+        {
+            continue;
+        }
+        gone.push(id);
+    }
     report.pruned += gone.len() as u64;
     if !options.dry_run && !gone.is_empty() {
         let mut tx = db.begin().await?;
@@ -184,4 +204,28 @@ async fn sync_members(
         tx.commit().await?;
     }
     Ok(())
+}
+
+/// The page's members we do not store yet, fetched from Clerk (a 404 is `Gone`). One that cannot
+/// be fetched is left out: its membership is skipped and counted as an error.
+async fn fetch_missing_users(
+    db: &Db,
+    fetcher: &mut Fetcher<'_>,
+    api: &ClerkApi,
+    parts: &[MembershipParts],
+) -> Result<Vec<(String, Fetched)>, SyncError> {
+    let mut fetched: Vec<(String, Fetched)> = Vec::new();
+    for p in parts {
+        let id = &p.user_clerk_id;
+        if fetched.iter().any(|(f, _)| f == id) || users::find_by_clerk_id(db, id).await?.is_some() {
+            continue;
+        }
+        match fetcher.call(|| api.get_user(id)).await {
+            Ok(user) => fetched.push((id.clone(), Fetched::Found(user))),
+            Err(SyncError::Refused(ApiError::Status { status: 404, .. })) => fetched.push((id.clone(), Fetched::Gone)),
+            Err(err @ SyncError::Clerk(_)) => tracing::warn!(error = %err, user = %id, "fetching a member failed"),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(fetched)
 }

@@ -4,7 +4,7 @@ use std::{collections::HashSet, time::Instant};
 
 use serde_json::Value;
 
-use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune};
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune::prune};
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
@@ -61,7 +61,8 @@ pub async fn sync_users(
         tokio::time::sleep(options.pause).await;
     }
     if options.prune {
-        report.pruned = prune(db, policy, Mirrored::Users, &seen, options.dry_run).await?;
+        let max = options.max_prune_percent;
+        report.pruned = prune(db, &mut fetcher, policy, Mirrored::Users, &seen, options.dry_run, max).await?;
     }
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -77,6 +78,10 @@ async fn apply_page(
     report: &mut SyncReport,
     seen: Option<&mut HashSet<String>>,
 ) -> Result<(), SyncError> {
+    // Listed means alive, even when we could not map it: the prune must not take it for gone.
+    if let Some(seen) = seen {
+        seen.extend(list.iter().filter_map(|user| user["id"].as_str()).map(str::to_owned));
+    }
     let mut planned = Vec::with_capacity(list.len());
     for user in list {
         match mapping::user_fields(user) {
@@ -88,9 +93,6 @@ async fn apply_page(
         }
     }
     let ids: Vec<String> = planned.iter().map(|(_, f)| f.clerk_id.clone()).collect();
-    if let Some(seen) = seen {
-        seen.extend(ids.iter().cloned());
-    }
     let stored = stored_versions(db, Mirrored::Users, &ids).await?;
     let mut writes = Vec::new();
     for (user, fields) in planned {

@@ -8,10 +8,7 @@ use serde_json::Value;
 use super::hooks::AppliedEvent;
 use crate::{
     auth::clerk_session::{EndSessions, end_clerk_sessions_in},
-    clerk::{
-        api::ClerkApi,
-        mapping::{self, MappingError},
-    },
+    clerk::mapping::{self, MappingError},
     db::{Tx, invitations, memberships, organizations, users, users::Upserted},
     mirror::{
         Fetched, MirrorError, MirrorPolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
@@ -59,7 +56,6 @@ impl Applied {
 /// `fetched` is the user a membership event names, when it was fetched from Clerk beforehand.
 pub async fn apply(
     tx: &mut Tx,
-    api: &ClerkApi,
     policy: &MirrorPolicy,
     event_type: &str,
     data: &Value,
@@ -73,10 +69,10 @@ pub async fn apply(
         "organization.created" | "organization.updated" => organization_upserted(tx, data).await,
         "organization.deleted" => organization_deleted(tx, data).await,
         "organizationMembership.created" | "organizationMembership.updated" | "organizationMembership.deleted" => {
-            membership_changed(tx, api, policy, event_type, data, fetched).await
+            membership_changed(tx, policy, event_type, data, fetched).await
         }
         "organizationInvitation.created" | "organizationInvitation.accepted" | "organizationInvitation.revoked" => {
-            invitation_changed(tx, event_type, data).await
+            invitation_changed(tx, event_type, data, fetched).await
         }
         _ => Ok(Applied::new(Status::Ignored, None, None)),
     }
@@ -162,7 +158,6 @@ async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, Mirr
 
 async fn membership_changed(
     tx: &mut Tx,
-    api: &ClerkApi,
     policy: &MirrorPolicy,
     event_type: &str,
     data: &Value,
@@ -173,7 +168,7 @@ async fn membership_changed(
     // The payload embeds the full organization: mirror it (order-safe) before the membership.
     organizations::upsert_from_clerk_in(tx.conn(), &mapping::organization_fields(&data["organization"])?).await?;
     let org = organizations::find_by_clerk_id_in(tx.conn(), &parts.org_clerk_id).await?;
-    let user = user_for_membership(tx, api, policy, &parts.user_clerk_id, fetched).await?;
+    let user = user_for_membership(tx, policy, &parts.user_clerk_id, fetched).await?;
     let (Some(org), Some(user)) = (org, user) else {
         return Ok(Applied::new(Status::Ignored, object, None));
     };
@@ -202,11 +197,26 @@ async fn membership_changed(
     Ok(applied)
 }
 
-async fn invitation_changed(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, MirrorError> {
+async fn invitation_changed(
+    tx: &mut Tx,
+    event_type: &str,
+    data: &Value,
+    fetched: Option<&Fetched>,
+) -> Result<Applied, MirrorError> {
     let clerk_id = id_of(data)?;
     let org_clerk_id = data["organization_id"].as_str().ok_or(MappingError("organization_id"))?;
-    let Some(org) = organizations::find_by_clerk_id_in(tx.conn(), org_clerk_id).await? else {
-        return Ok(Applied::new(Status::Ignored, Some(clerk_id), None));
+    // An invitation can arrive before its organization's own event: mirror the organization
+    // fetched for it (order-safe), so the invitation is not lost.
+    if let Some(Fetched::Found(org)) = fetched {
+        organizations::upsert_from_clerk_in(tx.conn(), &mapping::organization_fields(org)?).await?;
+    }
+    let org = match organizations::find_by_clerk_id_in(tx.conn(), org_clerk_id).await? {
+        Some(org) => org,
+        // Clerk has no such organization: nothing to attach the invitation to.
+        None if matches!(fetched, Some(Fetched::Gone)) => {
+            return Ok(Applied::new(Status::Ignored, Some(clerk_id), None));
+        }
+        None => return Err(MirrorError::NotFetched(org_clerk_id.to_owned())),
     };
     let status = match event_type {
         "organizationInvitation.accepted" => "accepted",

@@ -15,7 +15,6 @@ use super::{
     verify::{Delivery, Refusal},
 };
 use crate::{
-    clerk::api::ClerkApi,
     db::{Db, Tx, webhook_events},
     invalidation::{Invalidation, InvalidationBus},
     mirror::{MirrorError, MirrorPolicy},
@@ -37,7 +36,6 @@ pub(super) struct Job {
 
 pub(super) struct Writer {
     pub db: Db,
-    pub api: ClerkApi,
     pub policy: MirrorPolicy,
     pub hooks: WebhookHooks,
     pub invalidations: Arc<InvalidationBus>,
@@ -162,15 +160,8 @@ impl Writer {
                 Mode::Savepoints => self.apply_one(&mut tx, delivery).await,
                 Mode::Fast => {
                     let data = &delivery.data;
-                    match apply::apply(
-                        &mut tx,
-                        &self.api,
-                        &self.policy,
-                        &delivery.event_type,
-                        data,
-                        delivery.fetched.as_ref(),
-                    )
-                    .await
+                    match apply::apply(&mut tx, &self.policy, &delivery.event_type, data, delivery.fetched.as_ref())
+                        .await
                     {
                         Ok(applied) => Outcome::Applied(Box::new(applied)),
                         Err(_) => return Err(Abandoned::Retry),
@@ -208,15 +199,7 @@ impl Writer {
             tracing::error!(%svix_id, error = %err, "webhook not applied; Svix will retry");
             return Outcome::Failed(unavailable());
         }
-        let applied = match apply::apply(
-            tx,
-            &self.api,
-            &self.policy,
-            event_type,
-            &delivery.data,
-            delivery.fetched.as_ref(),
-        )
-        .await
+        let applied = match apply::apply(tx, &self.policy, event_type, &delivery.data, delivery.fetched.as_ref()).await
         {
             Ok(applied) => applied,
             Err(MirrorError::Payload(err)) => {
@@ -229,7 +212,7 @@ impl Writer {
                 let outcome = self.undo(tx, svix_id, Outcome::Failed(unavailable())).await;
                 // The cause stays in the log; the admin sees which kind of failure it was.
                 let kind = match err {
-                    MirrorError::Clerk(_) => "Clerk could not be reached; Svix will retry",
+                    MirrorError::Clerk(_) | MirrorError::NotFetched(_) => "Clerk could not be reached; Svix will retry",
                     _ => "the database refused the change; Svix will retry",
                 };
                 if let Err(err) = webhook_events::record_failure_in(tx.conn(), svix_id, event_type, kind).await {

@@ -22,10 +22,15 @@ pub use verify::{MAX_BODY_BYTES, Refusal};
 
 use crate::{
     clerk::api::ClerkApi,
-    db::{Db, users},
+    db::{Db, organizations, users},
     invalidation::InvalidationBus,
-    mirror::{Fetched, MirrorPolicy, fetch_user},
+    mirror::{Fetched, MirrorPolicy, fetch_organization, fetch_user},
 };
+
+fn database(err: sqlx::Error) -> WebhookError {
+    tracing::error!(error = %err, "webhook prefetch could not read the database");
+    WebhookError::Unavailable("the database could not be read".into())
+}
 
 /// The answer to Svix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,29 +86,35 @@ impl WebhookProcessor {
             .map(svix::webhooks::Webhook::new)
             .transpose()
             .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
-        let writer = Writer { db: db.clone(), api: api.clone(), policy, hooks, invalidations }.spawn();
+        let writer = Writer { db: db.clone(), policy, hooks, invalidations }.spawn();
         Ok(Self { db, api, webhook, writer })
     }
 
-    /// A membership event may name a user we lack; the one call back to Clerk for them happens
-    /// here, outside the writer, so that no write transaction waits on the network. On an error
-    /// the writer tries again and answers 503 if it fails too.
-    async fn fetch_member(&self, delivery: &verify::Delivery) -> Option<Fetched> {
-        if !delivery.event_type.starts_with("organizationMembership.") {
-            return None;
-        }
-        let user_id = delivery.data["public_user_data"]["user_id"].as_str()?;
-        match users::find_by_clerk_id(&self.db, user_id).await {
-            Ok(None) => {}
-            Ok(Some(_)) | Err(_) => return None,
-        }
-        match fetch_user(&self.api, user_id).await {
-            Ok(fetched) => Some(fetched),
-            Err(err) => {
-                tracing::warn!(svix_id = %delivery.svix_id, error = %err, "fetching a member from Clerk failed");
-                None
+    /// A membership event may name a user we lack, an invitation an organization we lack. The
+    /// one call back to Clerk for them happens here, before the writer, so that no write
+    /// transaction waits on the network. If it fails, the delivery is answered 503 (Svix
+    /// retries) without touching the writer.
+    async fn prefetch(&self, delivery: &verify::Delivery) -> Result<Option<Fetched>, WebhookError> {
+        let event = delivery.event_type.as_str();
+        let fetched = if event.starts_with("organizationMembership.") {
+            let Some(user_id) = delivery.data["public_user_data"]["user_id"].as_str() else { return Ok(None) };
+            if users::find_by_clerk_id(&self.db, user_id).await.map_err(database)?.is_some() {
+                return Ok(None);
             }
-        }
+            fetch_user(&self.api, user_id).await
+        } else if event.starts_with("organizationInvitation.") {
+            let Some(org_id) = delivery.data["organization_id"].as_str() else { return Ok(None) };
+            if organizations::find_by_clerk_id(&self.db, org_id).await.map_err(database)?.is_some() {
+                return Ok(None);
+            }
+            fetch_organization(&self.api, org_id).await
+        } else {
+            return Ok(None);
+        };
+        fetched.map(Some).map_err(|err| {
+            tracing::warn!(svix_id = %delivery.svix_id, error = %err, "prefetch from Clerk failed; Svix will retry");
+            WebhookError::Unavailable("Clerk could not be reached; Svix will retry".into())
+        })
     }
 
     /// Verifies a delivery here (in parallel with others), then has the writer apply it, and
@@ -111,7 +122,7 @@ impl WebhookProcessor {
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
         let webhook = self.webhook.as_ref().ok_or(WebhookError::NotConfigured)?;
         let mut delivery = verify::verify(webhook, headers, body)?;
-        delivery.fetched = self.fetch_member(&delivery).await;
+        delivery.fetched = self.prefetch(&delivery).await?;
         let (reply, answer) = oneshot::channel();
         let gone = || WebhookError::Unavailable("the server is shutting down".into());
         self.writer.send(Job { delivery, reply }).await.map_err(|_| gone())?;

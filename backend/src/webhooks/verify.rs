@@ -28,7 +28,8 @@ pub struct Delivery {
     pub svix_id: String,
     pub event_type: String,
     pub data: Value,
-    /// For a membership event naming a user we lack: that user, fetched before the writer.
+    /// Fetched before the writer, so no transaction waits on Clerk: for a membership event
+    /// naming a user we lack, that user; for an invitation to an organization we lack, it.
     pub fetched: Option<crate::mirror::Fetched>,
 }
 

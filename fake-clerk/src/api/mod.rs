@@ -65,9 +65,18 @@ async fn record_and_misbehave(State(shared): State<Shared>, req: Request, next: 
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let parsed = serde_json::from_slice::<Value>(&bytes).ok();
 
+    let hold = {
+        let mut data = shared.lock();
+        data.requests.push(Recorded { method: method.clone(), path: path.clone(), body: parsed.clone() });
+        data.holds.iter().find(|(prefix, _)| target.starts_with(prefix.as_str())).map(|(_, gate)| gate.clone())
+    };
+    // A held request waits (bounded) until the test releases it: the test changes the data
+    // while a run is between two pages.
+    if let Some(mut gate) = hold {
+        let _ = tokio::time::timeout(Duration::from_secs(30), gate.wait_for(|released| *released)).await;
+    }
     let fault = {
         let mut data = shared.lock();
-        data.requests.push(Recorded { method, path: path.clone(), body: parsed });
         let mut hit = None;
         // JWKS is not rate limited (Clerk's system limits).
         if path != "/v1/jwks"
@@ -144,6 +153,8 @@ async fn mint_session_token(body: Bytes) -> Response {
 struct Page {
     limit: Option<usize>,
     offset: Option<usize>,
+    /// `GET /v1/organizations/{id}/memberships?user_id=`: that user's membership only.
+    user_id: Option<String>,
 }
 
 async fn list_organizations(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
@@ -187,7 +198,12 @@ async fn list_memberships(
     Query(page): Query<Page>,
 ) -> Json<Value> {
     let data = shared.lock();
-    let all: Vec<&Value> = data.memberships.iter().filter(|((org, _), _)| *org == id).map(|(_, m)| m).collect();
+    let all: Vec<&Value> = data
+        .memberships
+        .iter()
+        .filter(|((org, user), _)| *org == id && page.user_id.as_ref().is_none_or(|u| u == user))
+        .map(|(_, m)| m)
+        .collect();
     let limit = page.limit.unwrap_or(10).clamp(1, 500);
     let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
     Json(json!({ "data": slice, "total_count": all.len() }))

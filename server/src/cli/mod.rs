@@ -26,6 +26,36 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The flags every sync command takes.
+#[derive(clap::Args, Debug)]
+pub struct SyncFlags {
+    /// Tombstone local rows that Clerk no longer has (each confirmed with Clerk first).
+    #[arg(long)]
+    prune: bool,
+    /// Refuse to prune (and exit non-zero) when more than this percentage of the rows look
+    /// gone. Default: CLERK_PRUNE_MAX_PERCENT, else 5.
+    #[arg(long, value_parser = backend::config::parse_percent)]
+    max_prune_percent: Option<f64>,
+    /// Report what would change, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SyncFlags {
+    fn options(&self, config: &Config, members: bool) -> SyncOptions {
+        SyncOptions {
+            prune: self.prune,
+            dry_run: self.dry_run,
+            members,
+            max_prune_percent: self.max_prune_percent.unwrap_or(config.prune_max_percent),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending database migrations and exit.
@@ -42,15 +72,8 @@ pub enum Command {
     },
     /// Mirror every Clerk user from the Backend API.
     SyncUsers {
-        /// Tombstone local users that Clerk no longer has.
-        #[arg(long)]
-        prune: bool,
-        /// Report what would change, and write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the summary as JSON on stdout.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        flags: SyncFlags,
     },
     /// Print everything stored about one person as JSON: their user row, memberships,
     /// invitations addressed to them, audit entries about them and their server-session count.
@@ -67,15 +90,8 @@ pub enum Command {
         /// Also mirror every membership, removing those Clerk no longer lists.
         #[arg(long)]
         members: bool,
-        /// Tombstone local organizations that Clerk no longer has.
-        #[arg(long)]
-        prune: bool,
-        /// Report what would change, and write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the summary as JSON on stdout.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        flags: SyncFlags,
     },
     /// Create a Clerk user for every local account without one (staff excepted unless
     /// --only-staff), importing argon2id, bcrypt and Django PBKDF2 password hashes, and link them.
@@ -125,13 +141,13 @@ impl Cli {
                 db.close().await;
                 Ok(())
             }
-            Some(Command::SyncUsers { prune, dry_run, json }) => {
-                let options = SyncOptions { prune, dry_run, ..Default::default() };
-                sync::run(&config, What::Users, options, json).await
+            Some(Command::SyncUsers { flags }) => {
+                let options = flags.options(&config, false);
+                sync::run(&config, What::Users, options, flags.json).await
             }
-            Some(Command::SyncOrgs { members, prune, dry_run, json }) => {
-                let options = SyncOptions { prune, dry_run, members, ..Default::default() };
-                sync::run(&config, What::Organizations, options, json).await
+            Some(Command::SyncOrgs { members, flags }) => {
+                let options = flags.options(&config, members);
+                sync::run(&config, What::Organizations, options, flags.json).await
             }
             Some(Command::ExportUser { clerk_id, email }) => {
                 export::export_user(&config, clerk_id.as_deref(), email.as_deref()).await

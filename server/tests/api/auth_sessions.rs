@@ -161,9 +161,12 @@ async fn session_cookies_are_http_only_and_lax_and_secure_in_production(backend:
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("starter_session="))
+            .find(|v| v.starts_with("starter_session=") || v.starts_with("__Host-starter_session="))
             .expect("a session cookie")
             .to_owned();
+        // A Secure cookie carries the __Host- prefix: only this host, over HTTPS, may set it.
+        assert_eq!(set_cookie.starts_with("__Host-starter_session="), secure, "{env:?}: {set_cookie}");
+        assert!(set_cookie.contains("Path=/") && !set_cookie.contains("Domain"), "{set_cookie}");
         assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
         assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
         assert_eq!(set_cookie.contains("Secure"), secure, "{env:?}: {set_cookie}");

@@ -40,8 +40,7 @@ async fn readyz_answers_503_when_the_database_is_gone(backend: Backend) {
         // SQLite lives in-process: closing the shared pool is the way it goes away.
         db @ backend::Db::Sqlite(_) => db.close().await,
     }
-    let res = app.get("/readyz").await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_ready_within_2s(&app, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK, "the process still runs");
 }
 
@@ -94,12 +93,15 @@ async fn readyz_keeps_the_servers_sqlite_locks_for_other_processes_to_see() {
     }
 }
 
-/// The probe answers `want`, and within the 2 s bound a load balancer relies on.
+/// The probe answers `want` within the bound a load balancer relies on: its answer may be up to
+/// a second old (it is cached), and a fresh check takes at most 2 s.
 async fn assert_ready_within_2s(app: &TestApp, want: StatusCode) {
     let started = std::time::Instant::now();
-    let status = app.get("/readyz").await.status();
-    assert_eq!(status, want);
-    assert!(started.elapsed() < std::time::Duration::from_millis(2500), "took {:?}", started.elapsed());
+    let answered = common::eventually(std::time::Duration::from_millis(3500), || async {
+        app.get("/readyz").await.status() == want
+    })
+    .await;
+    assert!(answered, "readyz did not answer {want} within {:?}", started.elapsed());
 }
 
 async fn home_page_renders_html_on_the_server(backend: Backend) {

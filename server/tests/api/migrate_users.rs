@@ -15,7 +15,26 @@ http_tests!(
     local_accounts_move_with_their_passwords_through_a_rate_limit_and_a_rerun_creates_nothing,
     skip_existing_links_by_verified_email_and_an_interrupted_run_is_resumed,
     dry_run_sends_and_writes_nothing,
+    moving_a_staff_account_to_clerk_ends_its_password_sessions,
 );
+
+async fn moving_a_staff_account_to_clerk_ends_its_password_sessions(backend: Backend) {
+    let db = TestDb::new(backend).await.expect("db");
+    let clerk = FakeClerk::start().await;
+    let app = common::TestApp::spawn_on(db.url.as_str(), &[]).await;
+    app.create_staff("boss@example.com", false).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    assert_eq!(app.admin_page("/admin/users", &cookie).await.status(), reqwest::StatusCode::OK);
+
+    let (report, stderr) = migrate(&clerk, &db, &["--only-staff"]).await;
+    assert_eq!(report["created"], 1, "{stderr}");
+    // The password is gone, and with it every session it started, on every instance.
+    let ended = common::eventually(Duration::from_secs(5), || async {
+        app.admin_page("/admin/users", &cookie).await.status() != reqwest::StatusCode::OK
+    })
+    .await;
+    assert!(ended, "the staff password session ended");
+}
 
 /// One seeded local account (what an app moving to Clerk already has).
 struct Account {
@@ -86,8 +105,9 @@ async fn local_accounts_move_with_their_passwords_through_a_rate_limit_and_a_rer
         .collect();
     let ids = seed(&db, &accounts).await;
     let clerk = FakeClerk::start().await;
-    // Clerk's limiter, scaled so that the run crosses it: 429s with Retry-After mid-run.
-    clerk.rate_limit(500, Duration::from_secs(2));
+    // Clerk's limiter, scaled so that the run crosses it: 429s with Retry-After mid-run (the
+    // run makes about 250 calls a second here; 100 a second is well below on any machine).
+    clerk.rate_limit(200, Duration::from_secs(2));
 
     let (report, stderr) = migrate(&clerk, &db, &[]).await;
     let movable: Vec<usize> = (0..1200).filter(|i| i % 10 != 0).collect();

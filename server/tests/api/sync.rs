@@ -17,6 +17,9 @@ use testkit::{Backend, TestDb};
 http_tests!(
     all_users_are_mirrored_across_pages_and_a_second_run_changes_nothing,
     prune_tombstones_exactly_the_vanished_users,
+    a_prune_during_which_an_early_user_is_deleted_tombstones_nobody_who_still_exists,
+    a_prune_past_the_share_limit_prunes_nothing_and_exits_non_zero,
+    a_membership_the_listing_skipped_is_kept_once_clerk_confirms_it,
     dry_run_writes_nothing,
     rate_limits_and_server_errors_are_retried,
     a_wrong_secret_key_fails_with_one_line_and_exit_1,
@@ -103,6 +106,124 @@ async fn prune_tombstones_exactly_the_vanished_users(backend: Backend) {
         "SELECT clerk_id FROM users WHERE deleted_at IS NOT NULL ORDER BY clerk_id").fetch_all(pool).await)
     .expect("query");
     assert_eq!(deleted, vec!["user_00003", "user_00450", "user_00599"]);
+}
+
+/// Offset paging under a concurrent deletion: the first page is read, a user on it is deleted
+/// in Clerk, and the second page then starts one user later, so user 500 is never listed.
+async fn a_prune_during_which_an_early_user_is_deleted_tombstones_nobody_who_still_exists(backend: Backend) {
+    let clerk = fake_with_users(600).await;
+    let db = TestDb::new(backend).await.expect("db");
+    report(&clerk, &db, &["sync-users", "--json"]).await;
+    // A user Clerk lists but we cannot map counts as listed all the same.
+    let mut odd = user_at(42);
+    odd["updated_at"] = json!("not a timestamp");
+    clerk.put_user(odd);
+
+    let gate = clerk.hold("/v1/users?limit=500&offset=500");
+    let listings = || clerk.requests("/v1/users").into_iter().filter(|r| r.path == "/v1/users").count();
+    let before = listings();
+    let (fake, test_db) = (&clerk, &db);
+    let run = run(fake, test_db, &["sync-users", "--prune", "--json"]);
+    let delete_mid_run = async {
+        let second_page = eventually(Duration::from_secs(20), || async { listings() >= before + 2 }).await;
+        assert!(second_page, "the run asked for its second page");
+        clerk.remove_user("user_00003");
+        gate.release();
+    };
+    let (out, ()) = tokio::join!(run, delete_mid_run);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // User 3 was listed before it went; user 500 was never listed but Clerk still has them.
+    assert_eq!(summary["pruned"], 0, "{summary}");
+    let tombstones = || async {
+        on_pool!(&db.db, pool => sqlx::query_scalar::<_, String>(
+            "SELECT clerk_id FROM users WHERE deleted_at IS NOT NULL ORDER BY clerk_id").fetch_all(pool).await)
+        .expect("query")
+    };
+    assert!(tombstones().await.is_empty(), "nobody who still exists is tombstoned");
+    let kept = users::find_by_clerk_id(&db.db, "user_00500").await.expect("query").expect("row");
+    assert!(kept.deleted_at.is_none() && !kept.email.is_empty(), "user 500 slid past the pages and is kept");
+    assert_eq!(clerk.requests("/v1/users/user_00500").len(), 1, "confirmed with Clerk");
+    assert!(clerk.requests("/v1/users/user_00042").is_empty(), "listed, though unmappable: not a candidate");
+
+    // The next run sees user 3 gone, and Clerk confirms it.
+    let next = report(&clerk, &db, &["sync-users", "--prune", "--json"]).await;
+    assert_eq!(next["pruned"], 1, "{next}");
+    assert_eq!(tombstones().await, vec!["user_00003"]);
+}
+
+/// Every local user missing at once looks like another instance's key: nothing is pruned.
+async fn a_prune_past_the_share_limit_prunes_nothing_and_exits_non_zero(backend: Backend) {
+    let ours = fake_with_users(40).await;
+    let db = TestDb::new(backend).await.expect("db");
+    report(&ours, &db, &["sync-users", "--json"]).await;
+    let other_instance = FakeClerk::start().await;
+    other_instance.put_user(fake_clerk::user("user_elsewhere", "else@example.com", "E", "W"));
+
+    let out = run(&other_instance, &db, &["sync-users", "--prune"]).await;
+    assert!(!out.status.success(), "the CLI exits non-zero");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The foreign instance's one user was mirrored by the listing; the prune was refused.
+    assert!(stderr.contains("40 of 41 users") && stderr.contains("nothing was pruned"), "{stderr}");
+    let tombstones: i64 = on_pool!(&db.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL").fetch_one(pool).await)
+    .expect("count");
+    assert_eq!(tombstones, 0);
+    assert!(other_instance.requests("/v1/users/").is_empty(), "refused before asking about anyone");
+
+    // Back on our instance, the foreign user and three deleted ones (4 of 41) are over 5%;
+    // the flag lets an operator who checked go ahead.
+    ours.remove_user("user_00001");
+    ours.remove_user("user_00002");
+    ours.remove_user("user_00003");
+    let out = run(&ours, &db, &["sync-users", "--prune"]).await;
+    assert!(!out.status.success(), "4 of 41 is over 5%");
+    let pruned = report(&ours, &db, &["sync-users", "--prune", "--max-prune-percent", "10", "--json"]).await;
+    assert_eq!(pruned["pruned"], 4);
+}
+
+/// The same shift in an organization's member listing: a membership the pages skipped is kept,
+/// because Clerk still lists it when asked about that user.
+async fn a_membership_the_listing_skipped_is_kept_once_clerk_confirms_it(backend: Backend) {
+    let clerk = fake_with_users(600).await;
+    let db = TestDb::new(backend).await.expect("db");
+    let org = fake_clerk::organization("org_0", "Org 0", "org-0");
+    clerk.put_organization(org.clone());
+    for i in 0..600 {
+        clerk.put_membership(fake_clerk::membership(&format!("orgmem_{i}"), &org, &user_at(i), "org:member"));
+    }
+    report(&clerk, &db, &["sync-users", "--json"]).await;
+    report(&clerk, &db, &["sync-orgs", "--members", "--json"]).await;
+
+    let second = "/v1/organizations/org_0/memberships?limit=500&offset=500";
+    let gate = clerk.hold(second);
+    let pages = || clerk.requests("/v1/organizations/org_0/memberships").len();
+    let before = pages();
+    let (fake, test_db) = (&clerk, &db);
+    let run = run(fake, test_db, &["sync-orgs", "--members", "--json"]);
+    let delete_mid_run = async {
+        let waiting = eventually(Duration::from_secs(20), || async { pages() >= before + 2 }).await;
+        assert!(waiting, "the run asked for the second page");
+        clerk.remove_membership("org_0", "user_00003");
+        gate.release();
+    };
+    let (out, ()) = tokio::join!(run, delete_mid_run);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(summary["memberships"]["pruned"], 0, "{summary}");
+    let confirmed = clerk.requests("/v1/organizations/org_0/memberships").len() - before;
+    assert_eq!(confirmed, 3, "two pages, and one question about user 500");
+    let live = || async {
+        on_pool!(&db.db, pool => sqlx::query_scalar::<_, String>(
+            "SELECT u.clerk_id FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.deleted_at IS NULL AND u.clerk_id IN ('user_00003', 'user_00500') ORDER BY u.clerk_id")
+            .fetch_all(pool).await)
+        .expect("query")
+    };
+    assert_eq!(live().await, vec!["user_00003", "user_00500"], "the skipped membership stays");
+    let next = report(&clerk, &db, &["sync-orgs", "--members", "--json"]).await;
+    assert_eq!(next["memberships"]["pruned"], 1, "{next}");
+    assert_eq!(live().await, vec!["user_00500"], "the next run removes the one Clerk no longer has");
 }
 
 async fn dry_run_writes_nothing(backend: Backend) {

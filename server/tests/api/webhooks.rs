@@ -23,6 +23,7 @@ use testkit::Backend;
 http_tests!(
     user_events_create_update_and_tombstone_the_row,
     a_deleted_users_personal_data_is_erased_from_the_tombstone,
+    a_deleted_users_personal_data_is_erased_from_every_table,
     keep_deleted_user_data_keeps_it,
     session_created_records_the_last_login,
     session_end_events_record_the_last_logout_moving_forward_only,
@@ -142,6 +143,120 @@ async fn a_deleted_users_personal_data_is_erased_from_the_tombstone(backend: Bac
     assert_eq!(row.public_metadata.0, json!({}));
     assert_eq!((row.username, row.last_sign_in_at), (None, None));
     assert!(row.deleted_at.is_some() && !row.is_active);
+}
+
+/// Every row of every table, as text (SQLite: each column, blobs read lossily; Postgres: the row
+/// as JSON), for a search for personal data.
+async fn every_row_as_text(app: &TestApp) -> Vec<(String, String)> {
+    use sqlx::{Column, Row};
+    let mut rows = Vec::new();
+    match &app.db {
+        backend::Db::Sqlite(sqlite) => {
+            let pool = &sqlite.readers;
+            let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(pool)
+                .await
+                .expect("tables");
+            for table in tables {
+                for row in sqlx::query(&format!("SELECT * FROM \"{table}\"")).fetch_all(pool).await.expect("rows") {
+                    for c in row.columns() {
+                        let text = row.try_get::<Option<String>, _>(c.ordinal()).ok().flatten().or_else(|| {
+                            row.try_get::<Option<Vec<u8>>, _>(c.ordinal())
+                                .ok()
+                                .flatten()
+                                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        });
+                        if let Some(text) = text {
+                            rows.push((format!("{table}.{}", c.name()), text));
+                        }
+                    }
+                }
+            }
+        }
+        backend::Db::Postgres(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for table in tables {
+                let sql = format!("SELECT row_to_json(t)::text FROM \"{table}\" t");
+                for text in sqlx::query_scalar::<_, String>(&sql).fetch_all(pool).await.expect("rows") {
+                    rows.push((table.clone(), text));
+                }
+            }
+        }
+    }
+    rows
+}
+
+async fn a_deleted_users_personal_data_is_erased_from_every_table(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let org = fake_clerk::organization("org_wonder", "Wonderland", "wonderland");
+    assert_eq!(app.deliver("organization.created", &org).await.1["status"], "processed");
+    let mut alice = alice_at(1_000);
+    alice["username"] = json!("alice_l");
+    assert_eq!(app.deliver("user.created", &alice).await.1["status"], "processed");
+    let mut membership = fake_clerk::membership("orgmem_alice", &org, &alice, "org:admin");
+    membership["public_metadata"] = json!({ "title": "Alice Liddell, Oxford" });
+    assert_eq!(app.deliver("organizationMembership.created", &membership).await.1["status"], "processed");
+    let invitation = json!({
+        "object": "organization_invitation", "id": "orginv_alice", "organization_id": "org_wonder",
+        "email_address": "Alice@Example.com", "role": "org:member", "status": "pending",
+        "public_metadata": { "invited_as": "Alice Liddell" },
+        "created_at": 1_700_000_000_000i64, "updated_at": 1_700_000_000_000i64
+    });
+    assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "processed");
+    // What the admin's audit log writes about her: an edit, a role change, an invitation.
+    let alice_id = users::find_by_clerk_id(&app.db, "user_alice").await.expect("q").expect("alice").id;
+    for (action, object_type, object_id, changes) in [
+        (
+            "user.update",
+            "user",
+            alice_id.to_string(),
+            json!({ "first_name": { "before": "Alice", "after": "Alicia" } }),
+        ),
+        (
+            "membership.update",
+            "organization",
+            "org_wonder".into(),
+            json!({ "member": "alice@example.com", "role": { "before": "org:member", "after": "org:admin" } }),
+        ),
+        (
+            "invitation.create",
+            "organization",
+            "org_wonder".into(),
+            json!({ "email": "alice@example.com", "role": "org:member" }),
+        ),
+    ] {
+        let record = backend::db::audit_log::AuditRecord {
+            actor_user_id: alice_id,
+            action,
+            object_type,
+            object_id: &object_id,
+            changes: &changes,
+        };
+        let mut tx = app.db.begin().await.expect("tx");
+        backend::db::audit_log::record_in(tx.conn(), &record).await.expect("audit");
+        tx.commit().await.expect("commit");
+    }
+    let found = |rows: &[(String, String)]| -> Vec<String> {
+        rows.iter()
+            .filter(|(_, v)| {
+                let lower =
+                    v.to_lowercase().replace("user_alice", "").replace("orgmem_alice", "").replace("orginv_alice", "");
+                ["alice", "liddell", "oxford"].iter().any(|s| lower.contains(s))
+            })
+            .map(|(where_, _)| where_.clone())
+            .collect()
+    };
+    assert!(!found(&every_row_as_text(&app).await).is_empty(), "the search finds her before");
+
+    let deleted = json!({ "object": "user", "id": "user_alice", "deleted": true });
+    assert_eq!(app.deliver("user.deleted", &deleted).await.1["status"], "processed");
+    let left = found(&every_row_as_text(&app).await);
+    assert!(left.is_empty(), "personal data left in: {left:?}");
 }
 
 async fn keep_deleted_user_data_keeps_it(backend: Backend) {

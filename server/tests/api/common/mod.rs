@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod clerk_cli;
+pub mod pg_cluster;
 pub mod process;
 pub mod staff;
 
@@ -100,6 +101,12 @@ impl TestApp {
         let test_db = TestDb::new(backend).await.expect("test database");
         let url = test_db.url.clone();
         Self::spawn_at(url, Some(test_db), env, hooks, leptos).await
+    }
+
+    /// Spawns on a database the test made itself (a file on a small tmpfs, say).
+    pub async fn spawn_on(url: &str, env: &[(&str, &str)]) -> Self {
+        let url = backend::config::DatabaseUrl::parse(url).expect("a database URL");
+        Self::spawn_at(url, None, env, backend::webhooks::WebhookHooks::new(), leptos_options()).await
     }
 
     /// A second instance on this one's database, as behind a load balancer.

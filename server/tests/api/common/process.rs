@@ -32,6 +32,11 @@ impl ServerProcess {
     /// Starts `server` on a free port with `DATABASE_URL` and `env`, and waits (bounded) until
     /// `/readyz` answers 200.
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with_log(database_url, env, None).await
+    }
+
+    /// [`Self::start`], writing the server's log (stderr) to `log` when given.
+    pub async fn start_with_log(database_url: &str, env: &[(&str, &str)], log: Option<&std::path::Path>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
         cmd.env_clear()
@@ -42,7 +47,10 @@ impl ServerProcess {
             .env("CLERK_DEV_KEY_FILE", std::env::temp_dir().join("clerk-starter-tests-dev-key.pem"))
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(match log.map(std::fs::File::create) {
+                Some(Ok(file)) => Stdio::from(file),
+                _ => Stdio::inherit(),
+            });
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -58,5 +66,16 @@ impl ServerProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `kill -9`: no shutdown, no flush, as a crashed host.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process still runs (it was never restarted or killed).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
