@@ -18,6 +18,7 @@ chaos:
 
 ## Formatting and lints for both the server (ssr) and the browser (hydrate) builds.
 check:
+	python3 scripts/check-import-cycles.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

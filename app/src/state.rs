@@ -9,7 +9,7 @@ use backend::{
     auth::Authenticator,
     db::Readiness,
     devmode::DevClerk,
-    invalidation::InvalidationBus,
+    invalidation_bus::InvalidationBus,
     server_sessions::cache::SessionCache,
     webhooks::WebhookProcessor,
 };

@@ -262,11 +262,11 @@ impl Config {
             session_cache_ttl: seconds(&get, "SESSION_CACHE_SECONDS", 2)?,
             allow_pending_sessions: flag(&get, "CLERK_ALLOW_PENDING_SESSIONS", false)?,
             keep_deleted_user_data: flag(&get, "CLERK_KEEP_DELETED_USER_DATA", false)?,
-            reconcile_interval: crate::reconcile::parse_interval(&get("CLERK_RECONCILE_INTERVAL").unwrap_or_default())
+            reconcile_interval: parse_interval(&get("CLERK_RECONCILE_INTERVAL").unwrap_or_default())
                 .map_err(|reason| bad("CLERK_RECONCILE_INTERVAL", reason))?,
             prune_max_percent: match get("CLERK_PRUNE_MAX_PERCENT") {
                 Some(raw) => parse_percent(&raw).map_err(|reason| bad("CLERK_PRUNE_MAX_PERCENT", reason))?,
-                None => crate::sync::prune::DEFAULT_MAX_PRUNE_PERCENT,
+                None => DEFAULT_PRUNE_MAX_PERCENT,
             },
         })
     }
@@ -347,6 +347,28 @@ fn parse_http_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// The default `CLERK_PRUNE_MAX_PERCENT`.
+pub const DEFAULT_PRUNE_MAX_PERCENT: f64 = 5.0;
+
+/// `CLERK_RECONCILE_INTERVAL`: `off` (or unset), or a number with `s`, `m`, `h` or `d`.
+pub fn parse_interval(raw: &str) -> Result<Option<Duration>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("off") || raw == "0" {
+        return Ok(None);
+    }
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("{raw:?} is not like 6h, 30m or 90s"))?;
+    let unit_secs = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
+    };
+    Ok((number > 0).then(|| Duration::from_secs(number.saturating_mul(unit_secs))))
+}
+
 /// A percentage from 0 to 100 (`5`, `2.5`).
 pub fn parse_percent(raw: &str) -> Result<f64, String> {
     match raw.trim().trim_end_matches('%').parse::<f64>() {
@@ -408,5 +430,22 @@ impl fmt::Display for Config {
             self.cookie_secure,
             self.dev_mode(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_like_durations() {
+        assert_eq!(parse_interval("6h"), Ok(Some(Duration::from_secs(21_600))));
+        assert_eq!(parse_interval("30m"), Ok(Some(Duration::from_secs(1800))));
+        assert_eq!(parse_interval("90"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse_interval("1d"), Ok(Some(Duration::from_secs(86_400))));
+        assert_eq!(parse_interval("off"), Ok(None));
+        assert_eq!(parse_interval("0s"), Ok(None));
+        assert!(parse_interval("6 hours").is_err());
+        assert!(parse_interval("h").is_err());
     }
 }

@@ -1,25 +1,8 @@
-//! Cache invalidation across instances. Every instance drops the same cache entries when a
-//! webhook changes something: locally at once, and on Postgres through LISTEN/NOTIFY so that
-//! the other instances follow within milliseconds rather than a cache TTL. On SQLite (one
-//! instance by nature) publishing is a no-op with the same interface.
-
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicI32, Ordering},
-    },
-    time::Duration,
-};
+//! What every instance must forget after a write, as plain data: the [`Invalidation`]s, the
+//! [`Changed`] a write returns, and the [`Forget`] trait a cache implements to subscribe to the
+//! bus (`crate::invalidation_bus`). It imports nothing of this crate, so every module may use it.
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
-
-use crate::{
-    admin::cache::AdminCache,
-    auth::Authenticator,
-    db::Db,
-    server_sessions::cache::{Fingerprint, SessionCache},
-};
 
 /// The NOTIFY channel, named after the project (`cargo leptos new --git` renames it; see
 /// cargo-generate.toml for how the comments below do that).
@@ -43,7 +26,7 @@ pub enum Invalidation {
 }
 
 /// What a write did: its result, and what every instance must forget because of it. Write paths
-/// return it and handlers hand it to [`InvalidationBus::settle`], so no handler names a cache.
+/// return it and handlers hand it to `InvalidationBus::settle`, so no handler names a cache.
 #[must_use = "settle it on the invalidation bus, or the caches keep the old values"]
 #[derive(Debug)]
 pub struct Changed<T> {
@@ -62,151 +45,9 @@ impl<T> Changed<T> {
     }
 }
 
-/// Applies invalidations locally and publishes them to the other instances.
-pub struct InvalidationBus {
-    db: Db,
-    auth: Arc<Authenticator>,
-    admin: Arc<AdminCache>,
-    sessions: Arc<SessionCache>,
-    /// The backend pid of this instance's listener connection (0 when none), for operators and tests.
-    listener_pid: AtomicI32,
-}
-
-impl InvalidationBus {
-    pub fn new(db: Db, auth: Arc<Authenticator>, admin: Arc<AdminCache>, sessions: Arc<SessionCache>) -> Arc<Self> {
-        Arc::new(Self { db, auth, admin, sessions, listener_pid: AtomicI32::new(0) })
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
-    pub fn listener_pid(&self) -> i32 {
-        self.listener_pid.load(Ordering::Relaxed)
-    }
-
-    /// Forgets what a write made stale, here and on every instance, and hands back its result.
-    pub async fn settle<T>(&self, changed: Changed<T>) -> T {
-        if !changed.stale.is_empty() {
-            self.invalidate(&changed.stale).await;
-        }
-        changed.value
-    }
-
-    /// Drops the entries here, then tells the other instances. A failed NOTIFY is logged: the
-    /// others then catch up within their cache TTL.
-    pub async fn invalidate(&self, items: &[Invalidation]) {
-        for item in items {
-            self.apply(item).await;
-        }
-        publish(&self.db, items).await;
-    }
-
-    async fn apply(&self, item: &Invalidation) {
-        match item {
-            Invalidation::User(clerk_id) => {
-                self.auth.directory.invalidate_user(clerk_id).await;
-                self.admin.invalidate();
-                // A deleted user's server sessions were ended in SQL.
-                self.sessions.clear();
-            }
-            Invalidation::Memberships => {
-                self.auth.directory.invalidate_memberships();
-                self.admin.invalidate();
-            }
-            Invalidation::SessionEnded(sid) => {
-                self.auth.session_ended(sid);
-                self.sessions.clear();
-            }
-            Invalidation::ServerSession(key) => match Fingerprint::decode(key) {
-                Some(key) => self.sessions.forget(key),
-                None => self.sessions.clear(),
-            },
-            Invalidation::ServerSessions => self.sessions.clear(),
-            Invalidation::Listings => self.admin.invalidate(),
-            Invalidation::All => self.clear(),
-        }
-    }
-
-    fn clear(&self) {
-        self.auth.directory.invalidate_all();
-        self.admin.invalidate();
-        self.sessions.clear();
-    }
-
-    /// On Postgres, listens for other instances' invalidations until the task is aborted. A lost
-    /// connection is re-established, and caches are cleared once since notifications may have
-    /// been missed meanwhile.
-    pub fn spawn_listener(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
-        let Db::Postgres(pool) = &self.db else { return None };
-        let (pool, bus) = (pool.clone(), Arc::clone(self));
-        Some(tokio::spawn(async move {
-            let mut first = true;
-            loop {
-                let mut listener = match connect(&pool).await {
-                    Ok(listener) => listener,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "invalidation listener cannot connect; retrying in 1 s");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                };
-                if let Ok(pid) = sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(&mut listener).await
-                {
-                    bus.listener_pid.store(pid, Ordering::Relaxed);
-                }
-                if !first {
-                    tracing::warn!(
-                        "invalidation listener reconnected; cleared caches in case notifications were missed"
-                    );
-                    bus.clear();
-                }
-                first = false;
-                loop {
-                    match listener.try_recv().await {
-                        Ok(Some(note)) => match serde_json::from_str::<Vec<Invalidation>>(note.payload()) {
-                            Ok(items) => {
-                                for item in &items {
-                                    bus.apply(item).await;
-                                }
-                            }
-                            Err(err) => tracing::warn!(error = %err, "ignoring a malformed invalidation"),
-                        },
-                        Ok(None) | Err(_) => {
-                            tracing::warn!("invalidation listener lost its connection; reconnecting");
-                            bus.clear();
-                            break;
-                        }
-                    }
-                }
-            }
-        }))
-    }
-}
-
-const MAX_NOTIFY_BYTES: usize = 7900;
-
-/// Tells every instance listening on Postgres to drop `items`, in one NOTIFY; a no-op on
-/// SQLite. Processes without caches of their own (the sync commands) call it directly.
-pub async fn publish(db: &Db, items: &[Invalidation]) {
-    let Db::Postgres(pool) = db else { return };
-    if items.is_empty() {
-        return;
-    }
-    let Ok(mut payload) = serde_json::to_string(items) else { return };
-    // NOTIFY payloads stop at 8000 bytes; a batch that names more drops everything instead.
-    if payload.len() > MAX_NOTIFY_BYTES
-        && let Ok(all) = serde_json::to_string(&[Invalidation::All])
-    {
-        payload = all;
-    }
-    if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(pool).await {
-        tracing::warn!(error = %err, "publishing a cache invalidation failed");
-    }
-}
-
-async fn connect(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+/// A cache that forgets what an invalidation names. Caches subscribe to the bus with it, so the
+/// bus names no cache and no cache module imports the bus.
+#[async_trait::async_trait]
+pub trait Forget: Send + Sync {
+    async fn forget(&self, item: &Invalidation);
 }

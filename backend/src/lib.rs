@@ -12,6 +12,7 @@ pub mod devmode;
 pub mod email;
 pub mod export;
 pub mod invalidation;
+pub mod invalidation_bus;
 pub mod mirror;
 pub mod proxy;
 pub mod reconcile;

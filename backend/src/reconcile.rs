@@ -13,7 +13,8 @@ use crate::{
         Db,
         reconcile_runs::{self, Totals},
     },
-    invalidation::{Invalidation, InvalidationBus},
+    invalidation::Invalidation,
+    invalidation_bus::InvalidationBus,
     mirror::MirrorPolicy,
     sync::{self, Progress, SyncOptions, SyncReport},
 };
@@ -128,41 +129,5 @@ fn add(totals: &mut Totals, report: &SyncReport) {
     totals.errors += report.errors as i64;
     if let Some(members) = &report.memberships {
         add(totals, members);
-    }
-}
-
-/// `CLERK_RECONCILE_INTERVAL`: `off` (or unset), or a number with `s`, `m`, `h` or `d`.
-pub fn parse_interval(raw: &str) -> Result<Option<Duration>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() || raw.eq_ignore_ascii_case("off") || raw == "0" {
-        return Ok(None);
-    }
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("{raw:?} is not like 6h, 30m or 90s"))?;
-    let unit_secs = match unit {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
-    };
-    Ok((number > 0).then(|| Duration::from_secs(number.saturating_mul(unit_secs))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_read_like_durations() {
-        assert_eq!(parse_interval("6h"), Ok(Some(Duration::from_secs(21_600))));
-        assert_eq!(parse_interval("30m"), Ok(Some(Duration::from_secs(1800))));
-        assert_eq!(parse_interval("90"), Ok(Some(Duration::from_secs(90))));
-        assert_eq!(parse_interval("1d"), Ok(Some(Duration::from_secs(86_400))));
-        assert_eq!(parse_interval("off"), Ok(None));
-        assert_eq!(parse_interval("0s"), Ok(None));
-        assert!(parse_interval("6 hours").is_err());
-        assert!(parse_interval("h").is_err());
     }
 }

@@ -14,7 +14,8 @@ use self::cache::{Fingerprint, SessionCache};
 use crate::{
     auth::clerk_session::{CLERK_KEY, ClerkSessionRecord},
     db::{Db, server_sessions},
-    invalidation::{self, Invalidation},
+    invalidation::Invalidation,
+    invalidation_bus,
 };
 
 /// The cookie that carries our server session id (not Clerk's `__session`), over plain HTTP.
@@ -80,7 +81,7 @@ impl SessionStore {
     async fn changed(&self, id: &tower_sessions::session::Id) {
         let key = Fingerprint::of(id);
         self.cache.forget(key);
-        invalidation::publish(&self.db, &[Invalidation::ServerSession(key.encode())]).await;
+        invalidation_bus::publish(&self.db, &[Invalidation::ServerSession(key.encode())]).await;
     }
 }
 

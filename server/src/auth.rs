@@ -32,7 +32,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let org_header = req.headers().get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = req.extensions().get::<Session>().cloned();
     let client_uat = ClientUat::parse(cookie(req.headers(), CLIENT_UAT_COOKIE));
-    let auth = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
+    let verdict = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
+    let auth = state.invalidations.settle(verdict).await;
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
         Some(session) => match backend::staff::login_session::resolve(&state.db, session).await {

@@ -19,7 +19,7 @@ use backend::{
     auth::{Authenticator, UserDirectory},
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
-    invalidation::InvalidationBus,
+    invalidation_bus::InvalidationBus,
     mirror::MirrorPolicy,
     reconcile::Reconciler,
     server_sessions::{self, cache::SessionCache},
@@ -66,15 +66,22 @@ impl Application {
             None
         };
         let admin_cache = AdminCache::new(config.admin_cache_ttl);
-        let (auth, api) = authenticator(&config, &db, dev.as_deref(), &admin_cache)?;
+        let (auth, api) = authenticator(&config, &db, dev.as_deref())?;
         let auth = Arc::new(auth);
         let ended = auth.load_ended_sessions(&db).await.context("loading ended Clerk sessions")?;
         tracing::debug!(ended, "loaded ended Clerk sessions");
         let secret = config.clerk_webhook_signing_secret.as_ref().map(|s| s.expose_secret().to_owned());
         let policy = MirrorPolicy::from_config(&config);
         let sessions = Arc::new(SessionCache::new(config.session_cache_ttl));
-        let invalidations =
-            InvalidationBus::new(db.clone(), Arc::clone(&auth), Arc::clone(&admin_cache), Arc::clone(&sessions));
+        let invalidations = InvalidationBus::new(
+            db.clone(),
+            vec![
+                // Every cache of mirrored data subscribes: each forgets what an invalidation names.
+                Arc::clone(&auth) as Arc<dyn backend::invalidation::Forget>,
+                Arc::clone(&admin_cache) as _,
+                Arc::clone(&sessions) as _,
+            ],
+        );
         let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
             WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, policy, hooks)
@@ -149,12 +156,7 @@ impl Application {
     }
 }
 
-fn authenticator(
-    config: &Config,
-    db: &Db,
-    dev: Option<&DevClerk>,
-    admin: &Arc<AdminCache>,
-) -> anyhow::Result<(Authenticator, ClerkApi)> {
+fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Result<(Authenticator, ClerkApi)> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("leptos-clerk-starter/", env!("CARGO_PKG_VERSION")))
@@ -172,7 +174,6 @@ fn authenticator(
         MirrorPolicy::from_config(config),
         config.user_cache_ttl,
         config.org_cache_ttl,
-        Arc::clone(admin),
     );
     Ok((Authenticator::new(verifier, directory, config.session_revalidation, config.allow_pending_sessions), api))
 }

@@ -66,7 +66,20 @@ impl AdminCache {
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
+}
 
+/// The admin's lists show users, organizations and memberships.
+#[async_trait::async_trait]
+impl crate::invalidation::Forget for AdminCache {
+    async fn forget(&self, item: &crate::invalidation::Invalidation) {
+        use crate::invalidation::Invalidation as I;
+        if matches!(item, I::User(_) | I::Memberships | I::Listings | I::All) {
+            self.invalidate();
+        }
+    }
+}
+
+impl AdminCache {
     /// [`user_search::search`], cached.
     pub async fn users(&self, db: &Db, filter: &UserFilter, page: i64) -> Result<Arc<Page<UserListItem>>, sqlx::Error> {
         let load = async { Ok(Arc::new(user_search::search(db, filter, page).await?)) };

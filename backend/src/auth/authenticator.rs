@@ -9,7 +9,10 @@ use super::{
     clerk_session::{self, ClerkSessionRecord},
     directory::UserDirectory,
 };
-use crate::clerk::{OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier, verify::unix_now};
+use crate::{
+    clerk::{OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier, verify::unix_now},
+    invalidation::Changed,
+};
 
 /// Where the token came from: the `Authorization` header wins over the `__session` cookie.
 #[derive(Clone, Debug)]
@@ -94,13 +97,16 @@ impl Authenticator {
     /// no token while `__client_uat` says the Clerk client has a session (ClerkJS is fetching a
     /// new one). No token and no `__client_uat`, or `__client_uat=0`, is a sign-out: the
     /// session's Clerk record is removed at once, so the next person at this browser is nobody.
+    ///
+    /// A user provisioned on the way is a write: what it made stale comes back with the verdict,
+    /// for the caller to settle on the bus.
     pub async fn authenticate(
         &self,
         token: Option<TokenSource>,
         client_uat: ClientUat,
         session: Option<&Session>,
         org_header: Option<&str>,
-    ) -> Auth {
+    ) -> Changed<Auth> {
         // Like Clerk, a header token takes the API path and ignores cookies, so the server
         // session is not even read: no database round trip for Bearer requests.
         let session = if matches!(token, Some(TokenSource::Header(_))) { None } else { session };
@@ -117,18 +123,19 @@ impl Authenticator {
             if let (Some(session), Some(_)) = (session, &record) {
                 clerk_session::clear(session).await;
             }
-            return Auth::Anonymous;
+            return Changed::nothing(Auth::Anonymous);
         }
         let Some(token) = token else {
-            return self.signed_in_by_session(record, session, org_header, None).await;
+            return Changed::nothing(self.signed_in_by_session(record, session, org_header, None).await);
         };
-        match self.verifier.verify(token.value()).await {
-            Ok(claims) => self.signed_in_by_token(&claims, &token, session, record, org_header).await,
+        let auth = match self.verifier.verify(token.value()).await {
+            Ok(claims) => return self.signed_in_by_token(&claims, &token, session, record, org_header).await,
             // An expired token (Clerk's last one, for a tab that slept) may be covered by the session.
             Err(err) if err.is_expiry() => self.signed_in_by_session(record, session, org_header, Some(err)).await,
             Err(TokenError::KeysUnavailable) => Auth::Rejected(Rejection::Unavailable),
             Err(err) => Auth::Rejected(Rejection::Token(err)),
-        }
+        };
+        Changed::nothing(auth)
     }
 
     async fn signed_in_by_token(
@@ -138,23 +145,23 @@ impl Authenticator {
         session: Option<&Session>,
         record: Option<ClerkSessionRecord>,
         org_header: Option<&str>,
-    ) -> Auth {
+    ) -> Changed<Auth> {
         if claims.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
-            return Auth::Rejected(Rejection::SessionEnded);
+            return Changed::nothing(Auth::Rejected(Rejection::SessionEnded));
         }
         // A pending session is signed in with a task left; Clerk treats it as signed out.
         if claims.status == SessionStatus::Pending && !self.allow_pending {
-            return Auth::Rejected(Rejection::Pending);
+            return Changed::nothing(Auth::Rejected(Rejection::Pending));
         }
-        let user = match self.directory.user_or_provision(&claims.sub, claims.exp).await {
-            Ok(user) => user,
+        let Changed { value: user, stale } = match self.directory.user_or_provision(&claims.sub, claims.exp).await {
+            Ok(changed) => changed,
             Err(err) => {
                 tracing::warn!(clerk_id = %claims.sub, error = %err, "loading the signed-in user failed");
-                return Auth::Rejected(Rejection::Unavailable);
+                return Changed::nothing(Auth::Rejected(Rejection::Unavailable));
             }
         };
         if !user.can_sign_in() {
-            return Auth::Rejected(Rejection::Inactive);
+            return Changed::new(Auth::Rejected(Rejection::Inactive), stale);
         }
         let fresh = ClerkSessionRecord::verified_now(claims);
         // Only browser sessions (cookie tokens) get a server session; API clients send a Bearer each time.
@@ -162,7 +169,7 @@ impl Authenticator {
             clerk_session::store(session, &fresh, record.as_ref()).await;
         }
         let org = self.resolve_org(&user, fresh.org.clone(), org_header).await;
-        Auth::SignedIn(CurrentUser::from_record(user, org, fresh, AuthVia::Token))
+        Changed::new(Auth::SignedIn(CurrentUser::from_record(user, org, fresh, AuthVia::Token)), stale)
     }
 
     async fn signed_in_by_session(
@@ -235,6 +242,21 @@ fn is_clerk_org_id(value: &str) -> bool {
     value
         .strip_prefix("org_")
         .is_some_and(|rest| (1..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The authenticator's caches: users and memberships (its directory's), and ended sessions.
+#[async_trait::async_trait]
+impl crate::invalidation::Forget for Authenticator {
+    async fn forget(&self, item: &crate::invalidation::Invalidation) {
+        use crate::invalidation::Invalidation as I;
+        match item {
+            I::User(clerk_id) => self.directory.invalidate_user(clerk_id).await,
+            I::Memberships => self.directory.invalidate_memberships(),
+            I::SessionEnded(sid) => self.session_ended(sid),
+            I::All => self.directory.invalidate_all(),
+            I::ServerSession(_) | I::ServerSessions | I::Listings => {}
+        }
+    }
 }
 
 #[cfg(test)]

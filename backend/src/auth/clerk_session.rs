@@ -7,7 +7,8 @@ use tower_sessions::Session;
 pub use crate::db::server_sessions::{EndSessions, end_clerk_sessions_in};
 use crate::{
     clerk::{Actor, Features, OrgClaims, SessionClaims, SessionStatus},
-    invalidation::{Invalidation, InvalidationBus},
+    invalidation::Invalidation,
+    invalidation_bus::InvalidationBus,
 };
 
 /// The session key under which the Clerk record lives. The session store indexes it.

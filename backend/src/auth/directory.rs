@@ -5,7 +5,6 @@
 use std::{sync::Arc, time::Duration};
 
 use crate::{
-    admin::cache::AdminCache,
     clerk::{
         api::{ApiError, ClerkApi},
         mapping,
@@ -15,7 +14,7 @@ use crate::{
         memberships::{self, Membership},
         users::{self, Upserted, User},
     },
-    invalidation::{self, Invalidation},
+    invalidation::{Changed, Invalidation},
     mirror::{self, MirrorError, MirrorPolicy},
 };
 
@@ -57,8 +56,6 @@ pub struct UserDirectory {
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
     memberships: moka::future::Cache<i64, UserMemberships>,
-    /// Told of every user provisioned here, so the admin's lists show them at once.
-    admin: Arc<AdminCache>,
     /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
     /// one valid token cannot make every request call the Backend API. Bounded: the key is a
     /// verified `sub`, and entries die within the hour tokens may live.
@@ -66,19 +63,11 @@ pub struct UserDirectory {
 }
 
 impl UserDirectory {
-    pub fn new(
-        db: Db,
-        api: ClerkApi,
-        policy: MirrorPolicy,
-        user_ttl: Duration,
-        org_ttl: Duration,
-        admin: Arc<AdminCache>,
-    ) -> Self {
+    pub fn new(db: Db, api: ClerkApi, policy: MirrorPolicy, user_ttl: Duration, org_ttl: Duration) -> Self {
         Self {
             db,
             api,
             policy,
-            admin,
             users: moka::future::Cache::builder().max_capacity(100_000).time_to_live(user_ttl).build(),
             refused: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(3600)).build(),
             memberships: moka::future::Cache::builder().max_capacity(100_000).time_to_live(org_ttl).build(),
@@ -87,8 +76,16 @@ impl UserDirectory {
 
     /// The mirrored user, provisioning them from Clerk if we have no row. Concurrent calls for
     /// one id share a single load. `token_exp` bounds how long a 404 from Clerk is believed.
-    pub async fn user_or_provision(&self, clerk_id: &str, token_exp: i64) -> Result<Arc<User>, Arc<DirectoryError>> {
-        self.users
+    /// A provisioning is a write: the call that made it returns what it made stale (the admin's
+    /// lists), for the caller to settle on the bus.
+    pub async fn user_or_provision(
+        &self,
+        clerk_id: &str,
+        token_exp: i64,
+    ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
+        let provisioned = std::sync::atomic::AtomicBool::new(false);
+        let user = self
+            .users
             .try_get_with(clerk_id.to_owned(), async {
                 if let Some(user) = users::find_by_clerk_id(&self.db, clerk_id).await? {
                     return Ok(Arc::new(user));
@@ -108,8 +105,7 @@ impl UserDirectory {
                 match upserted {
                     Upserted::Created(user) | Upserted::Updated(user) => {
                         tracing::info!(clerk_id, "provisioned user from Clerk");
-                        self.admin.invalidate();
-                        invalidation::publish(&self.db, &[Invalidation::Listings]).await;
+                        provisioned.store(true, std::sync::atomic::Ordering::Relaxed);
                         Ok(Arc::new(user))
                     }
                     // A webhook wrote a newer row (or a tombstone) meanwhile: use what is stored.
@@ -119,7 +115,11 @@ impl UserDirectory {
                         .ok_or(DirectoryError::Database(sqlx::Error::RowNotFound)),
                 }
             })
-            .await
+            .await?;
+        Ok(match provisioned.load(std::sync::atomic::Ordering::Relaxed) {
+            true => Changed::new(user, vec![Invalidation::Listings]),
+            false => Changed::nothing(user),
+        })
     }
 
     /// The mirrored user, without provisioning.

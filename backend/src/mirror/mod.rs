@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use self::usernames::assign_username;
 use crate::{
-    auth::clerk_session::{EndSessions, end_clerk_sessions_in},
     clerk::{
         api::{ApiError, ClerkApi},
         mapping::{self, MappingError},
@@ -17,6 +16,7 @@ use crate::{
         Tx, erasure,
         memberships::{self, MembershipOwner},
         organizations::{self, Organization},
+        server_sessions::{EndSessions, end_clerk_sessions_in},
         users::{self, Upserted, User},
     },
 };

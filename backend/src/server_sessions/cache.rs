@@ -91,3 +91,19 @@ impl SessionCache {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl crate::invalidation::Forget for SessionCache {
+    async fn forget(&self, item: &crate::invalidation::Invalidation) {
+        use crate::invalidation::Invalidation as I;
+        match item {
+            I::ServerSession(key) => match Fingerprint::decode(key) {
+                Some(key) => SessionCache::forget(self, key),
+                None => self.clear(),
+            },
+            // A deleted user's or an ended Clerk session's server sessions were ended in SQL.
+            I::User(_) | I::SessionEnded(_) | I::ServerSessions | I::All => self.clear(),
+            I::Memberships | I::Listings => {}
+        }
+    }
+}

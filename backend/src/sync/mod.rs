@@ -36,7 +36,7 @@ impl Default for SyncOptions {
             dry_run: false,
             members: false,
             pause: Duration::ZERO,
-            max_prune_percent: prune::DEFAULT_MAX_PRUNE_PERCENT,
+            max_prune_percent: crate::config::DEFAULT_PRUNE_MAX_PERCENT,
         }
     }
 }

@@ -13,9 +13,6 @@ use crate::{
     mirror::{MirrorPolicy, tombstone_organization, tombstone_user},
 };
 
-/// The default `--max-prune-percent` (`CLERK_PRUNE_MAX_PERCENT`).
-pub const DEFAULT_MAX_PRUNE_PERCENT: f64 = 5.0;
-
 /// Whether pruning `candidates` of `live` rows stays within `max_percent`.
 pub fn within_limit(candidates: usize, live: usize, max_percent: f64) -> bool {
     candidates == 0 || (candidates as f64) <= live as f64 * max_percent / 100.0

@@ -7,9 +7,13 @@ use serde_json::Value;
 
 use super::hooks::AppliedEvent;
 use crate::{
-    auth::clerk_session::{EndSessions, end_clerk_sessions_in},
     clerk::mapping::{self, MappingError},
-    db::{Tx, invitations, memberships, organizations, users, users::Upserted},
+    db::{
+        Tx, invitations, memberships, organizations,
+        server_sessions::{EndSessions, end_clerk_sessions_in},
+        users,
+        users::Upserted,
+    },
     mirror::{
         Fetched, MirrorError, MirrorPolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
     },

@@ -16,7 +16,8 @@ use super::{
 };
 use crate::{
     db::{Db, Tx, webhook_events},
-    invalidation::{Invalidation, InvalidationBus},
+    invalidation::Invalidation,
+    invalidation_bus::InvalidationBus,
     mirror::{MirrorError, MirrorPolicy},
 };
 

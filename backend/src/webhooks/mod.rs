@@ -23,7 +23,7 @@ pub use verify::{MAX_BODY_BYTES, Refusal};
 use crate::{
     clerk::api::ClerkApi,
     db::{Db, organizations, users},
-    invalidation::InvalidationBus,
+    invalidation_bus::InvalidationBus,
     mirror::{Fetched, MirrorPolicy, fetch_organization, fetch_user},
 };
 

@@ -37,7 +37,7 @@ pub struct TestApp {
     pub db: Db,
     pub auth: std::sync::Arc<backend::auth::Authenticator>,
     pub db_url: backend::config::DatabaseUrl,
-    pub invalidations: std::sync::Arc<backend::invalidation::InvalidationBus>,
+    pub invalidations: std::sync::Arc<backend::invalidation_bus::InvalidationBus>,
     _test_db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
