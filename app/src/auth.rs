@@ -86,7 +86,6 @@ pub use guards::*;
 mod guards {
     use backend::{
         auth::{Auth, CurrentUser, Rejection},
-        db::users::User,
         staff::login_session::StaffSession,
     };
     use leptos::prelude::use_context;
@@ -118,11 +117,6 @@ mod guards {
         }
     }
 
-    fn fail<T>(err: AppError) -> Result<T, AppError> {
-        err.set_response_status();
-        Err(err)
-    }
-
     /// The request's authentication state, as the auth middleware left it.
     pub fn auth_state() -> Auth {
         use_context::<Auth>().unwrap_or(Auth::Anonymous)
@@ -135,10 +129,10 @@ mod guards {
             Auth::SignedIn(user) => Ok(Some(user)),
             // Clerk's default for a session with a task left: nobody is signed in yet.
             Auth::Anonymous | Auth::Rejected(Rejection::Pending) => Ok(None),
-            Auth::Rejected(Rejection::Unavailable) => fail(AppError::Unavailable),
-            Auth::Rejected(Rejection::Inactive) => fail(AppError::Unauthorized("User is inactive".into())),
-            Auth::Rejected(Rejection::SessionEnded) => fail(AppError::Unauthorized("Session ended".into())),
-            Auth::Rejected(Rejection::Token(err)) => fail(AppError::Unauthorized(err.to_string())),
+            Auth::Rejected(Rejection::Unavailable) => AppError::Unavailable.fail(),
+            Auth::Rejected(Rejection::Inactive) => AppError::Unauthorized("User is inactive".into()).fail(),
+            Auth::Rejected(Rejection::SessionEnded) => AppError::Unauthorized("Session ended".into()).fail(),
+            Auth::Rejected(Rejection::Token(err)) => AppError::Unauthorized(err.to_string()).fail(),
         }
     }
 
@@ -147,16 +141,16 @@ mod guards {
         match current_user()? {
             Some(user) => Ok(user),
             None if matches!(auth_state(), Auth::Rejected(Rejection::Pending)) => {
-                fail(AppError::Unauthorized("The session is pending: it has a task left".into()))
+                AppError::Unauthorized("The session is pending: it has a task left".into()).fail()
             }
-            None => fail(AppError::unauthenticated()),
+            None => AppError::unauthenticated().fail(),
         }
     }
 
     /// 403 unless the user is staff.
     pub fn require_staff() -> Result<CurrentUser, AppError> {
         let user = require_user()?;
-        if user.user.is_staff { Ok(user) } else { fail(AppError::Forbidden("Staff access required".into())) }
+        if user.user.is_staff { Ok(user) } else { AppError::Forbidden("Staff access required".into()).fail() }
     }
 
     /// 403 unless the user is a superuser.
@@ -165,16 +159,16 @@ mod guards {
         match (user.user.is_superuser, &user.actor) {
             (true, None) => Ok(user),
             (true, Some(_)) => {
-                fail(AppError::Forbidden("Superuser actions are refused in an impersonated session".into()))
+                AppError::Forbidden("Superuser actions are refused in an impersonated session".into()).fail()
             }
-            (false, _) => fail(AppError::Forbidden("Superuser access required".into())),
+            (false, _) => AppError::Forbidden("Superuser access required".into()).fail(),
         }
     }
 
     /// 403 unless an organization is active.
     pub fn require_org() -> Result<CurrentUser, AppError> {
         let user = require_user()?;
-        if user.org.is_some() { Ok(user) } else { fail(AppError::Forbidden("Organization context required".into())) }
+        if user.org.is_some() { Ok(user) } else { AppError::Forbidden("Organization context required".into()).fail() }
     }
 
     /// 403 unless the user has `role` (`admin` or `org:admin`) in the active organization.
@@ -183,7 +177,7 @@ mod guards {
         if user.has_org_role(role) {
             Ok(user)
         } else {
-            fail(AppError::Forbidden(format!("Organization role {role} required")))
+            AppError::Forbidden(format!("Organization role {role} required")).fail()
         }
     }
 
@@ -193,7 +187,7 @@ mod guards {
         if user.has_org_permission(permission) {
             Ok(user)
         } else {
-            fail(AppError::Forbidden(format!("Organization permission {permission} required")))
+            AppError::Forbidden(format!("Organization permission {permission} required")).fail()
         }
     }
 
@@ -204,37 +198,24 @@ mod guards {
         if user.has_feature(feature) {
             Ok(user)
         } else {
-            fail(AppError::Forbidden(format!("Feature {feature} required")))
+            AppError::Forbidden(format!("Feature {feature} required")).fail()
         }
     }
 
-    /// Who may use the admin: a staff password session, or a signed-in Clerk user whose mirrored
-    /// row is staff. The one rule, for the guard and for the page redirect alike.
-    pub fn admin_of(staff: Option<&StaffSession>, auth: Option<&Auth>) -> Option<AdminView> {
-        let view = |user: &User, password_session, impersonated_by: Option<String>| AdminView {
-            user_id: user.id,
-            email: user.email.clone(),
-            // An impersonated session acts as plain staff: whoever impersonates a superuser
-            // gets none of a superuser's powers (export, access flags, staff accounts).
-            is_superuser: user.is_superuser && impersonated_by.is_none(),
-            password_session,
-            impersonated_by,
-        };
-        match (staff, auth) {
-            (Some(StaffSession(Some(user))), _) => Some(view(user, true, None)),
-            (_, Some(Auth::SignedIn(current))) if current.user.is_staff => {
-                Some(view(&current.user, false, current.actor.as_ref().map(|a| a.sub.clone())))
-            }
-            _ => None,
+    impl From<backend::admin::access::StaffMember> for AdminView {
+        fn from(m: backend::admin::access::StaffMember) -> Self {
+            let backend::admin::access::StaffMember { user_id, email, is_superuser, password_session, impersonated_by } =
+                m;
+            Self { user_id, email, is_superuser, password_session, impersonated_by }
         }
     }
 
-    /// The staff member using the admin (see [`admin_of`]). Everyone else, anonymous included,
-    /// gets 403.
+    /// The staff member using the admin (`backend::admin::access::admin_of`, the one rule).
+    /// Everyone else, anonymous included, gets 403.
     pub fn require_admin() -> Result<AdminView, AppError> {
-        match admin_of(use_context::<StaffSession>().as_ref(), Some(&auth_state())) {
-            Some(admin) => Ok(admin),
-            None => fail(AppError::Forbidden("Staff access required".into())),
+        match backend::admin::access::admin_of(use_context::<StaffSession>().as_ref(), Some(&auth_state())) {
+            Some(admin) => Ok(admin.into()),
+            None => AppError::Forbidden("Staff access required".into()).fail(),
         }
     }
 

@@ -91,6 +91,13 @@ impl AppError {
         Self::Internal
     }
 
+    /// `Err(self)`, with its status set on the response: the way a guard or a server function
+    /// fails.
+    pub fn fail<T>(self) -> Result<T, AppError> {
+        self.set_response_status();
+        Err(self)
+    }
+
     /// Sets this error's status on the response being built (SSR or server function). Not for
     /// a form posted without JavaScript: that answer must stay the redirect back to the form,
     /// which carries the error in its URL.

@@ -28,7 +28,8 @@ pub async fn export_user(
     Extension(staff): Extension<StaffSession>,
     Extension(auth): Extension<Auth>,
 ) -> Response {
-    let Some(admin) = app::auth::admin_of(Some(&staff), Some(&auth)).filter(|admin| admin.is_superuser) else {
+    let Some(admin) = backend::admin::access::admin_of(Some(&staff), Some(&auth)).filter(|admin| admin.is_superuser)
+    else {
         return (StatusCode::FORBIDDEN, "Superuser access required").into_response();
     };
     let exported = match export_person(&state.db, Person::Local(id)).await {

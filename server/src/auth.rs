@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use backend::{
+    admin::access,
     auth::{Auth, ClientUat, CurrentUser, Rejection, TokenSource},
     staff::{ClientIp, login_session::StaffSession},
 };
@@ -46,7 +47,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         None => None,
     };
     req.extensions_mut().insert(StaffSession(staff));
-    if app::admin::is_admin_path(req.uri().path()) {
+    if access::is_admin_path(req.uri().path()) {
         let ip = client_ip(&req, &state.config);
         req.extensions_mut().insert(ip);
     }
@@ -88,16 +89,16 @@ pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
     }
     let path = req.uri().path();
     let auth = req.extensions().get::<Auth>();
-    if app::admin::is_admin_page(path) {
-        let staff = app::auth::admin_of(req.extensions().get::<StaffSession>(), auth).is_some();
-        if path == app::admin::LOGIN_PATH {
+    if access::is_admin_page(path) {
+        let staff = access::admin_of(req.extensions().get::<StaffSession>(), auth).is_some();
+        if path == access::LOGIN_PATH {
             if staff {
                 return Redirect::to("/admin").into_response();
             }
         } else if !staff {
             let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
             let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
-            return Redirect::to(&format!("{}?next={next}", app::admin::LOGIN_PATH)).into_response();
+            return Redirect::to(&format!("{}?next={next}", access::LOGIN_PATH)).into_response();
         }
     }
     next.run(req).await

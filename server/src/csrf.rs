@@ -28,7 +28,7 @@ pub async fn refuse_cross_site_writes(req: Request, next: Next) -> Response {
     if safe || path == "/webhooks/clerk" {
         return next.run(req).await;
     }
-    let strict = app::admin::is_admin_path(path);
+    let strict = backend::admin::access::is_admin_path(path);
     let verdict = verdict(req.headers());
     let refused = match verdict {
         Verdict::SameOrigin => false,

@@ -8,6 +8,27 @@ pub use database::{Backend, TestDb};
 /// The Postgres variant is skipped, with a message, when `TEST_DATABASE_URL` is unset.
 #[macro_export]
 macro_rules! each_backend {
+    // `backend: a, b`: each test gets the `Backend` and makes what it needs (a whole server).
+    (backend: $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::Backend::Sqlite).await; }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var("TEST_DATABASE_URL").is_err() {
+                        eprintln!("SKIPPED {} on postgres: TEST_DATABASE_URL is not set", stringify!($name));
+                        return;
+                    }
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
             $(

@@ -12,16 +12,16 @@ pub mod users;
 
 use serde::{Deserialize, Serialize};
 
+/// The staff login page, for links. Who may use the admin is decided by the server, through
+/// `backend::admin::access` (whose `LOGIN_PATH` a test holds equal to this one).
 pub const LOGIN_PATH: &str = "/admin/login";
 
-/// Whether `path` is an admin page (staff only; others are sent to the login page).
-pub fn is_admin_page(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
-}
-
-/// Whether `path` is for staff only: an admin page or an admin server function.
-pub fn is_admin_path(path: &str) -> bool {
-    is_admin_page(path) || path.starts_with("/api/admin/")
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_login_path_is_the_one_the_server_redirects_to() {
+        assert_eq!(super::LOGIN_PATH, backend::admin::access::LOGIN_PATH);
+    }
 }
 
 /// An audit entry, as the admin shows it.
@@ -83,11 +83,6 @@ pub(crate) mod ssr {
         let admin = require_admin()?;
         let state = crate::state::app_state()?;
         Ok((admin, state))
-    }
-
-    pub fn fail<T>(err: AppError) -> Result<T, AppError> {
-        err.set_response_status();
-        Err(err)
     }
 
     pub fn edit_error(err: EditError) -> AppError {

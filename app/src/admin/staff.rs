@@ -94,12 +94,12 @@ pub async fn change_own_password(
 
     let (admin, state) = super::ssr::admin()?;
     if !admin.password_session {
-        return super::ssr::fail(AppError::Forbidden("This account signs in with Clerk, not a password".into()));
+        return AppError::Forbidden("This account signs in with Clerk, not a password".into()).fail();
     }
     let client = super::ssr::client_ip();
     let email = admin.email.to_lowercase();
     let Some(attempt) = login::reserve_attempt(&state.db, &email, &client).await.map_err(AppError::internal)? else {
-        return super::ssr::fail(AppError::TooManyAttempts(login::LoginError::Throttled.to_string()));
+        return AppError::TooManyAttempts(login::LoginError::Throttled.to_string()).fail();
     };
     let changed = backend::admin::staff::change_own_password(
         &state.db,
@@ -203,10 +203,7 @@ fn StaffView(
                     <ActionForm action=create attr:class="stack-form" attr:data-testid="staff-create-form">
                         <label>"Email" <input type="email" name="email" required autocomplete="off" />
                             {field_error(create.value(), "email")}</label>
-                        <label>"Password" <input type="password" name="password" required autocomplete="new-password" />
-                            {field_error(create.value(), "password")}</label>
-                        <label>"Password (again)" <input type="password" name="password_confirm" required autocomplete="new-password" />
-                            {field_error(create.value(), "password_confirm")}</label>
+                        <NewPassword value=create.value() label="Password" />
                         <label class="check"><input type="checkbox" name="is_superuser" /> "Superuser"</label>
                         <button type="submit">"Add staff"</button>
                         {outcome(create.value(), "Staff account added.")}
@@ -223,10 +220,7 @@ fn StaffView(
                                 {resettable.iter().map(|(id, email)| view! { <option value=*id>{email.clone()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <label>"New password" <input type="password" name="password" required autocomplete="new-password" />
-                            {field_error(reset.value(), "password")}</label>
-                        <label>"New password (again)" <input type="password" name="password_confirm" required autocomplete="new-password" />
-                            {field_error(reset.value(), "password_confirm")}</label>
+                        <NewPassword value=reset.value() label="New password" />
                         <button type="submit">"Reset password"</button>
                         {outcome(reset.value(), "Password reset.")}
                     </ActionForm>
@@ -239,15 +233,28 @@ fn StaffView(
                     <ActionForm action=change attr:class="stack-form" attr:data-testid="staff-change-form">
                         <label>"Current password" <input type="password" name="current_password" required autocomplete="current-password" />
                             {field_error(change.value(), "current_password")}</label>
-                        <label>"New password" <input type="password" name="password" required autocomplete="new-password" />
-                            {field_error(change.value(), "password")}</label>
-                        <label>"New password (again)" <input type="password" name="password_confirm" required autocomplete="new-password" />
-                            {field_error(change.value(), "password_confirm")}</label>
+                        <NewPassword value=change.value() label="New password" />
                         <button type="submit">"Change password"</button>
                         {outcome(change.value(), "Password changed.")}
                     </ActionForm>
                 </section>
             })}
         </div>
+    }
+}
+
+/// A new password typed twice (`password`, `password_confirm`), with each field's error from
+/// the form's answer.
+#[component]
+fn NewPassword<T, S>(value: S, label: &'static str) -> impl IntoView
+where
+    T: Send + Sync + 'static,
+    S: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    view! {
+        <label>{label} <input type="password" name="password" required autocomplete="new-password" />
+            {field_error(value, "password")}</label>
+        <label>{format!("{label} (again)")} <input type="password" name="password_confirm" required autocomplete="new-password" />
+            {field_error(value, "password_confirm")}</label>
     }
 }

@@ -2,6 +2,7 @@
 //! stored from Clerk's answer; local fields are stored directly. Every change is audited in the
 //! transaction that makes it.
 
+pub mod access;
 pub mod cache;
 pub mod orgs;
 pub mod staff;

@@ -17,7 +17,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     admin_edits_and_webhooks_show_in_cached_lists_at_once,
     a_staff_member_demoted_through_the_admin_is_refused_at_once,
     a_user_provisioned_just_in_time_shows_in_cached_lists_at_once,

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(the_dashboard_counts_the_mirror_and_highlights_failed_webhooks);
+testkit::each_backend!(backend: the_dashboard_counts_the_mirror_and_highlights_failed_webhooks);
 
 async fn the_dashboard_counts_the_mirror_and_highlights_failed_webhooks(backend: Backend) {
     let clerk = FakeClerk::start().await;

@@ -11,7 +11,8 @@ use fake_clerk::{FakeClerk, session_claims};
 use reqwest::StatusCode;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     a_staff_member_logs_in_and_sees_the_dashboard,
     a_wrong_password_and_an_unknown_email_get_the_same_answer,
     a_login_form_posted_without_javascript_redirects_to_next_or_back_with_the_error,

@@ -13,7 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     organizations_are_listed_searched_and_shown_with_members_and_invitations,
     a_rename_and_slug_change_are_written_through_and_audited,
     a_member_role_change_is_written_through_and_audited,

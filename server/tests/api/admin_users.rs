@@ -16,7 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     search_filters_and_pages_over_a_thousand_users,
     an_edit_is_written_through_to_clerk_then_stored_and_audited,
     a_write_through_refused_by_clerk_changes_nothing_and_shows_clerks_message,

@@ -16,7 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     an_expired_token_is_covered_by_the_server_session_until_the_window_ends,
     an_absent_token_is_covered_by_the_server_session_while_clerk_says_signed_in,
     client_uat_zero_signs_out_at_once_and_removes_the_record,

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     a_valid_bearer_token_returns_the_user,
     a_valid_cookie_token_returns_the_user,
     the_bearer_header_wins_over_the_cookie,

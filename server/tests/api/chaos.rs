@@ -380,10 +380,8 @@ async fn chaos_e_a_soak_at_mixed_load_holds_memory_and_descriptors_level() {
     let url = format!("sqlite://{}/app.db", db.path().display());
     let server = ServerProcess::start(&url, &env(&api)).await;
     let pid = server.pid();
-    let mut tokens = Vec::new();
     for i in 0..50 {
         clerk.put_user(user(i, "Soak"));
-        tokens.push(clerk.mint(&session_claims(&format!("user_c{i:06}"))));
     }
     let sample = || {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -403,8 +401,9 @@ async fn chaos_e_a_soak_at_mixed_load_holds_memory_and_descriptors_level() {
     let mut i = 0usize;
     let mut errors = 0usize;
     while started.elapsed() < length {
-        let token = &tokens[i % tokens.len()];
-        let ok = server.me_bearer(token).await.status() == StatusCode::OK
+        // Fresh each round: session tokens live a minute.
+        let token = clerk.mint(&session_claims(&format!("user_c{:06}", i % 50)));
+        let ok = server.me_bearer(&token).await.status() == StatusCode::OK
             && server.get("/").await.status() == StatusCode::OK
             && server
                 .deliver("user.updated", &{

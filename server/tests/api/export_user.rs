@@ -10,7 +10,8 @@ use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET};
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     export_user_holds_every_row_about_the_person_and_nothing_about_anyone_else,
     only_a_superuser_downloads_a_persons_data,
 );

@@ -133,7 +133,7 @@ async fn sqlite_on_a_full_disk_answers_503_then_recovers_within_5_s_of_space_ret
         .expect("count");
     assert_eq!(count as usize, accepted.len() + refused.len() + 2, "nothing half-written, nothing lost");
     eprintln!(
-        "CHAOS case=c disk=16MB acknowledged_before_full={} refused_503={} lost=0 half_written=0 recovered_after_ms={}",
+        "CHAOS case=c disk=16MB accepted_on_full_disk={} refused_503={} lost=0 half_written=0 recovered_after_ms={}",
         accepted.len(),
         refused.len(),
         recovered_after.as_millis()

@@ -13,7 +13,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     a_planted_session_id_never_signs_its_planter_in_as_the_victim,
     a_300_kb_email_at_the_staff_login_stores_and_logs_nothing_long,
     a_spoofed_forwarded_for_from_an_untrusted_peer_changes_nothing,

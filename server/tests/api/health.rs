@@ -6,7 +6,8 @@ use common::TestApp;
 use reqwest::StatusCode;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     healthz_answers_200,
     readyz_answers_200_while_the_database_answers,
     readyz_answers_503_when_the_database_is_gone,

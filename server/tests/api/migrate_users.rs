@@ -11,7 +11,8 @@ use fake_clerk::FakeClerk;
 use serde_json::{Value, json};
 use testkit::{Backend, TestDb};
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     local_accounts_move_with_their_passwords_through_a_rate_limit_and_a_rerun_creates_nothing,
     skip_existing_links_by_verified_email_and_an_interrupted_run_is_resumed,
     dry_run_sends_and_writes_nothing,

@@ -7,7 +7,8 @@ use fake_clerk::FakeClerk;
 use reqwest::StatusCode;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     dev_sign_in_sets_a_real_token_that_the_normal_path_verifies,
     account_redirects_anonymous_visitors_to_sign_in,
     account_renders_the_user_on_the_server,

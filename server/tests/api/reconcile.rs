@@ -11,7 +11,7 @@ use fake_clerk::FakeClerk;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(a_change_made_only_in_clerk_is_repaired_by_the_next_run_and_shown_on_the_dashboard);
+testkit::each_backend!(backend: a_change_made_only_in_clerk_is_repaired_by_the_next_run_and_shown_on_the_dashboard);
 
 const EVERY_SECOND: (&str, &str) = ("CLERK_RECONCILE_INTERVAL", "1s");
 

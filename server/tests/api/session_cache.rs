@@ -10,7 +10,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     logout_and_login_end_a_cached_staff_session_at_once,
     a_clerk_revocation_ends_a_cached_session_at_once,
     a_session_deleted_around_the_app_is_served_from_memory_until_the_ttl,

@@ -15,7 +15,8 @@ use common::{
 use reqwest::StatusCode;
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     thirty_parallel_guesses_for_one_email_verify_at_most_five,
     two_hundred_parallel_logins_never_run_more_argon2_than_its_permits,
     a_strangers_failures_never_lock_a_staff_member_out,

@@ -14,7 +14,8 @@ use fake_clerk::{FakeClerk, Fault};
 use serde_json::{Value, json};
 use testkit::{Backend, TestDb};
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     all_users_are_mirrored_across_pages_and_a_second_run_changes_nothing,
     prune_tombstones_exactly_the_vanished_users,
     a_prune_during_which_an_early_user_is_deleted_tombstones_nobody_who_still_exists,

@@ -13,7 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Backend, TestDb};
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     a_generated_username_reaches_clerk_and_survives_later_updates,
     a_user_provisioned_just_in_time_gets_a_username_too,
     an_admin_edit_never_drops_a_generated_username,

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(shuffled_duplicated_history_converges_to_clerks_final_state);
+testkit::each_backend!(backend: shuffled_duplicated_history_converges_to_clerks_final_state);
 
 /// xorshift64*: deterministic, so a failure replays exactly.
 struct Rng(u64);

@@ -20,7 +20,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
 
-http_tests!(
+testkit::each_backend!(
+    backend:
     user_events_create_update_and_tombstone_the_row,
     a_deleted_users_personal_data_is_erased_from_the_tombstone,
     a_deleted_users_personal_data_is_erased_from_every_table,

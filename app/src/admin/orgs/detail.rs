@@ -75,7 +75,7 @@ pub async fn get_org_detail(
     let (_admin, state) = crate::admin::ssr::admin()?;
     let db = &state.db;
     let Some(o) = org_search::find(db, id).await.map_err(AppError::internal)? else {
-        return crate::admin::ssr::fail(AppError::NotFound);
+        return AppError::NotFound.fail();
     };
     let members = org_search::members(db, id, page).await.map_err(AppError::internal)?;
     let invitations = org_search::invitations(db, id, ipage).await.map_err(AppError::internal)?;

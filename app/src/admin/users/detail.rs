@@ -55,7 +55,7 @@ pub async fn get_user_detail(id: i64) -> Result<UserDetail, AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let db = &state.db;
     let Some(u) = users::find_by_id(db, id).await.map_err(AppError::internal)? else {
-        return crate::admin::ssr::fail(AppError::NotFound);
+        return AppError::NotFound.fail();
     };
     let memberships = org_search::memberships_of_user(db, id).await.map_err(AppError::internal)?;
     let events = match &u.clerk_id {

@@ -109,10 +109,11 @@ fn day_start(raw: &str, field: &str, days_after: u64) -> Result<Option<chrono::D
         .and_then(|d| d.and_hms_opt(0, 0, 0));
     match day {
         Some(day) => Ok(Some(day.and_utc())),
-        None => crate::admin::ssr::fail(AppError::Validation(vec![crate::error::FieldMessage {
+        None => AppError::Validation(vec![crate::error::FieldMessage {
             field: field.to_owned(),
             message: "A date like 2026-12-31".into(),
-        }])),
+        }])
+        .fail(),
     }
 }
 

@@ -260,32 +260,6 @@ where
     }
 }
 
-/// Generates one test per backend from an `async fn(Backend)`; Postgres is skipped with a
-/// message when `TEST_DATABASE_URL` is unset.
-#[macro_export]
-macro_rules! http_tests {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() { super::$name(testkit::Backend::Sqlite).await; }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if std::env::var("TEST_DATABASE_URL").is_err() {
-                        eprintln!("SKIPPED {} on postgres: TEST_DATABASE_URL is not set", stringify!($name));
-                        return;
-                    }
-                    super::$name(testkit::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
 /// Makes every insert into `users` fail (a trigger), as a database that refuses writes would.
 pub async fn break_user_inserts(db: &Db, backend: Backend) {
     break_inserts_where(db, backend, "TRUE").await;
