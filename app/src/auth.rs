@@ -129,10 +129,7 @@ mod guards {
             Auth::SignedIn(user) => Ok(Some(user)),
             // Clerk's default for a session with a task left: nobody is signed in yet.
             Auth::Anonymous | Auth::Rejected(Rejection::Pending) => Ok(None),
-            Auth::Rejected(Rejection::Unavailable) => AppError::Unavailable.fail(),
-            Auth::Rejected(Rejection::Inactive) => AppError::Unauthorized("User is inactive".into()).fail(),
-            Auth::Rejected(Rejection::SessionEnded) => AppError::Unauthorized("Session ended".into()).fail(),
-            Auth::Rejected(Rejection::Token(err)) => AppError::Unauthorized(err.to_string()).fail(),
+            Auth::Rejected(rejection) => AppError::from(&rejection).fail(),
         }
     }
 
@@ -141,7 +138,7 @@ mod guards {
         match current_user()? {
             Some(user) => Ok(user),
             None if matches!(auth_state(), Auth::Rejected(Rejection::Pending)) => {
-                AppError::Unauthorized("The session is pending: it has a task left".into()).fail()
+                AppError::from(&Rejection::Pending).fail()
             }
             None => AppError::unauthenticated().fail(),
         }

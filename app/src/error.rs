@@ -120,3 +120,36 @@ impl AppError {
         }
     }
 }
+
+/// Why the request's authentication was refused, in the words the browser gets.
+#[cfg(feature = "ssr")]
+impl From<&backend::auth::Rejection> for AppError {
+    fn from(rejection: &backend::auth::Rejection) -> Self {
+        use backend::auth::Rejection;
+        match rejection {
+            Rejection::Unavailable => Self::Unavailable,
+            Rejection::Inactive => Self::Unauthorized("User is inactive".into()),
+            Rejection::SessionEnded => Self::Unauthorized("Session ended".into()),
+            Rejection::Pending => Self::Unauthorized(
+                "The session is pending: it has a task left (such as choosing an organization)".into(),
+            ),
+            Rejection::Token(err) => Self::Unauthorized(err.to_string()),
+        }
+    }
+}
+
+/// For plain axum handlers: the variant's status and `{"error": message}`, with
+/// `WWW-Authenticate: Bearer` on a 401. (Server functions answer through `FromServerFnError`,
+/// and `server_fn_status` gives them the same status.)
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        use http::{HeaderValue, StatusCode, header};
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}

@@ -1,13 +1,15 @@
 //! JSON endpoints: `GET /api/me`, and a superuser's download of one person's data.
 
+use app::error::AppError;
 use app::{auth::UserView, state::AppState};
 use axum::{
     Extension, Json,
     extract::{Path, State},
-    http::{StatusCode, header},
+    http::header,
     response::{IntoResponse, Response},
 };
 use backend::{
+    admin::access,
     auth::Auth,
     export::{ExportError, Person, export_person},
     staff::login_session::StaffSession,
@@ -27,32 +29,22 @@ pub async fn export_user(
     Path(id): Path<i64>,
     Extension(staff): Extension<StaffSession>,
     Extension(auth): Extension<Auth>,
-) -> Response {
-    let Some(admin) = backend::admin::access::admin_of(Some(&staff), Some(&auth)).filter(|admin| admin.is_superuser)
-    else {
-        return (StatusCode::FORBIDDEN, "Superuser access required").into_response();
+) -> Result<Response, AppError> {
+    let Some(admin) = access::admin_of(Some(&staff), Some(&auth)).filter(|admin| admin.is_superuser) else {
+        return Err(AppError::Forbidden("Superuser access required".into()));
     };
-    let exported = match export_person(&state.db, Person::Local(id)).await {
-        // A download of everything about a person is itself recorded, before it is served.
-        Ok(document) => backend::admin::users::record_export(&state.db, admin.actor(), id)
-            .await
-            .map(|()| document)
-            .map_err(ExportError::from),
-        Err(err) => Err(err),
-    };
-    match exported {
-        Ok(document) => (
-            [
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"user-{id}.json\"")),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-            ],
-            Json(document),
-        )
-            .into_response(),
-        Err(ExportError::NotFound) => (StatusCode::NOT_FOUND, "No such user").into_response(),
-        Err(err) => {
-            tracing::error!(user_id = id, error = %err, "exporting a user failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Export failed").into_response()
-        }
-    }
+    let document = export_person(&state.db, Person::Local(id)).await.map_err(|err| match err {
+        ExportError::NotFound => AppError::NotFound,
+        err => AppError::internal(format!("exporting user {id}: {err}")),
+    })?;
+    // A download of everything about a person is itself recorded, before it is served.
+    backend::admin::users::record_export(&state.db, admin.actor(), id).await.map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"user-{id}.json\"")),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Json(document),
+    )
+        .into_response())
 }

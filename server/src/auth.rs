@@ -1,22 +1,20 @@
 //! The authentication middleware, and extractors for plain axum handlers.
 
-use app::state::AppState;
 use std::net::SocketAddr;
 
+use app::{error::AppError, state::AppState};
 use axum::{
-    Json,
     extract::{ConnectInfo, FromRequestParts, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use backend::{
     admin::access,
-    auth::{Auth, ClientUat, CurrentUser, Rejection, TokenSource},
+    auth::{Auth, ClientUat, CurrentUser, TokenSource},
     staff::{ClientIp, login_session::StaffSession},
 };
 use leptos::prelude::{provide_context, use_context};
-use serde_json::json;
 use tower_sessions::Session;
 
 /// Clerk's session cookie.
@@ -130,49 +128,21 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
-/// A JSON error for plain handlers: `{"error": …}`, with `WWW-Authenticate: Bearer` on 401.
-pub struct AuthError(StatusCode, String);
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let mut res = (self.0, Json(json!({ "error": self.1 }))).into_response();
-        if self.0 == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        res
-    }
-}
-
 fn auth_of(parts: &Parts) -> Auth {
     parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous)
-}
-
-fn rejection(r: &Rejection) -> AuthError {
-    match r {
-        Rejection::Unavailable => {
-            AuthError(StatusCode::SERVICE_UNAVAILABLE, "Authentication is temporarily unavailable".into())
-        }
-        Rejection::Inactive => AuthError(StatusCode::UNAUTHORIZED, "User is inactive".into()),
-        Rejection::SessionEnded => AuthError(StatusCode::UNAUTHORIZED, "Session ended".into()),
-        Rejection::Pending => AuthError(
-            StatusCode::UNAUTHORIZED,
-            "The session is pending: it has a task left (such as choosing an organization)".into(),
-        ),
-        Rejection::Token(err) => AuthError(StatusCode::UNAUTHORIZED, err.to_string()),
-    }
 }
 
 /// The signed-in user; 401 (or 503) otherwise.
 pub struct RequireUser(pub CurrentUser);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
-    type Rejection = AuthError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match auth_of(parts) {
             Auth::SignedIn(user) => Ok(Self(user)),
-            Auth::Anonymous => Err(AuthError(StatusCode::UNAUTHORIZED, "Authentication required".into())),
-            Auth::Rejected(r) => Err(rejection(&r)),
+            Auth::Anonymous => Err(AppError::unauthenticated()),
+            Auth::Rejected(r) => Err(AppError::from(&r)),
         }
     }
 }
@@ -181,13 +151,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
 pub struct MaybeUser(pub Option<CurrentUser>);
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
-    type Rejection = AuthError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match auth_of(parts) {
             Auth::SignedIn(user) => Ok(Self(Some(user))),
             Auth::Anonymous => Ok(Self(None)),
-            Auth::Rejected(r) => Err(rejection(&r)),
+            Auth::Rejected(r) => Err(AppError::from(&r)),
         }
     }
 }

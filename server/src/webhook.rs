@@ -2,7 +2,7 @@
 //! hands it to the webhook processor. Status codes follow the contract: 400 refused,
 //! 200 with a status, 503 when nothing could be recorded.
 
-use app::state::AppState;
+use app::{error::AppError, state::AppState};
 use axum::{
     Json,
     body::Body,
@@ -13,26 +13,23 @@ use axum::{
 use backend::webhooks::{MAX_BODY_BYTES, Refusal, WebhookError};
 use serde_json::json;
 
-pub async fn clerk(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return refused(&Refusal::TooLarge);
-    };
-    match state.webhooks.handle(&headers, &bytes).await {
-        Ok(answer) => (StatusCode::OK, Json(json!({ "status": answer.as_str() }))).into_response(),
-        Err(WebhookError::Refused(refusal)) => refused(&refusal),
-        Err(WebhookError::NotConfigured) => {
+pub async fn clerk(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, AppError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| refused(&Refusal::TooLarge))?;
+    let answer = state.webhooks.handle(&headers, &bytes).await.map_err(|err| match err {
+        WebhookError::Refused(refusal) => refused(&refusal),
+        WebhookError::NotConfigured => {
             tracing::warn!("a webhook arrived but CLERK_WEBHOOK_SIGNING_SECRET is not set: answering 503");
-            unavailable("webhooks are not configured")
+            AppError::Unavailable
         }
-        Err(WebhookError::Unavailable(message)) => unavailable(&message),
-    }
+        WebhookError::Unavailable(reason) => {
+            tracing::warn!(%reason, "webhook not stored: answering 503 for Svix to retry");
+            AppError::Unavailable
+        }
+    })?;
+    Ok((StatusCode::OK, Json(json!({ "status": answer.as_str() }))).into_response())
 }
 
-fn refused(refusal: &Refusal) -> Response {
+fn refused(refusal: &Refusal) -> AppError {
     tracing::info!(reason = %refusal, "webhook refused");
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": refusal.to_string() }))).into_response()
-}
-
-fn unavailable(message: &str) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": message }))).into_response()
+    AppError::BadRequest(refusal.to_string())
 }
