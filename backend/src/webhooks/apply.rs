@@ -1,11 +1,14 @@
-//! Applies one verified event inside the delivery's transaction, from its payload alone (a
-//! membership naming a user we lack is the one call back to Clerk). Order safety lives in the
-//! repository upserts: older `updated_at` loses, tombstones stay.
+//! Applies one verified event inside the delivery's transaction, from its payload and what was
+//! fetched for it beforehand (never the network). Order safety lives in the repository upserts:
+//! older `updated_at` loses, tombstones stay. Like every write, it returns what it made stale.
 
 use chrono::DateTime;
 use serde_json::Value;
 
-use super::hooks::AppliedEvent;
+use super::{
+    event::{Change, ClerkEvent, InvitationStep},
+    hooks::AppliedEvent,
+};
 use crate::{
     clerk::mapping::{self, MappingError},
     db::{
@@ -14,6 +17,7 @@ use crate::{
         users,
         users::Upserted,
     },
+    invalidation::{Changed, Invalidation},
     mirror::{
         Fetched, MirrorError, MirrorPolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
     },
@@ -36,90 +40,84 @@ impl Status {
     }
 }
 
-/// Cache and session work to do once the transaction has committed.
-#[derive(Debug, Default)]
-pub struct AfterCommit {
-    pub users: Vec<String>,
-    pub memberships_changed: bool,
-    pub ended_session: Option<String>,
-}
-
+/// What one delivery did: its status, the object it was about, and the event for hooks.
 pub struct Applied {
     pub status: Status,
     pub object_id: Option<String>,
     pub event: Option<AppliedEvent>,
-    pub after: AfterCommit,
 }
 
 impl Applied {
     fn new(status: Status, object_id: Option<String>, event: Option<AppliedEvent>) -> Self {
-        Self { status, object_id, event, after: AfterCommit::default() }
+        Self { status, object_id, event }
+    }
+
+    /// An outcome that changed nothing anyone caches (ignored, stale).
+    fn nothing(status: Status, object_id: Option<String>) -> Changed<Self> {
+        Changed::nothing(Self::new(status, object_id, None))
     }
 }
 
-/// `fetched` is the user a membership event names, when it was fetched from Clerk beforehand.
+/// Applies `event`. `fetched` is what was fetched from Clerk for it beforehand: the user a
+/// membership names, or the organization an invitation names, when we lacked them.
 pub async fn apply(
     tx: &mut Tx,
     policy: &MirrorPolicy,
-    event_type: &str,
-    data: &Value,
+    event: &ClerkEvent,
     fetched: Option<&Fetched>,
-) -> Result<Applied, MirrorError> {
-    match event_type {
-        "user.created" | "user.updated" => user_upserted(tx, policy, data).await,
-        "user.deleted" => user_deleted(tx, policy, data).await,
-        "session.created" => session_created(tx, data).await,
-        "session.ended" | "session.removed" | "session.revoked" => session_ended(tx, event_type, data).await,
-        "organization.created" | "organization.updated" => organization_upserted(tx, data).await,
-        "organization.deleted" => organization_deleted(tx, data).await,
-        "organizationMembership.created" | "organizationMembership.updated" | "organizationMembership.deleted" => {
-            membership_changed(tx, policy, event_type, data, fetched).await
-        }
-        "organizationInvitation.created" | "organizationInvitation.accepted" | "organizationInvitation.revoked" => {
-            invitation_changed(tx, event_type, data, fetched).await
-        }
-        _ => Ok(Applied::new(Status::Ignored, None, None)),
+) -> Result<Changed<Applied>, MirrorError> {
+    let mut applied = match event {
+        ClerkEvent::User(Change::Deleted, data) => user_deleted(tx, policy, data).await,
+        ClerkEvent::User(_, data) => user_upserted(tx, policy, data).await,
+        ClerkEvent::SessionCreated(data) => session_created(tx, data).await,
+        ClerkEvent::SessionEnded(_, data) => session_ended(tx, event.name(), data).await,
+        ClerkEvent::Organization(Change::Deleted, data) => organization_deleted(tx, data).await,
+        ClerkEvent::Organization(_, data) => organization_upserted(tx, data).await,
+        ClerkEvent::Membership(change, data) => membership_changed(tx, policy, *change, data, fetched).await,
+        ClerkEvent::Invitation(step, data) => invitation_changed(tx, *step, data, fetched).await,
+        ClerkEvent::Other { .. } => Ok(Applied::nothing(Status::Ignored, None)),
+    }?;
+    if applied.value.status == Status::Processed && applied.stale.is_empty() {
+        // An organization or invitation changed: only the admin's lists show it.
+        applied.stale.push(Invalidation::Listings);
     }
+    Ok(applied)
 }
 
 fn id_of(data: &Value) -> Result<String, MappingError> {
     data["id"].as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or(MappingError("id"))
 }
 
-async fn user_upserted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Applied, MirrorError> {
+async fn user_upserted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let clerk_id = id_of(data)?;
     let (status, event) = match upsert_user(tx, policy, data).await? {
         Upserted::Created(user) => (Status::Processed, Some(AppliedEvent::UserCreated(user))),
         Upserted::Updated(user) => (Status::Processed, Some(AppliedEvent::UserUpdated(user))),
         Upserted::Stale => (Status::Stale, None),
     };
-    let mut applied = Applied::new(status, Some(clerk_id.clone()), event);
-    applied.after.users.push(clerk_id);
-    Ok(applied)
+    let applied = Applied::new(status, Some(clerk_id.clone()), event);
+    Ok(Changed::new(applied, vec![Invalidation::User(clerk_id)]))
 }
 
-async fn user_deleted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Applied, MirrorError> {
+async fn user_deleted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let clerk_id = id_of(data)?;
     let user = tombstone_user(tx, policy, &clerk_id).await?;
     let event = AppliedEvent::UserDeleted { clerk_id: clerk_id.clone(), user };
-    let mut applied = Applied::new(Status::Processed, Some(clerk_id.clone()), Some(event));
-    applied.after.users.push(clerk_id);
-    applied.after.memberships_changed = true;
-    Ok(applied)
+    let applied = Applied::new(Status::Processed, Some(clerk_id.clone()), Some(event));
+    Ok(Changed::new(applied, vec![Invalidation::User(clerk_id), Invalidation::Memberships]))
 }
 
-async fn session_created(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
+async fn session_created(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let session_id = id_of(data)?;
     let user_id = data["user_id"].as_str().ok_or(MappingError("user_id"))?.to_owned();
     let at = data["created_at"].as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(crate::db::now);
     let user = users::record_login_in(tx.conn(), &user_id, at).await?;
-    let mut applied =
-        Applied::new(Status::Processed, Some(user_id.clone()), Some(AppliedEvent::SessionCreated { session_id, user }));
-    applied.after.users.push(user_id);
-    Ok(applied)
+    let event = AppliedEvent::SessionCreated { session_id, user };
+    let applied = Applied::new(Status::Processed, Some(user_id.clone()), Some(event));
+    Ok(Changed::new(applied, vec![Invalidation::User(user_id)]))
 }
 
-async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Applied, MirrorError> {
+async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let session_id = id_of(data)?;
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkSession(&session_id)).await?;
     crate::db::ended_sessions::record_in(tx.conn(), &session_id).await?;
@@ -129,44 +127,42 @@ async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Ap
         users::record_logout_in(tx.conn(), user_id, at).await?;
     }
     let event = AppliedEvent::SessionEnded { session_id: session_id.clone(), event_type: event_type.to_owned() };
-    let mut applied = Applied::new(Status::Processed, object.clone(), Some(event));
-    applied.after.ended_session = Some(session_id);
-    applied.after.users.extend(object);
-    Ok(applied)
+    let applied = Applied::new(Status::Processed, object.clone(), Some(event));
+    let mut stale = vec![Invalidation::SessionEnded(session_id)];
+    stale.extend(object.map(Invalidation::User));
+    Ok(Changed::new(applied, stale))
 }
 
-async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
+async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let fields = mapping::organization_fields(data)?;
     let object = Some(fields.clerk_id.clone());
     let Some(org) = organizations::upsert_from_clerk_in(tx.conn(), &fields).await? else {
-        return Ok(Applied::new(Status::Stale, object, None));
+        return Ok(Applied::nothing(Status::Stale, object));
     };
     let event = if org.created_at == org.updated_at {
         AppliedEvent::OrganizationCreated(org)
     } else {
         AppliedEvent::OrganizationUpdated(org)
     };
-    let mut applied = Applied::new(Status::Processed, object, Some(event));
-    applied.after.memberships_changed = true;
-    Ok(applied)
+    let applied = Applied::new(Status::Processed, object, Some(event));
+    Ok(Changed::new(applied, vec![Invalidation::Memberships]))
 }
 
-async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Applied, MirrorError> {
+async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let clerk_id = id_of(data)?;
     let organization = tombstone_organization(tx, &clerk_id).await?;
     let event = AppliedEvent::OrganizationDeleted { clerk_id: clerk_id.clone(), organization };
-    let mut applied = Applied::new(Status::Processed, Some(clerk_id), Some(event));
-    applied.after.memberships_changed = true;
-    Ok(applied)
+    let applied = Applied::new(Status::Processed, Some(clerk_id), Some(event));
+    Ok(Changed::new(applied, vec![Invalidation::Memberships]))
 }
 
 async fn membership_changed(
     tx: &mut Tx,
     policy: &MirrorPolicy,
-    event_type: &str,
+    change: Change,
     data: &Value,
     fetched: Option<&Fetched>,
-) -> Result<Applied, MirrorError> {
+) -> Result<Changed<Applied>, MirrorError> {
     let parts = mapping::membership_parts(data)?;
     let object = Some(parts.clerk_id.clone());
     // The payload embeds the full organization: mirror it (order-safe) before the membership.
@@ -174,39 +170,35 @@ async fn membership_changed(
     let org = organizations::find_by_clerk_id_in(tx.conn(), &parts.org_clerk_id).await?;
     let user = user_for_membership(tx, policy, &parts.user_clerk_id, fetched).await?;
     let (Some(org), Some(user)) = (org, user) else {
-        return Ok(Applied::new(Status::Ignored, object, None));
+        return Ok(Applied::nothing(Status::Ignored, object));
     };
     if org.deleted_at.is_some() || user.deleted_at.is_some() {
-        return Ok(Applied::new(Status::Stale, object, None));
+        return Ok(Applied::nothing(Status::Stale, object));
     }
     let user_clerk_id = parts.user_clerk_id.clone();
     let fields = parts.into_fields(org.id, user.id);
-    let (status, event) = if event_type == "organizationMembership.deleted" {
+    let (status, event) = if change == Change::Deleted {
         match memberships::tombstone_in(tx.conn(), &fields).await? {
             Some(m) => (Status::Processed, Some(AppliedEvent::MembershipDeleted(Some(m)))),
             None => (Status::Stale, None),
         }
     } else {
         match memberships::upsert_in(tx.conn(), &fields).await? {
-            Some(m) if event_type == "organizationMembership.created" => {
-                (Status::Processed, Some(AppliedEvent::MembershipCreated(m)))
-            }
+            Some(m) if change == Change::Created => (Status::Processed, Some(AppliedEvent::MembershipCreated(m))),
             Some(m) => (Status::Processed, Some(AppliedEvent::MembershipUpdated(m))),
             None => (Status::Stale, None),
         }
     };
-    let mut applied = Applied::new(status, object, event);
-    applied.after.users.push(user_clerk_id);
-    applied.after.memberships_changed = true;
-    Ok(applied)
+    let applied = Applied::new(status, object, event);
+    Ok(Changed::new(applied, vec![Invalidation::User(user_clerk_id), Invalidation::Memberships]))
 }
 
 async fn invitation_changed(
     tx: &mut Tx,
-    event_type: &str,
+    step: InvitationStep,
     data: &Value,
     fetched: Option<&Fetched>,
-) -> Result<Applied, MirrorError> {
+) -> Result<Changed<Applied>, MirrorError> {
     let clerk_id = id_of(data)?;
     let org_clerk_id = data["organization_id"].as_str().ok_or(MappingError("organization_id"))?;
     // An invitation can arrive before its organization's own event: mirror the organization
@@ -218,14 +210,14 @@ async fn invitation_changed(
         Some(org) => org,
         // Clerk has no such organization: nothing to attach the invitation to.
         None if matches!(fetched, Some(Fetched::Gone)) => {
-            return Ok(Applied::new(Status::Ignored, Some(clerk_id), None));
+            return Ok(Applied::nothing(Status::Ignored, Some(clerk_id)));
         }
         None => return Err(MirrorError::NotFetched(org_clerk_id.to_owned())),
     };
-    let status = match event_type {
-        "organizationInvitation.accepted" => "accepted",
-        "organizationInvitation.revoked" => "revoked",
-        _ => data["status"].as_str().unwrap_or("pending"),
+    let status = match step {
+        InvitationStep::Accepted => "accepted",
+        InvitationStep::Revoked => "revoked",
+        InvitationStep::Created => data["status"].as_str().unwrap_or("pending"),
     };
     let empty = Value::Object(Default::default());
     let fields = invitations::InvitationFields {
@@ -238,12 +230,12 @@ async fn invitation_changed(
         public_metadata: data.get("public_metadata").filter(|m| m.is_object()).unwrap_or(&empty),
     };
     let Some(invitation) = invitations::upsert_in(tx.conn(), &fields).await? else {
-        return Ok(Applied::new(Status::Stale, Some(clerk_id), None));
+        return Ok(Applied::nothing(Status::Stale, Some(clerk_id)));
     };
-    let event = match event_type {
-        "organizationInvitation.accepted" => AppliedEvent::InvitationAccepted(invitation),
-        "organizationInvitation.revoked" => AppliedEvent::InvitationRevoked(invitation),
-        _ => AppliedEvent::InvitationCreated(invitation),
+    let event = match step {
+        InvitationStep::Accepted => AppliedEvent::InvitationAccepted(invitation),
+        InvitationStep::Revoked => AppliedEvent::InvitationRevoked(invitation),
+        InvitationStep::Created => AppliedEvent::InvitationCreated(invitation),
     };
-    Ok(Applied::new(Status::Processed, Some(clerk_id), Some(event)))
+    Ok(Changed::nothing(Applied::new(Status::Processed, Some(clerk_id), Some(event))))
 }

@@ -11,12 +11,13 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{
     Answer, WebhookError,
     apply::{self, Applied, Status},
+    event::ClerkEvent,
     hooks::{HookEvent, WebhookHooks},
     verify::{Delivery, Refusal},
 };
 use crate::{
     db::{Db, Tx, webhook_events},
-    invalidation::Invalidation,
+    invalidation::{Changed, Invalidation},
     invalidation_bus::InvalidationBus,
     mirror::{MirrorError, MirrorPolicy},
 };
@@ -44,7 +45,7 @@ pub(super) struct Writer {
 
 /// One delivery's outcome inside the batch, before the commit decides its answer.
 enum Outcome {
-    Applied(Box<Applied>),
+    Applied(Box<Changed<Applied>>),
     Duplicate,
     /// The same svix-id as an earlier delivery of this batch: answered as that one settles.
     SameAs(usize),
@@ -160,10 +161,7 @@ impl Writer {
             outcomes.push(match mode {
                 Mode::Savepoints => self.apply_one(&mut tx, delivery).await,
                 Mode::Fast => {
-                    let data = &delivery.data;
-                    match apply::apply(&mut tx, &self.policy, &delivery.event_type, data, delivery.fetched.as_ref())
-                        .await
-                    {
+                    match apply::apply(&mut tx, &self.policy, &delivery.event, delivery.fetched.as_ref()).await {
                         Ok(applied) => Outcome::Applied(Box::new(applied)),
                         Err(_) => return Err(Abandoned::Retry),
                     }
@@ -177,9 +175,9 @@ impl Writer {
                 .filter_map(|(job, outcome)| match outcome {
                     Outcome::Applied(applied) => Some(webhook_events::Applied {
                         svix_id: &job.delivery.svix_id,
-                        event_type: &job.delivery.event_type,
-                        status: applied.status.as_str(),
-                        object_id: applied.object_id.as_deref(),
+                        event_type: job.delivery.event.name(),
+                        status: applied.value.status.as_str(),
+                        object_id: applied.value.object_id.as_deref(),
                     }),
                     _ => None,
                 })
@@ -195,13 +193,12 @@ impl Writer {
 
     /// Applies one delivery inside its own savepoint of the batch's transaction.
     async fn apply_one(&self, tx: &mut Tx, delivery: &Delivery) -> Outcome {
-        let (svix_id, event_type) = (&delivery.svix_id, &delivery.event_type);
+        let (svix_id, event_type) = (&delivery.svix_id, delivery.event.name());
         if let Err(err) = tx.savepoint().await {
             tracing::error!(%svix_id, error = %err, "webhook not applied; Svix will retry");
             return Outcome::Failed(unavailable());
         }
-        let applied = match apply::apply(tx, &self.policy, event_type, &delivery.data, delivery.fetched.as_ref()).await
-        {
+        let applied = match apply::apply(tx, &self.policy, &delivery.event, delivery.fetched.as_ref()).await {
             Ok(applied) => applied,
             Err(MirrorError::Payload(err)) => {
                 // A bad input changes nothing, not even the log.
@@ -222,8 +219,9 @@ impl Writer {
                 return outcome;
             }
         };
-        let status = applied.status.as_str();
-        match webhook_events::record_in(tx.conn(), svix_id, event_type, status, applied.object_id.as_deref()).await {
+        let status = applied.value.status.as_str();
+        let object_id = applied.value.object_id.as_deref();
+        match webhook_events::record_in(tx.conn(), svix_id, event_type, status, object_id).await {
             Ok(true) => match tx.release_savepoint().await {
                 Ok(()) => Outcome::Applied(Box::new(applied)),
                 Err(err) => {
@@ -251,30 +249,25 @@ impl Writer {
     }
 
     /// What a committed delivery changed: its invalidations join the batch's, its hooks run.
-    fn after_commit(&self, delivery: Delivery, applied: Applied, stale: &mut Vec<Invalidation>) -> Answer {
-        let mut items: Vec<Invalidation> = applied.after.users.into_iter().map(Invalidation::User).collect();
-        if applied.after.memberships_changed {
-            items.push(Invalidation::Memberships);
-        }
-        if let Some(sid) = applied.after.ended_session {
-            items.push(Invalidation::SessionEnded(sid));
-        }
-        if applied.status == Status::Processed && items.is_empty() {
-            // An organization or invitation changed: only the admin's lists show it.
-            items.push(Invalidation::Listings);
-        }
+    fn after_commit(&self, delivery: Delivery, changed: Changed<Applied>, stale: &mut Vec<Invalidation>) -> Answer {
+        let Changed { value: applied, stale: items } = changed;
         for item in items {
             if !stale.contains(&item) {
                 stale.push(item);
             }
         }
         if let Some(event) = applied.event {
-            self.hooks.dispatch(HookEvent {
-                svix_id: delivery.svix_id,
-                event_type: delivery.event_type,
-                payload: delivery.data,
-                applied: event,
-            });
+            let event_type = delivery.event.name().to_owned();
+            let payload = match delivery.event {
+                ClerkEvent::User(_, data)
+                | ClerkEvent::SessionCreated(data)
+                | ClerkEvent::SessionEnded(_, data)
+                | ClerkEvent::Organization(_, data)
+                | ClerkEvent::Membership(_, data)
+                | ClerkEvent::Invitation(_, data)
+                | ClerkEvent::Other { data, .. } => data,
+            };
+            self.hooks.dispatch(HookEvent { svix_id: delivery.svix_id, event_type, payload, applied: event });
         }
         match applied.status {
             Status::Processed => Answer::Processed,

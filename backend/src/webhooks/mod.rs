@@ -4,6 +4,7 @@
 //! Svix's retry processes it.
 
 pub(crate) mod apply;
+pub mod event;
 mod group_commit;
 pub mod hooks;
 mod verify;
@@ -16,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use group_commit::{Job, Writer};
 
 pub use apply::Status;
+pub use event::ClerkEvent;
 pub use group_commit::MAX_BATCH;
 pub use hooks::{AppliedEvent, HookError, HookEvent, WebhookHook, WebhookHooks};
 pub use verify::{MAX_BODY_BYTES, Refusal};
@@ -95,21 +97,22 @@ impl WebhookProcessor {
     /// transaction waits on the network. If it fails, the delivery is answered 503 (Svix
     /// retries) without touching the writer.
     async fn prefetch(&self, delivery: &verify::Delivery) -> Result<Option<Fetched>, WebhookError> {
-        let event = delivery.event_type.as_str();
-        let fetched = if event.starts_with("organizationMembership.") {
-            let Some(user_id) = delivery.data["public_user_data"]["user_id"].as_str() else { return Ok(None) };
-            if users::find_by_clerk_id(&self.db, user_id).await.map_err(database)?.is_some() {
-                return Ok(None);
+        let fetched = match &delivery.event {
+            ClerkEvent::Membership(_, data) => {
+                let Some(user_id) = data["public_user_data"]["user_id"].as_str() else { return Ok(None) };
+                if users::find_by_clerk_id(&self.db, user_id).await.map_err(database)?.is_some() {
+                    return Ok(None);
+                }
+                fetch_user(&self.api, user_id).await
             }
-            fetch_user(&self.api, user_id).await
-        } else if event.starts_with("organizationInvitation.") {
-            let Some(org_id) = delivery.data["organization_id"].as_str() else { return Ok(None) };
-            if organizations::find_by_clerk_id(&self.db, org_id).await.map_err(database)?.is_some() {
-                return Ok(None);
+            ClerkEvent::Invitation(_, data) => {
+                let Some(org_id) = data["organization_id"].as_str() else { return Ok(None) };
+                if organizations::find_by_clerk_id(&self.db, org_id).await.map_err(database)?.is_some() {
+                    return Ok(None);
+                }
+                fetch_organization(&self.api, org_id).await
             }
-            fetch_organization(&self.api, org_id).await
-        } else {
-            return Ok(None);
+            _ => return Ok(None),
         };
         fetched.map(Some).map_err(|err| {
             tracing::warn!(svix_id = %delivery.svix_id, error = %err, "prefetch from Clerk failed; Svix will retry");

@@ -22,12 +22,11 @@ pub enum Refusal {
     BadShape,
 }
 
-/// A verified delivery: its Svix id, event type and data.
+/// A verified delivery: its Svix id and its event, parsed once.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub svix_id: String,
-    pub event_type: String,
-    pub data: Value,
+    pub event: super::event::ClerkEvent,
     /// Fetched before the writer, so no transaction waits on Clerk: for a membership event
     /// naming a user we lack, that user; for an invitation to an organization we lack, it.
     pub fetched: Option<crate::mirror::Fetched>,
@@ -57,7 +56,8 @@ pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8
     if envelope.event_type.is_empty() || !envelope.data.is_object() {
         return Err(Refusal::BadShape);
     }
-    Ok(Delivery { svix_id, event_type: envelope.event_type, data: envelope.data, fetched: None })
+    let event = super::event::ClerkEvent::parse(&envelope.event_type, envelope.data);
+    Ok(Delivery { svix_id, event, fetched: None })
 }
 
 /// Svix's envelope around Clerk's event; other fields are skipped unparsed.

@@ -397,6 +397,8 @@ async fn chaos_e_a_soak_at_mixed_load_holds_memory_and_descriptors_level() {
     let started = Instant::now();
     let warm_up = length / 10;
     let mut after_warm_up = None;
+    // RSS every tenth of the run, to tell a plateau from a leak.
+    let mut series = Vec::new();
     let mut samples: HashMap<&str, (u64, usize)> = HashMap::new();
     let mut i = 0usize;
     let mut errors = 0usize;
@@ -419,6 +421,9 @@ async fn chaos_e_a_soak_at_mixed_load_holds_memory_and_descriptors_level() {
         if after_warm_up.is_none() && started.elapsed() >= warm_up {
             after_warm_up = Some(sample());
         }
+        if started.elapsed() >= warm_up * (series.len() as u32 + 1) {
+            series.push(sample().0 / 1024);
+        }
     }
     let end = sample();
     let warm = after_warm_up.unwrap_or(end);
@@ -436,6 +441,7 @@ async fn chaos_e_a_soak_at_mixed_load_holds_memory_and_descriptors_level() {
             ("rss_growth_pct", format!("{:.1}", growth * 100.0)),
             ("fds_warm", warm.1.to_string()),
             ("fds_end", end.1.to_string()),
+            ("rss_mb_series", format!("{series:?}").replace(' ', "")),
         ],
     );
     assert_eq!(errors, 0);
