@@ -89,12 +89,20 @@ impl TokenVerifier {
             keys,
             skew: skew.as_secs() as i64,
             authorized_parties,
-            // Clerk tokens live 60 s; an hour bounds anything longer-lived.
+            // Each entry leaves when its token expires (Clerk's live 60 s): a cache that kept
+            // them for an hour grew by every token a browser refreshed, about 1 KB each, until
+            // the capacity (found by the soak, `server/tests/api/chaos.rs`).
             verified: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(3600))
+                .expire_after(UntilTokenExpires { skew: skew.as_secs() as i64 })
                 .build(),
         }
+    }
+
+    /// Verified tokens in memory (for tests and operators).
+    pub fn cached_tokens(&self) -> u64 {
+        self.verified.run_pending_tasks();
+        self.verified.entry_count()
     }
 
     pub async fn verify(&self, token: &str) -> Result<Arc<SessionClaims>, TokenError> {
@@ -173,4 +181,21 @@ impl TokenVerifier {
 /// Unix seconds now: the unit of every JWT time claim.
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+/// A cached verification lives as long as its token (plus the clock skew allowed), at most an hour.
+struct UntilTokenExpires {
+    skew: i64,
+}
+
+impl moka::Expiry<String, Arc<SessionClaims>> for UntilTokenExpires {
+    fn expire_after_create(
+        &self,
+        _token: &String,
+        claims: &Arc<SessionClaims>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let left = (claims.exp + self.skew - unix_now()).clamp(1, 3600);
+        Some(Duration::from_secs(left as u64))
+    }
 }

@@ -301,3 +301,18 @@ async fn a_secure_session_cookie_is_host_prefixed_and_its_removal_is_secure_too(
     // Without Secure a browser ignores it, and the dead session's id would stay in the jar.
     assert!(removal.contains("Secure") && removal.contains("Max-Age=0"), "{removal}");
 }
+
+/// A verified token stays in memory only as long as it is valid: a cache that kept each for an
+/// hour grew by every token browsers refreshed (the soak found it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_token_leaves_the_cache_when_it_expires() {
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_brief", "brief@example.com", "Bri", "Ef"));
+    let app = TestApp::with_clerk(Backend::Sqlite, &clerk, &[("CLERK_CLOCK_SKEW_SECONDS", "0")]).await;
+    let mut claims = session_claims("user_brief");
+    claims["exp"] = serde_json::json!(fake_clerk::now_secs() + 2);
+    assert_eq!(app.me_bearer(&clerk.mint(&claims)).await.status(), StatusCode::OK);
+    assert_eq!(app.auth.verifier.cached_tokens(), 1);
+    let gone = common::eventually(Duration::from_secs(6), || async { app.auth.verifier.cached_tokens() == 0 }).await;
+    assert!(gone, "the entry left with its token");
+}
