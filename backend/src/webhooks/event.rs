@@ -91,6 +91,19 @@ impl ClerkEvent {
         }
     }
 
+    /// The event's `data` payload, taken out.
+    pub fn into_data(self) -> Value {
+        match self {
+            Self::User(_, data)
+            | Self::SessionCreated(data)
+            | Self::SessionEnded(_, data)
+            | Self::Organization(_, data)
+            | Self::Membership(_, data)
+            | Self::Invitation(_, data)
+            | Self::Other { data, .. } => data,
+        }
+    }
+
     /// The event's `data` payload.
     pub fn data(&self) -> &Value {
         match self {

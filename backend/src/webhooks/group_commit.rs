@@ -11,7 +11,6 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{
     Answer, WebhookError,
     apply::{self, Applied, Status},
-    event::ClerkEvent,
     hooks::{HookEvent, WebhookHooks},
     verify::{Delivery, Refusal},
 };
@@ -258,15 +257,7 @@ impl Writer {
         }
         if let Some(event) = applied.event {
             let event_type = delivery.event.name().to_owned();
-            let payload = match delivery.event {
-                ClerkEvent::User(_, data)
-                | ClerkEvent::SessionCreated(data)
-                | ClerkEvent::SessionEnded(_, data)
-                | ClerkEvent::Organization(_, data)
-                | ClerkEvent::Membership(_, data)
-                | ClerkEvent::Invitation(_, data)
-                | ClerkEvent::Other { data, .. } => data,
-            };
+            let payload = delivery.event.into_data();
             self.hooks.dispatch(HookEvent { svix_id: delivery.svix_id, event_type, payload, applied: event });
         }
         match applied.status {
