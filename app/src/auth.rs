@@ -10,6 +10,7 @@
 //! }
 //! ```
 
+use ids::{ClerkOrgId, ClerkUserId, UserId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +38,7 @@ pub const SIGN_IN_PATH: &str = "/sign-in";
 /// The active organization, as pages see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgView {
-    pub id: String,
+    pub id: ClerkOrgId,
     pub slug: Option<String>,
     pub role: Option<String>,
     pub permissions: Vec<String>,
@@ -46,8 +47,8 @@ pub struct OrgView {
 /// What a page may know about the signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
-    pub id: i64,
-    pub clerk_id: Option<String>,
+    pub id: UserId,
+    pub clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,
@@ -64,19 +65,19 @@ pub struct UserView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorView {
     /// The actor's Clerk user id.
-    pub sub: String,
+    pub sub: ClerkUserId,
 }
 
 /// Who is using the admin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminView {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub is_superuser: bool,
     /// Signed in with a staff password (rather than a Clerk session).
     pub password_session: bool,
     /// The Clerk user impersonating this staff member, if anyone.
-    pub impersonated_by: Option<String>,
+    pub impersonated_by: Option<ClerkUserId>,
 }
 
 #[cfg(feature = "ssr")]
@@ -129,7 +130,7 @@ mod guards {
             Auth::SignedIn(user) => Ok(Some(user)),
             // Clerk's default for a session with a task left: nobody is signed in yet.
             Auth::Anonymous | Auth::Rejected(Rejection::Pending) => Ok(None),
-            Auth::Rejected(rejection) => AppError::from(&rejection).fail(),
+            Auth::Rejected(rejection) => Err(AppError::from(&rejection)),
         }
     }
 
@@ -138,16 +139,16 @@ mod guards {
         match current_user()? {
             Some(user) => Ok(user),
             None if matches!(auth_state(), Auth::Rejected(Rejection::Pending)) => {
-                AppError::from(&Rejection::Pending).fail()
+                Err(AppError::from(&Rejection::Pending))
             }
-            None => AppError::unauthenticated().fail(),
+            None => Err(AppError::unauthenticated()),
         }
     }
 
     /// 403 unless the user is staff.
     pub fn require_staff() -> Result<CurrentUser, AppError> {
         let user = require_user()?;
-        if user.user.is_staff { Ok(user) } else { AppError::Forbidden("Staff access required".into()).fail() }
+        if user.user.is_staff { Ok(user) } else { Err(AppError::Forbidden("Staff access required".into())) }
     }
 
     /// 403 unless the user is a superuser.
@@ -156,16 +157,16 @@ mod guards {
         match (user.user.is_superuser, &user.actor) {
             (true, None) => Ok(user),
             (true, Some(_)) => {
-                AppError::Forbidden("Superuser actions are refused in an impersonated session".into()).fail()
+                Err(AppError::Forbidden("Superuser actions are refused in an impersonated session".into()))
             }
-            (false, _) => AppError::Forbidden("Superuser access required".into()).fail(),
+            (false, _) => Err(AppError::Forbidden("Superuser access required".into())),
         }
     }
 
     /// 403 unless an organization is active.
     pub fn require_org() -> Result<CurrentUser, AppError> {
         let user = require_user()?;
-        if user.org.is_some() { Ok(user) } else { AppError::Forbidden("Organization context required".into()).fail() }
+        if user.org.is_some() { Ok(user) } else { Err(AppError::Forbidden("Organization context required".into())) }
     }
 
     /// 403 unless the user has `role` (`admin` or `org:admin`) in the active organization.
@@ -174,7 +175,7 @@ mod guards {
         if user.has_org_role(role) {
             Ok(user)
         } else {
-            AppError::Forbidden(format!("Organization role {role} required")).fail()
+            Err(AppError::Forbidden(format!("Organization role {role} required")))
         }
     }
 
@@ -184,7 +185,7 @@ mod guards {
         if user.has_org_permission(permission) {
             Ok(user)
         } else {
-            AppError::Forbidden(format!("Organization permission {permission} required")).fail()
+            Err(AppError::Forbidden(format!("Organization permission {permission} required")))
         }
     }
 
@@ -195,7 +196,7 @@ mod guards {
         if user.has_feature(feature) {
             Ok(user)
         } else {
-            AppError::Forbidden(format!("Feature {feature} required")).fail()
+            Err(AppError::Forbidden(format!("Feature {feature} required")))
         }
     }
 
@@ -212,7 +213,7 @@ mod guards {
     pub fn require_admin() -> Result<AdminView, AppError> {
         match backend::admin::access::admin_of(use_context::<StaffSession>().as_ref(), Some(&auth_state())) {
             Some(admin) => Ok(admin.into()),
-            None => AppError::Forbidden("Staff access required".into()).fail(),
+            None => Err(AppError::Forbidden("Staff access required".into())),
         }
     }
 

@@ -32,22 +32,16 @@ pub(crate) mod ssr {
         let state = crate::state::app_state()?;
         match state.dev.clone() {
             Some(dev) => Ok((state, dev)),
-            None => {
-                let err = AppError::NotFound;
-                err.set_response_status();
-                Err(err)
-            }
+            None => Err(AppError::NotFound),
         }
     }
 
     /// Dev tokens never sign anyone in as staff (staff use /admin/login with a password). Read
     /// fresh from the database: a promotion since the last token must stop the next one.
-    pub async fn refuse_staff(state: &AppState, clerk_id: &str) -> Result<(), AppError> {
+    pub async fn refuse_staff(state: &AppState, clerk_id: &ids::ClerkUserId) -> Result<(), AppError> {
         let user = backend::db::users::find_by_clerk_id(&state.db, clerk_id).await.map_err(AppError::internal)?;
         if user.is_some_and(|u| u.is_staff || u.is_superuser) {
-            let err = AppError::Forbidden("Dev sign-in cannot sign in as a staff account".into());
-            err.set_response_status();
-            return Err(err);
+            return Err(AppError::Forbidden("Dev sign-in cannot sign in as a staff account".into()));
         }
         Ok(())
     }
@@ -55,8 +49,8 @@ pub(crate) mod ssr {
     /// Mints a dev token and sets it as the `__session` cookie.
     pub fn issue_dev_token(
         dev: &backend::devmode::DevClerk,
-        sub: &str,
-        sid: &str,
+        sub: &ids::ClerkUserId,
+        sid: &ids::ClerkSessionId,
         org: Option<&OrgClaims>,
     ) -> Result<(), AppError> {
         let token = dev.mint(sub, sid, org).map_err(AppError::internal)?;
@@ -134,7 +128,7 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
     } else {
         let m = memberships
             .into_iter()
-            .find(|m| m.org_clerk_id == org_id)
+            .find(|m| m.org_clerk_id == org_id.as_str())
             .ok_or_else(|| AppError::Forbidden("You are not a member of that organization".into()))?;
         Some(backend::clerk::OrgClaims {
             id: m.org_clerk_id,

@@ -90,35 +90,6 @@ impl AppError {
         tracing::error!(error = %cause, "internal error");
         Self::Internal
     }
-
-    /// `Err(self)`, with its status set on the response: the way a guard or a server function
-    /// fails.
-    pub fn fail<T>(self) -> Result<T, AppError> {
-        self.set_response_status();
-        Err(self)
-    }
-
-    /// Sets this error's status on the response being built (SSR or server function). Not for
-    /// a form posted without JavaScript: that answer must stay the redirect back to the form,
-    /// which carries the error in its URL.
-    pub fn set_response_status(&self) {
-        use leptos::prelude::use_context;
-        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|p| {
-            p.method == http::Method::POST
-                && p.headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-        });
-        if plain_form_post {
-            return;
-        }
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = http::StatusCode::from_u16(self.status())
-        {
-            res.set_status(status);
-        }
-    }
 }
 
 /// Why the request's authentication was refused, in the words the browser gets.
@@ -139,8 +110,9 @@ impl From<&backend::auth::Rejection> for AppError {
 }
 
 /// For plain axum handlers: the variant's status and `{"error": message}`, with
-/// `WWW-Authenticate: Bearer` on a 401. (Server functions answer through `FromServerFnError`,
-/// and `server_fn_status` gives them the same status.)
+/// `WWW-Authenticate: Bearer` on a 401. (Server functions answer through `FromServerFnError`:
+/// `server_fn_status` gives them the same status, and a page showing one gets it from
+/// `pages::error::ErrorPage`.)
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {

@@ -30,7 +30,7 @@ pub async fn superuser_only() -> Result<String, AppError> {
 #[server(prefix = "/api/examples", endpoint = "org")]
 pub async fn active_org() -> Result<String, AppError> {
     let user = crate::auth::require_org()?;
-    Ok(user.org.map(|o| o.id).unwrap_or_default())
+    Ok(user.org.map(|o| o.id.into_string()).unwrap_or_default())
 }
 
 // README: recipe start

@@ -1,6 +1,7 @@
 //! The typed configuration: read once from the environment (plus an optional `.env`),
 //! validated at the edge, and printable with every secret redacted.
 
+use crate::invalid_value::InvalidValue;
 use std::{collections::HashMap, fmt, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -18,24 +19,24 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     pub const DEFAULT: &'static str = "sqlite://data/app.db";
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let raw = raw.trim();
         if let Some(rest) = raw.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
-                return Err("a sqlite URL needs a file path, e.g. sqlite://data/app.db".into());
+                return Err(InvalidValue::new("a sqlite URL needs a file path, e.g. sqlite://data/app.db"));
             }
             return Ok(Self::Sqlite(raw.to_owned()));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let url = Url::parse(raw).map_err(|e| format!("not a valid postgres URL ({e})"))?;
+            let url = Url::parse(raw).map_err(|e| InvalidValue::new(format!("not a valid postgres URL ({e})")))?;
             if url.host_str().unwrap_or_default().is_empty() {
-                return Err("a postgres URL needs a host".into());
+                return Err(InvalidValue::new("a postgres URL needs a host"));
             }
             return Ok(Self::Postgres(raw.to_owned()));
         }
-        Err("must start with sqlite: or postgres://".into())
+        Err(InvalidValue::new("must start with sqlite: or postgres://"))
     }
 
     /// The URL with any password replaced, for logs: the userinfo one and any `password`-like
@@ -339,10 +340,10 @@ fn aliased(
     get(name).map(|v| (name, v)).or_else(|| get(alias).map(|v| (alias, v)))
 }
 
-fn parse_http_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+fn parse_http_url(raw: &str) -> Result<Url, InvalidValue> {
+    let url = Url::parse(raw).map_err(|e| InvalidValue::new(format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http(s) URL with a host".into());
+        return Err(InvalidValue::new("must be an http(s) URL with a host"));
     }
     Ok(url)
 }
@@ -351,29 +352,29 @@ fn parse_http_url(raw: &str) -> Result<Url, String> {
 pub const DEFAULT_PRUNE_MAX_PERCENT: f64 = 5.0;
 
 /// `CLERK_RECONCILE_INTERVAL`: `off` (or unset), or a number with `s`, `m`, `h` or `d`.
-pub fn parse_interval(raw: &str) -> Result<Option<Duration>, String> {
+pub fn parse_interval(raw: &str) -> Result<Option<Duration>, InvalidValue> {
     let raw = raw.trim();
     if raw.is_empty() || raw.eq_ignore_ascii_case("off") || raw == "0" {
         return Ok(None);
     }
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("{raw:?} is not like 6h, 30m or 90s"))?;
+    let number: u64 = number.parse().map_err(|_| InvalidValue::new(format!("{raw:?} is not like 6h, 30m or 90s")))?;
     let unit_secs = match unit {
         "s" | "" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
+        _ => return Err(InvalidValue::new(format!("{raw:?}: the unit must be s, m, h or d"))),
     };
     Ok((number > 0).then(|| Duration::from_secs(number.saturating_mul(unit_secs))))
 }
 
 /// A percentage from 0 to 100 (`5`, `2.5`).
-pub fn parse_percent(raw: &str) -> Result<f64, String> {
+pub fn parse_percent(raw: &str) -> Result<f64, InvalidValue> {
     match raw.trim().trim_end_matches('%').parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(format!("{raw:?} is not a percentage from 0 to 100")),
+        _ => Err(InvalidValue::new(format!("{raw:?} is not a percentage from 0 to 100"))),
     }
 }
 

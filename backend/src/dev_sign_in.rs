@@ -2,6 +2,7 @@
 //! a dev token then names, as Clerk's sign-in and its webhooks would. Returns what it changed,
 //! for the caller to settle on the invalidation bus.
 
+use ids::{ClerkOrgId, ClerkUserId};
 use serde_json::json;
 
 use crate::{
@@ -42,7 +43,7 @@ pub enum DevSignInError {
 
 /// Who to mint a dev token for.
 pub struct DevSignedIn {
-    pub clerk_id: String,
+    pub clerk_id: ClerkUserId,
     pub org: Option<OrgClaims>,
 }
 
@@ -55,7 +56,7 @@ pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<Changed<DevSign
         _ => return Err(DevSignInError::InvalidRole),
     };
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let clerk_id = dev_id("user", &email);
+    let clerk_id = ClerkUserId::new(dev_id("user", &email));
     let existing = users::find_by_clerk_id(db, &clerk_id).await?;
     if existing.as_ref().is_some_and(|u| u.is_staff || u.is_superuser) {
         return Err(DevSignInError::Staff);
@@ -92,7 +93,7 @@ pub async fn sign_in(db: &Db, form: DevSignInForm<'_>) -> Result<Changed<DevSign
             .trim_matches('-')
             .to_owned();
         let org_fields = organizations::ClerkOrganizationFields {
-            clerk_id: dev_id("org", org_name),
+            clerk_id: ClerkOrgId::new(dev_id("org", org_name)),
             name: org_name.chars().take(100).collect(),
             slug: Some(slug.clone()),
             image_url: String::new(),

@@ -5,6 +5,7 @@
 //! It exists only in debug builds, never when the Leptos env is PROD, and only while no Clerk
 //! keys are set; see [`dev_mode_allowed`].
 
+use ids::{ClerkSessionId, ClerkUserId};
 use std::path::{Path, PathBuf};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -27,6 +28,23 @@ pub fn dev_mode_allowed(debug_build: bool, production: bool, has_clerk_keys: boo
     debug_build && !production && !has_clerk_keys
 }
 
+/// Why the dev signing key could not be loaded or made.
+#[derive(Debug, thiserror::Error)]
+pub enum DevKeyError {
+    #[error("{path}: not a PKCS#8 RSA key ({source})")]
+    NotAKey { path: PathBuf, source: rsa::pkcs8::Error },
+    #[error("{path}: {source}")]
+    File { path: PathBuf, source: std::io::Error },
+    #[error("generating the key: {0}")]
+    Generate(#[from] rsa::Error),
+    #[error("encoding the key: {0}")]
+    Encode(#[from] rsa::pkcs8::Error),
+    #[error("encoding the public key: {0}")]
+    EncodePublic(#[from] rsa::pkcs8::spki::Error),
+    #[error("the key is not usable for signing: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+}
+
 /// The dev stand-in's signing key. No `Debug`: it holds a private key.
 pub struct DevClerk {
     encoding: EncodingKey,
@@ -36,15 +54,15 @@ pub struct DevClerk {
 
 impl DevClerk {
     /// Loads the key from `path`, or creates it (and its folder) on first use.
-    pub fn load_or_create(path: &Path, token_ttl: i64) -> Result<Self, String> {
+    pub fn load_or_create(path: &Path, token_ttl: i64) -> Result<Self, DevKeyError> {
         let private = match std::fs::read_to_string(path) {
             Ok(pem) => RsaPrivateKey::from_pkcs8_pem(&pem)
-                .map_err(|e| format!("{}: not a PKCS#8 RSA key ({e})", path.display()))?,
+                .map_err(|source| DevKeyError::NotAKey { path: path.to_owned(), source })?,
             Err(_) => create(path)?,
         };
-        let pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
-        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
-        let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        let pem = private.to_pkcs8_pem(LineEnding::LF)?;
+        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes())?;
+        let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
         Ok(Self { encoding, public_pem, token_ttl })
     }
 
@@ -58,7 +76,12 @@ impl DevClerk {
     }
 
     /// A v2 session token, as Clerk would mint it.
-    pub fn mint(&self, sub: &str, sid: &str, org: Option<&OrgClaims>) -> Result<String, String> {
+    pub fn mint(
+        &self,
+        sub: &ClerkUserId,
+        sid: &ClerkSessionId,
+        org: Option<&OrgClaims>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = crate::clerk::verify::unix_now();
         let mut claims = json!({
             "sub": sub, "sid": sid, "iss": "https://dev-mode.localhost", "v": 2,
@@ -74,7 +97,7 @@ impl DevClerk {
         }
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("ins_dev_mode".into());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
     }
 }
 
@@ -86,22 +109,22 @@ pub fn dev_id(prefix: &str, name: &str) -> String {
 }
 
 /// A fresh session id.
-pub fn new_session_id() -> String {
-    format!("sess_dev_{}", uuid::Uuid::new_v4().simple())
+pub fn new_session_id() -> ClerkSessionId {
+    ClerkSessionId::new(format!("sess_dev_{}", uuid::Uuid::new_v4().simple()))
 }
 
-fn create(path: &Path) -> Result<RsaPrivateKey, String> {
-    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+fn create(path: &Path) -> Result<RsaPrivateKey, DevKeyError> {
+    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| DevKeyError::File { path: dir.to_owned(), source })?;
     }
     // Write then rename, so a concurrent start never reads half a key.
     let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
     // Left by a crash of an earlier process with this pid (pid 1 in a container, say).
     let _ = std::fs::remove_file(&tmp);
-    write_private(&tmp, pem.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_private(&tmp, pem.as_bytes()).map_err(|source| DevKeyError::File { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, path).map_err(|source| DevKeyError::File { path: path.to_owned(), source })?;
     tracing::info!(path = %path.display(), "created the dev-mode signing key");
     Ok(key)
 }

@@ -2,6 +2,7 @@
 //! user row, memberships, the invitations addressed to them, the audit entries about them, and
 //! how many server sessions they have (a count: session ids are bearer secrets).
 
+use ids::{ClerkUserId, UserId};
 use serde_json::{Value, json};
 
 use crate::db::{Db, audit_log, invitations, memberships, server_sessions, users};
@@ -10,8 +11,8 @@ use crate::db::{Db, audit_log, invitations, memberships, server_sessions, users}
 #[derive(Clone, Copy, Debug)]
 pub enum Person<'a> {
     /// The local user id (staff password accounts have no Clerk id).
-    Local(i64),
-    ClerkId(&'a str),
+    Local(UserId),
+    ClerkId(&'a ClerkUserId),
     /// A Clerk user's email, case-insensitive; it must name exactly one.
     Email(&'a str),
 }

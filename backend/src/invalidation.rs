@@ -2,6 +2,7 @@
 //! [`Changed`] a write returns, and the [`Forget`] trait a cache implements to subscribe to the
 //! bus (`crate::invalidation_bus`). It imports nothing of this crate, so every module may use it.
 
+use ids::{ClerkSessionId, ClerkUserId};
 use serde::{Deserialize, Serialize};
 
 /// The NOTIFY channel, named after the project (`cargo leptos new --git` renames it; see
@@ -12,9 +13,9 @@ pub const CHANNEL: &str = /*{% if false %}*/ "clerk_starter_invalidations" /*{% 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Invalidation {
-    User(String),
+    User(ClerkUserId),
     Memberships,
-    SessionEnded(String),
+    SessionEnded(ClerkSessionId),
     /// A server session was written or deleted (by its fingerprint, never its id).
     ServerSession(String),
     /// Server sessions were ended in SQL: every cached one goes.

@@ -11,6 +11,7 @@ pub mod dev_sign_in;
 pub mod devmode;
 pub mod email;
 pub mod export;
+pub mod invalid_value;
 pub mod invalidation;
 pub mod invalidation_bus;
 pub mod mirror;

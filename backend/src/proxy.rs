@@ -3,6 +3,7 @@
 //! right, every address until the first one outside our own proxies was written by a proxy we
 //! run; anything further left is whatever the client claimed.
 
+use crate::invalid_value::InvalidValue;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -56,7 +57,7 @@ impl Default for TrustedProxies {
 
 impl TrustedProxies {
     /// Comma-separated CIDRs (`10.0.0.0/8, 2001:db8::/32`); a bare address is its own /32 or /128.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let nets = raw
             .split(',')
             .map(str::trim)
@@ -64,7 +65,7 @@ impl TrustedProxies {
             .map(|s| {
                 s.parse::<IpNet>()
                     .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("{s:?} is not an IP network like 10.0.0.0/8"))
+                    .map_err(|_| InvalidValue::new(format!("{s:?} is not an IP network like 10.0.0.0/8")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self(nets))

@@ -90,7 +90,7 @@ impl SessionStore {
     async fn index(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
         let clerk =
             record.data.get(CLERK_KEY).and_then(|v| serde_json::from_value::<ClerkSessionRecord>(v.clone()).ok());
-        let clerk = clerk.as_ref().map(|c| (c.sid.as_deref(), c.user.as_str()));
+        let clerk = clerk.as_ref().map(|c| (c.sid.as_ref(), &c.user));
         server_sessions::index(&self.db, &record.id.to_string(), clerk).await.map_err(backend_error)
     }
 }

@@ -92,7 +92,7 @@ async fn upsert_creates_then_updates_one_row(t: TestDb) {
     assert_eq!(user2.first_name, "Alicia");
     assert_eq!(user2.created_at, user.created_at);
 
-    let found = users::find_by_clerk_id(&t.db, "user_alice").await.expect("find").expect("exists");
+    let found = users::find_by_clerk_id(&t.db, &"user_alice".into()).await.expect("find").expect("exists");
     assert_eq!(found, user2);
     assert_eq!(users::count(&t.db).await.expect("count"), 1);
 }
@@ -102,7 +102,7 @@ async fn an_older_update_is_stale_and_changes_nothing(t: TestDb) {
     let mut older = alice(1_000);
     older.email = "old@example.com".into();
     assert_eq!(users::upsert_from_clerk(&t.db, &older).await.expect("upsert"), Upserted::Stale);
-    let found = users::find_by_clerk_id(&t.db, "user_alice").await.expect("find").expect("exists");
+    let found = users::find_by_clerk_id(&t.db, &"user_alice".into()).await.expect("find").expect("exists");
     assert_eq!(found.email, "alice@example.com");
     assert_eq!(found.clerk_updated_at, Some(2_000));
 }
@@ -117,7 +117,7 @@ async fn concurrent_upserts_of_one_clerk_id_leave_one_row(t: TestDb) {
         task.await.expect("task").expect("upsert succeeds");
     }
     assert_eq!(users::count(&t.db).await.expect("count"), 1);
-    let found = users::find_by_clerk_id(&t.db, "user_alice").await.expect("find").expect("exists");
+    let found = users::find_by_clerk_id(&t.db, &"user_alice".into()).await.expect("find").expect("exists");
     assert_eq!(found.clerk_updated_at, Some(1_015), "the newest write wins");
 }
 
@@ -158,10 +158,10 @@ async fn organizations_and_memberships_round_trip(t: TestDb) {
     .expect("written");
     assert_eq!(membership.permissions.0, vec!["org:sys_memberships:manage".to_string()]);
 
-    let found = memberships::find(&t.db, user.id, "org_acme").await.expect("find").expect("member");
+    let found = memberships::find(&t.db, user.id, &"org_acme".into()).await.expect("find").expect("member");
     assert_eq!(found.role, "org:admin");
     assert_eq!(memberships::for_user(&t.db, user.id).await.expect("list").len(), 1);
-    assert_eq!(memberships::find(&t.db, user.id, "org_other").await.expect("find"), None);
+    assert_eq!(memberships::find(&t.db, user.id, &"org_other".into()).await.expect("find"), None);
 }
 
 async fn a_recreated_membership_replaces_the_old_clerk_id(t: TestDb) {

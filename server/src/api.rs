@@ -26,7 +26,7 @@ pub async fn me(RequireUser(user): RequireUser) -> Json<UserView> {
 /// only: it holds everything we store about a person.
 pub async fn export_user(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<ids::UserId>,
     Extension(staff): Extension<StaffSession>,
     Extension(auth): Extension<Auth>,
 ) -> Result<Response, AppError> {

@@ -11,7 +11,7 @@ pub struct WelcomeEmail;
 impl WebhookHook for WelcomeEmail {
     async fn on_event(&self, event: &HookEvent) -> Result<(), HookError> {
         if let AppliedEvent::UserCreated(user) = &event.applied {
-            tracing::info!(user_id = user.id, "send a welcome email here");
+            tracing::info!(user_id = %user.id, "send a welcome email here");
         }
         Ok(())
     }

@@ -61,7 +61,7 @@ impl Application {
         let dev = if config.dev_mode() {
             tracing::warn!("dev mode: no Clerk keys are set, so sign-in is simulated locally (debug builds only)");
             let ttl = config.dev_token_ttl.as_secs() as i64;
-            Some(Arc::new(DevClerk::load_or_create(&config.dev_key_file, ttl).map_err(anyhow::Error::msg)?))
+            Some(Arc::new(DevClerk::load_or_create(&config.dev_key_file, ttl)?))
         } else {
             None
         };
@@ -84,8 +84,7 @@ impl Application {
         );
         let clerk_writes = if dev.is_some() { ClerkWrites::DevLocal } else { ClerkWrites::Api(api.clone()) };
         let webhooks =
-            WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, policy, hooks)
-                .map_err(anyhow::Error::msg)?;
+            WebhookProcessor::new(db.clone(), secret.as_deref(), Arc::clone(&invalidations), api, policy, hooks)?;
         let state = AppState::new(Shared {
             leptos_options: leptos,
             readiness: Arc::new(backend::db::Readiness::new(db.clone())),
@@ -164,8 +163,8 @@ fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Re
         .context("building the HTTP client")?;
     let verifier = match dev {
         // Dev tokens take the same verification path as a networkless CLERK_JWT_KEY.
-        Some(dev) => TokenVerifier::for_pem(dev.public_pem(), config).map_err(anyhow::Error::msg)?,
-        None => TokenVerifier::from_config(config, http.clone()).map_err(anyhow::Error::msg)?,
+        Some(dev) => TokenVerifier::for_pem(dev.public_pem(), config)?,
+        None => TokenVerifier::from_config(config, http.clone())?,
     };
     let api = ClerkApi::new(http, config.clerk_api_url.clone(), config.clerk_secret_key.clone());
     let directory = UserDirectory::new(

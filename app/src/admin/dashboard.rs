@@ -172,7 +172,7 @@ pub fn EventsTable(events: Vec<EventView>) -> impl IntoView {
                                     {e.error.clone().map(|err| view! { <span class="error">" " {err}</span> })}
                                 </td>
                                 <td><code>{e.object_id.clone().unwrap_or_default()}</code></td>
-                                <td><code>{e.svix_id.clone()}</code></td>
+                                <td><code>{e.svix_id.to_string()}</code></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -30,10 +30,10 @@ pub async fn staff_login(email: String, password: String, #[server(default)] nex
     let logged_in = match log_in(&state.db, &email, &password, &client).await {
         Ok(logged_in) => logged_in,
         Err(LoginError::InvalidCredentials) => {
-            return AppError::Unauthorized(LoginError::InvalidCredentials.to_string()).fail();
+            return Err(AppError::Unauthorized(LoginError::InvalidCredentials.to_string()));
         }
         Err(err @ (LoginError::Throttled | LoginError::Busy)) => {
-            return AppError::TooManyAttempts(err.to_string()).fail();
+            return Err(AppError::TooManyAttempts(err.to_string()));
         }
         Err(LoginError::Database(err)) => return Err(AppError::internal(err)),
     };

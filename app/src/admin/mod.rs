@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod staff;
 pub mod users;
 
+use ids::DeliveryId;
 use serde::{Deserialize, Serialize};
 
 /// The staff login page, for links. Who may use the admin is decided by the server, through
@@ -40,7 +41,7 @@ pub struct AuditView {
 /// A webhook delivery, as the admin shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
-    pub svix_id: String,
+    pub svix_id: DeliveryId,
     pub event_type: String,
     pub status: String,
     pub error: Option<String>,
@@ -86,7 +87,7 @@ pub(crate) mod ssr {
     }
 
     pub fn edit_error(err: EditError) -> AppError {
-        let mapped = match err {
+        match err {
             EditError::NotFound => AppError::NotFound,
             EditError::Invalid(fields) => AppError::Validation(
                 fields.into_iter().map(|f| FieldMessage { field: f.field.to_owned(), message: f.message }).collect(),
@@ -99,9 +100,7 @@ pub(crate) mod ssr {
                 AppError::Unavailable
             }
             other => AppError::internal(other),
-        };
-        mapped.set_response_status();
-        mapped
+        }
     }
 
     /// `2026-12-01 20:41 UTC`. Written out rather than with `format`, which parses its pattern

@@ -1,6 +1,7 @@
 //! `/admin/staff`: the staff accounts. A superuser adds one or resets another's password; every
 //! staff member with a password changes their own (which ends their other sessions).
 
+use ids::UserId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,7 @@ use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub is_superuser: bool,
     pub is_active: bool,
@@ -21,7 +22,7 @@ pub struct StaffRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffPage {
     pub rows: Vec<StaffRow>,
-    pub viewer_id: i64,
+    pub viewer_id: UserId,
     pub viewer_is_superuser: bool,
     /// The viewer logged in with a password, so may change it here.
     pub viewer_has_password: bool,
@@ -70,7 +71,7 @@ pub async fn create_staff(
 /// A superuser sets a new password for another staff account; its sessions end.
 #[server(prefix = "/api/admin", endpoint = "staff-reset-password")]
 pub async fn reset_staff_password(
-    id: i64,
+    id: UserId,
     #[server(default)] password: String,
     #[server(default)] password_confirm: String,
 ) -> Result<(), AppError> {
@@ -94,12 +95,12 @@ pub async fn change_own_password(
 
     let (admin, state) = super::ssr::admin()?;
     if !admin.password_session {
-        return AppError::Forbidden("This account signs in with Clerk, not a password".into()).fail();
+        return Err(AppError::Forbidden("This account signs in with Clerk, not a password".into()));
     }
     let client = super::ssr::client_ip();
     let email = admin.email.to_lowercase();
     let Some(attempt) = login::reserve_attempt(&state.db, &email, &client).await.map_err(AppError::internal)? else {
-        return AppError::TooManyAttempts(login::LoginError::Throttled.to_string()).fail();
+        return Err(AppError::TooManyAttempts(login::LoginError::Throttled.to_string()));
     };
     let changed = backend::admin::staff::change_own_password(
         &state.db,
@@ -178,7 +179,7 @@ fn StaffView(
     reset: ServerAction<ResetStaffPassword>,
     change: ServerAction<ChangeOwnPassword>,
 ) -> impl IntoView {
-    let resettable: Vec<(i64, String)> =
+    let resettable: Vec<(UserId, String)> =
         page.rows.iter().filter(|r| r.password && r.id != page.viewer_id).map(|r| (r.id, r.email.clone())).collect();
     view! {
         <div class="table-wrap"><table class="data" data-testid="staff-table">
@@ -203,7 +204,7 @@ fn StaffView(
                     <ActionForm action=create attr:class="stack-form" attr:data-testid="staff-create-form">
                         <label>"Email" <input type="email" name="email" required autocomplete="off" />
                             {field_error(create.value(), "email")}</label>
-                        <NewPassword value=create.value() label="Password" />
+                        <NewPassword error=failure(create.value()) label="Password" />
                         <label class="check"><input type="checkbox" name="is_superuser" /> "Superuser"</label>
                         <button type="submit">"Add staff"</button>
                         {outcome(create.value(), "Staff account added.")}
@@ -217,10 +218,10 @@ fn StaffView(
                     <ActionForm action=reset attr:class="stack-form" attr:data-testid="staff-reset-form">
                         <label>"Account"
                             <select name="id">
-                                {resettable.iter().map(|(id, email)| view! { <option value=*id>{email.clone()}</option> }).collect_view()}
+                                {resettable.iter().map(|(id, email)| view! { <option value=id.to_string()>{email.clone()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <NewPassword value=reset.value() label="New password" />
+                        <NewPassword error=failure(reset.value()) label="New password" />
                         <button type="submit">"Reset password"</button>
                         {outcome(reset.value(), "Password reset.")}
                     </ActionForm>
@@ -233,7 +234,7 @@ fn StaffView(
                     <ActionForm action=change attr:class="stack-form" attr:data-testid="staff-change-form">
                         <label>"Current password" <input type="password" name="current_password" required autocomplete="current-password" />
                             {field_error(change.value(), "current_password")}</label>
-                        <NewPassword value=change.value() label="New password" />
+                        <NewPassword error=failure(change.value()) label="New password" />
                         <button type="submit">"Change password"</button>
                         {outcome(change.value(), "Password changed.")}
                     </ActionForm>
@@ -244,17 +245,29 @@ fn StaffView(
 }
 
 /// A new password typed twice (`password`, `password_confirm`), with each field's error from
-/// the form's answer.
+/// the form's last answer. Not generic over the action: one copy in the wasm, not one per form.
 #[component]
-fn NewPassword<T, S>(value: S, label: &'static str) -> impl IntoView
-where
-    T: Send + Sync + 'static,
-    S: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
-{
+fn NewPassword(label: &'static str, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move |field: &'static str| {
+        move || {
+            error
+                .with(|e| e.as_ref().and_then(|e| e.field_message(field)))
+                .map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        }
+    };
     view! {
         <label>{label} <input type="password" name="password" required autocomplete="new-password" />
-            {field_error(value, "password")}</label>
+            {message("password")}</label>
         <label>{format!("{label} (again)")} <input type="password" name="password_confirm" required autocomplete="new-password" />
-            {field_error(value, "password_confirm")}</label>
+            {message("password_confirm")}</label>
     }
+}
+
+/// The error of an action's last answer, if it failed.
+fn failure<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: Send + Sync + 'static,
+    S: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
 }

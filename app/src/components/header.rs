@@ -87,8 +87,10 @@ fn clerk_area(info: SiteInfo) -> impl IntoView {
                 }
             });
             // Who the server rendered, so clerk-glue.js can tell when ClerkJS has moved on.
-            let (clerk_user, clerk_org) =
-                (user.clerk_id.unwrap_or_default(), user.org.map(|o| o.id).unwrap_or_default());
+            let (clerk_user, clerk_org) = (
+                user.clerk_id.map(String::from).unwrap_or_default(),
+                user.org.map(|o| o.id.into_string()).unwrap_or_default(),
+            );
             EitherOf3::A(view! {
                 {impersonation}
                 <div id="clerk-user-button" class="clerk-mount" data-user=clerk_user data-org=clerk_org></div>

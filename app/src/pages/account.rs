@@ -1,6 +1,7 @@
 //! `/account`: the worked example to copy. A page whose data comes from a server function that
 //! starts with a guard, and a form that edits a local-only field through another one.
 
+use ids::ClerkOrgId;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipView {
-    pub org_id: String,
+    pub org_id: ClerkOrgId,
     pub org_name: String,
     pub role: String,
 }
@@ -56,11 +57,7 @@ pub async fn update_bio(bio: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     match set_bio(&state.db, &user.user, &bio).await {
         Ok(changed) => Ok(state.invalidations.settle(changed).await),
-        Err(err @ BioError::TooLong) => {
-            let err = AppError::BadRequest(err.to_string());
-            err.set_response_status();
-            Err(err)
-        }
+        Err(err @ BioError::TooLong) => Err(AppError::BadRequest(err.to_string())),
         Err(BioError::Database(err)) => Err(AppError::internal(err)),
     }
 }
@@ -80,7 +77,10 @@ pub fn AccountPage() -> impl IntoView {
                     account.get().map(|result| match result {
                         Ok(account) => view! { <AccountDetails account save switch /> }.into_any(),
                         Err(AppError::Unauthorized(_)) => view! { <Redirect path="/sign-in" /> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => {
+                            crate::pages::error::set_page_status(&e);
+                            view! { <p class="error">{e.to_string()}</p> }.into_any()
+                        }
                     })
                 }}
             </Transition>
@@ -113,7 +113,7 @@ fn AccountDetails(
             <dt>"Email"</dt>
             <dd>{user.email.clone()}</dd>
             <dt>"Clerk id"</dt>
-            <dd><code>{user.clerk_id.clone().unwrap_or_default()}</code></dd>
+            <dd><code>{user.clerk_id.clone().map(String::from).unwrap_or_default()}</code></dd>
             <dt>"Active organization"</dt>
             <dd data-testid="active-org">
                 {match &account.org_name {
@@ -154,12 +154,12 @@ fn AccountDetails(
                         <label>
                             "Active organization "
                             <select name="org_id">
-                                <option value="" selected=active_org.is_empty()>"none"</option>
+                                <option value="" selected=active_org.as_str().is_empty()>"none"</option>
                                 {options
                                     .into_iter()
                                     .map(|m| {
                                         let selected = m.org_id == active_org;
-                                        view! { <option value=m.org_id.clone() selected=selected>{m.org_name.clone()}</option> }
+                                        view! { <option value=m.org_id.to_string() selected=selected>{m.org_name.clone()}</option> }
                                     })
                                     .collect_view()}
                             </select>

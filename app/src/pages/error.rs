@@ -2,8 +2,15 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
+/// On the server, the page's status is the one the first `AppError` names (a guard's 403, a
+/// missing row's 404): the one place a page gets an error's status, as `server_fn_status` is
+/// for server functions. Call sites only return the error.
 #[component]
 pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_status(&errors);
     view! {
         <section class="error-page">
             <h1>"Something went wrong"</h1>
@@ -13,6 +20,28 @@ pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
             <p><a href="/">"Go home"</a></p>
         </section>
     }
+}
+
+#[cfg(feature = "ssr")]
+fn set_status(errors: &ArcRwSignal<Errors>) {
+    let first = errors.with_untracked(|errors| errors.iter().find_map(|(_, e)| e.downcast_ref::<AppError>().cloned()));
+    if let Some(err) = first {
+        set_page_status(&err);
+    }
+}
+
+/// Gives the page being rendered on the server the status `err` names. Every view that shows an
+/// error instead of its page calls it (the error page, the admin's), so a guard's 403 or a
+/// missing row's 404 reaches the browser as such; in the browser it does nothing.
+pub fn set_page_status(err: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(err.status())
+    {
+        res.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = err;
 }
 
 /// The error boundary every page wrapper uses: views inside that render an `Err` show

@@ -2,6 +2,7 @@
 //! its plain handlers and the app's guards all apply. The app only renders.
 
 use crate::{auth::Auth, db::users::User, staff::login_session::StaffSession};
+use ids::{ClerkUserId, UserId};
 
 use super::Actor;
 
@@ -21,13 +22,13 @@ pub fn is_admin_path(path: &str) -> bool {
 /// A staff member using the admin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffMember {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub is_superuser: bool,
     /// Signed in with a staff password (rather than a Clerk session).
     pub password_session: bool,
     /// The Clerk user impersonating this staff member, if anyone.
-    pub impersonated_by: Option<String>,
+    pub impersonated_by: Option<ClerkUserId>,
 }
 
 impl StaffMember {
@@ -41,7 +42,7 @@ impl StaffMember {
 /// is staff. An impersonated session acts as plain staff: whoever impersonates a superuser gets
 /// none of a superuser's powers (export, access flags, staff accounts).
 pub fn admin_of(staff: Option<&StaffSession>, auth: Option<&Auth>) -> Option<StaffMember> {
-    let member = |user: &User, password_session, impersonated_by: Option<String>| StaffMember {
+    let member = |user: &User, password_session, impersonated_by: Option<ClerkUserId>| StaffMember {
         user_id: user.id,
         email: user.email.clone(),
         is_superuser: user.is_superuser && impersonated_by.is_none(),

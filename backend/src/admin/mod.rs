@@ -8,6 +8,7 @@ pub mod orgs;
 pub mod staff;
 pub mod users;
 
+use ids::{ClerkUserId, UserId};
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -21,11 +22,11 @@ use crate::{
 /// The staff member making a change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub is_superuser: bool,
     /// The Clerk user impersonating that staff member (Clerk's `act.sub`), if anyone: the audit
     /// log records it with the change.
-    pub impersonated_by: Option<String>,
+    pub impersonated_by: Option<ClerkUserId>,
 }
 
 /// Where Clerk-owned changes go: the Backend API, or in dev mode the local stand-in (the row).
@@ -135,7 +136,7 @@ async fn record_audit(
     }
     let mut changes = changes.into_value();
     if let (Some(by), Value::Object(map)) = (&actor.impersonated_by, &mut changes) {
-        map.insert("impersonated_by".into(), Value::String(by.clone()));
+        map.insert("impersonated_by".into(), Value::String(by.to_string()));
     }
     let record = AuditRecord { actor_user_id: actor.user_id, action, object_type, object_id, changes: &changes };
     audit_log::record_in(tx.conn(), &record).await

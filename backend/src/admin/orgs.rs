@@ -1,5 +1,7 @@
 //! Editing a mirrored organization and its memberships, all written through to Clerk.
 
+use ids::{ClerkUserId, OrgId, UserId};
+
 use serde_json::{Map, Value};
 
 use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis, record_audit};
@@ -32,7 +34,7 @@ pub fn parse_role(raw: &str) -> Option<String> {
     ok.then(|| format!("org:{name}"))
 }
 
-async fn live_org(db: &Db, id: i64) -> Result<Organization, EditError> {
+async fn live_org(db: &Db, id: OrgId) -> Result<Organization, EditError> {
     let org = org_search::find(db, id).await?.ok_or(EditError::NotFound)?;
     if org.deleted_at.is_some() {
         return Err(EditError::Forbidden("A deleted organization cannot be edited".into()));
@@ -45,7 +47,7 @@ pub async fn edit_org(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
-    id: i64,
+    id: OrgId,
     name: &str,
     slug: &str,
 ) -> Result<Changed<Organization>, EditError> {
@@ -94,7 +96,7 @@ pub async fn edit_org(
     Ok(Changed::new(after, vec![Invalidation::Memberships]))
 }
 
-async fn live_member(db: &Db, org: &Organization, user_id: i64) -> Result<(Member, String), EditError> {
+async fn live_member(db: &Db, org: &Organization, user_id: UserId) -> Result<(Member, ClerkUserId), EditError> {
     let member = org_search::member(db, org.id, user_id).await?.ok_or(EditError::NotFound)?;
     let user_clerk_id =
         member.user_clerk_id.clone().ok_or_else(|| EditError::Forbidden("This member has no Clerk account".into()))?;
@@ -106,8 +108,8 @@ pub async fn change_role(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
-    org_id: i64,
-    user_id: i64,
+    org_id: OrgId,
+    user_id: UserId,
     role: &str,
 ) -> Result<Changed<()>, EditError> {
     let org = live_org(db, org_id).await?;
@@ -149,8 +151,8 @@ pub async fn remove_member(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
-    org_id: i64,
-    user_id: i64,
+    org_id: OrgId,
+    user_id: UserId,
 ) -> Result<Changed<()>, EditError> {
     let org = live_org(db, org_id).await?;
     let (member, user_clerk_id) = live_member(db, &org, user_id).await?;
@@ -179,7 +181,7 @@ pub async fn remove_member(
 }
 
 /// A membership changed: its user's cached organizations and every cached membership list go.
-fn member_changed(user_clerk_id: String) -> Changed<()> {
+fn member_changed(user_clerk_id: ClerkUserId) -> Changed<()> {
     Changed::new((), vec![Invalidation::User(user_clerk_id), Invalidation::Memberships])
 }
 
@@ -189,7 +191,7 @@ pub async fn invite(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
-    org_id: i64,
+    org_id: OrgId,
     email: &str,
     role: &str,
 ) -> Result<Changed<Invitation>, EditError> {
@@ -230,7 +232,7 @@ pub async fn revoke_invitation(
     db: &Db,
     writes: &ClerkWrites,
     actor: Actor,
-    org_id: i64,
+    org_id: OrgId,
     invitation_id: i64,
 ) -> Result<Changed<Invitation>, EditError> {
     let org = live_org(db, org_id).await?;
@@ -261,7 +263,7 @@ pub async fn revoke_invitation(
 /// then the stored row stands.
 async fn store_answer(
     tx: &mut crate::db::Tx,
-    org_id: i64,
+    org_id: OrgId,
     answer: &Value,
     default_status: &str,
 ) -> Result<Invitation, EditError> {

@@ -2,6 +2,8 @@
 //! superuser creates one or resets another's password; every password staff member changes
 //! their own. Each is audited, and a new password ends the account's other sessions.
 
+use ids::UserId;
+
 use serde_json::Value;
 
 use super::{Actor, Changes, EditError, Validation, record_audit};
@@ -87,7 +89,7 @@ pub async fn create(
 pub async fn reset_password(
     db: &Db,
     actor: Actor,
-    id: i64,
+    id: UserId,
     password: &str,
     confirm: &str,
 ) -> Result<Changed<()>, EditError> {

@@ -1,5 +1,7 @@
 //! Editing a mirrored user: names and username through Clerk, access flags locally.
 
+use ids::UserId;
+
 use serde_json::{Map, Value};
 
 use super::{Actor, Changes, ClerkWrites, EditError, Validation, name_ok, now_millis, record_audit};
@@ -43,7 +45,7 @@ struct EditLock {
 const EDIT_LOCK_CLASS: i32 = 0x5553_4544;
 
 impl EditLock {
-    async fn acquire(db: &Db, id: i64) -> Result<Self, sqlx::Error> {
+    async fn acquire(db: &Db, id: UserId) -> Result<Self, sqlx::Error> {
         static LOCAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
         let local = LOCAL.lock().await;
         let postgres = match db {
@@ -51,7 +53,7 @@ impl EditLock {
                 let mut conn = pool.acquire().await?;
                 sqlx::query("SELECT pg_advisory_lock($1, $2)")
                     .bind(EDIT_LOCK_CLASS)
-                    .bind(id as i32)
+                    .bind(id.get() as i32)
                     .execute(&mut *conn)
                     .await?;
                 Some(conn)
@@ -98,7 +100,7 @@ pub async fn edit_user(
     writes: &ClerkWrites,
     policy: &MirrorPolicy,
     actor: Actor,
-    id: i64,
+    id: UserId,
     edit: UserEdit,
 ) -> Result<Changed<User>, EditError> {
     // Taken before anything is decided or sent to Clerk: an edit that races a promotion of the
@@ -114,7 +116,7 @@ async fn edit_locked(
     writes: &ClerkWrites,
     policy: &MirrorPolicy,
     actor: Actor,
-    id: i64,
+    id: UserId,
     edit: UserEdit,
 ) -> Result<Changed<User>, EditError> {
     let before = users::find_by_id(db, id).await?.ok_or(EditError::NotFound)?;
@@ -218,7 +220,7 @@ async fn edit_locked(
 }
 
 /// Records that `actor` downloaded everything stored about user `id` (the admin's export).
-pub async fn record_export(db: &Db, actor: Actor, id: i64) -> Result<(), sqlx::Error> {
+pub async fn record_export(db: &Db, actor: Actor, id: UserId) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut changes = Changes::default();
     changes.context("exported", true);

@@ -1,5 +1,7 @@
 //! Turns a request's token, server session and `X-Organization-Id` into an [`Auth`].
 
+use ids::{ClerkOrgId, ClerkSessionId};
+
 use std::time::Duration;
 
 use tower_sessions::Session;
@@ -58,7 +60,7 @@ pub struct Authenticator {
     revalidation: i64,
     allow_pending: bool,
     /// Clerk sessions ended by a webhook: refused even while their last token is unexpired.
-    ended_sessions: moka::sync::Cache<String, ()>,
+    ended_sessions: moka::sync::Cache<ClerkSessionId, ()>,
 }
 
 impl Authenticator {
@@ -77,8 +79,8 @@ impl Authenticator {
     }
 
     /// Marks a Clerk session as ended on this instance.
-    pub fn session_ended(&self, sid: &str) {
-        self.ended_sessions.insert(sid.to_owned(), ());
+    pub fn session_ended(&self, sid: &ClerkSessionId) {
+        self.ended_sessions.insert(sid.clone(), ());
     }
 
     /// Loads the sessions the database remembers as ended (at start: the in-memory list is a
@@ -146,7 +148,7 @@ impl Authenticator {
         record: Option<ClerkSessionRecord>,
         org_header: Option<&str>,
     ) -> Changed<Auth> {
-        if claims.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
+        if claims.sid.as_ref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
             return Changed::nothing(Auth::Rejected(Rejection::SessionEnded));
         }
         // A pending session is signed in with a task left; Clerk treats it as signed out.
@@ -187,7 +189,7 @@ impl Authenticator {
         if unix_now() - record.verified_at > self.revalidation {
             return not_signed_in();
         }
-        if record.sid.as_deref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
+        if record.sid.as_ref().is_some_and(|sid| self.ended_sessions.contains_key(sid)) {
             if let Some(session) = session {
                 clerk_session::clear(session).await;
             }
@@ -216,14 +218,14 @@ impl Authenticator {
         header: Option<&str>,
     ) -> Option<OrgClaims> {
         // Anything not shaped like a Clerk org id is ignored before any cache or query.
-        let requested = header.map(str::trim).filter(|h| is_clerk_org_id(h));
+        let requested = header.map(str::trim).filter(|h| is_clerk_org_id(h)).map(ClerkOrgId::from);
         let Some(requested) = requested else { return from_token };
         if from_token.as_ref().is_some_and(|o| o.id == requested) {
             return from_token;
         }
-        match self.directory.membership(user.id, requested).await {
+        match self.directory.membership(user.id, &requested).await {
             Ok(Some(m)) => Some(OrgClaims {
-                id: requested.to_owned(),
+                id: requested.clone(),
                 slug: None,
                 role: Some(m.role.clone()),
                 permissions: m.permissions.0.clone(),

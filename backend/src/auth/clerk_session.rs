@@ -1,6 +1,7 @@
 //! The Clerk half of a hybrid server session: which Clerk user and session it stands for, and
 //! when their token was last verified. Staff password sessions use a different key and never mix.
 
+use ids::{ClerkSessionId, ClerkUserId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -17,9 +18,9 @@ pub const CLERK_KEY: &str = "clerk";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClerkSessionRecord {
     /// The Clerk user id (`sub`).
-    pub user: String,
+    pub user: ClerkUserId,
     /// The Clerk session id (`sid`).
-    pub sid: Option<String>,
+    pub sid: Option<ClerkSessionId>,
     pub org: Option<OrgClaims>,
     /// Unix seconds of the last successful token verification.
     pub verified_at: i64,
@@ -99,7 +100,7 @@ pub async fn end_clerk_sessions(bus: &InvalidationBus, which: EndSessions<'_>) -
     let ended = end_clerk_sessions_in(tx.conn(), which).await?;
     tx.commit().await?;
     let stale = match which {
-        EndSessions::ClerkSession(sid) => Invalidation::SessionEnded(sid.to_owned()),
+        EndSessions::ClerkSession(sid) => Invalidation::SessionEnded(sid.clone()),
         EndSessions::ClerkUser(_) => Invalidation::ServerSessions,
     };
     bus.invalidate(&[stale]).await;

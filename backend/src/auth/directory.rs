@@ -2,6 +2,8 @@
 //! not yet is provisioned just in time from the Backend API, and never linked to an existing
 //! account by email or username.
 
+use ids::{ClerkOrgId, ClerkUserId, UserId};
+
 use std::{sync::Arc, time::Duration};
 
 use crate::{
@@ -44,7 +46,7 @@ impl From<MirrorError> for DirectoryError {
 }
 
 /// A user's memberships, each with its organization's Clerk id.
-type UserMemberships = Arc<Vec<(String, Arc<Membership>)>>;
+type UserMemberships = Arc<Vec<(ClerkOrgId, Arc<Membership>)>>;
 
 #[derive(Clone)]
 pub struct UserDirectory {
@@ -52,14 +54,14 @@ pub struct UserDirectory {
     api: ClerkApi,
     /// Provisioned users get a generated username like any other mirrored user.
     policy: MirrorPolicy,
-    users: moka::future::Cache<String, Arc<User>>,
+    users: moka::future::Cache<ClerkUserId, Arc<User>>,
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
-    memberships: moka::future::Cache<i64, UserMemberships>,
+    memberships: moka::future::Cache<UserId, UserMemberships>,
     /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
     /// one valid token cannot make every request call the Backend API. Bounded: the key is a
     /// verified `sub`, and entries die within the hour tokens may live.
-    refused: moka::sync::Cache<String, i64>,
+    refused: moka::sync::Cache<ClerkUserId, i64>,
 }
 
 impl UserDirectory {
@@ -80,7 +82,7 @@ impl UserDirectory {
     /// lists), for the caller to settle on the bus.
     pub async fn user_or_provision(
         &self,
-        clerk_id: &str,
+        clerk_id: &ClerkUserId,
         token_exp: i64,
     ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
         let provisioned = std::sync::atomic::AtomicBool::new(false);
@@ -104,7 +106,7 @@ impl UserDirectory {
                 tx.commit().await?;
                 match upserted {
                     Upserted::Created(user) | Upserted::Updated(user) => {
-                        tracing::info!(clerk_id, "provisioned user from Clerk");
+                        tracing::info!(%clerk_id, "provisioned user from Clerk");
                         provisioned.store(true, std::sync::atomic::Ordering::Relaxed);
                         Ok(Arc::new(user))
                     }
@@ -123,7 +125,7 @@ impl UserDirectory {
     }
 
     /// The mirrored user, without provisioning.
-    pub async fn user(&self, clerk_id: &str) -> Result<Option<Arc<User>>, Arc<DirectoryError>> {
+    pub async fn user(&self, clerk_id: &ClerkUserId) -> Result<Option<Arc<User>>, Arc<DirectoryError>> {
         if let Some(user) = self.users.get(clerk_id).await {
             return Ok(Some(user));
         }
@@ -142,8 +144,8 @@ impl UserDirectory {
     /// cached memberships.
     pub async fn membership(
         &self,
-        user_id: i64,
-        org_clerk_id: &str,
+        user_id: UserId,
+        org_clerk_id: &ClerkOrgId,
     ) -> Result<Option<Arc<Membership>>, Arc<DirectoryError>> {
         let all = self
             .memberships
@@ -161,7 +163,7 @@ impl UserDirectory {
         self.memberships.entry_count()
     }
 
-    pub async fn invalidate_user(&self, clerk_id: &str) {
+    pub async fn invalidate_user(&self, clerk_id: &ClerkUserId) {
         self.users.invalidate(clerk_id).await;
     }
 

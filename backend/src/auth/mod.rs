@@ -8,6 +8,7 @@ mod directory;
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use directory::{DirectoryError, UserDirectory};
 
+use ids::ClerkSessionId;
 use std::sync::Arc;
 
 use crate::{
@@ -31,7 +32,7 @@ pub struct CurrentUser {
     /// The active organization: from the token, or from `X-Organization-Id` if the user is a member.
     pub org: Option<OrgClaims>,
     /// Clerk's session id (`sid`).
-    pub clerk_session_id: Option<String>,
+    pub clerk_session_id: Option<ClerkSessionId>,
     pub via: AuthVia,
     /// `pending` only when `CLERK_ALLOW_PENDING_SESSIONS` lets such sessions in.
     pub status: SessionStatus,

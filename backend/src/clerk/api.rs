@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use ids::{ClerkOrgId, ClerkUserId};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
@@ -30,19 +31,20 @@ impl ClerkApi {
     }
 
     /// `GET /v1/users/{id}`.
-    pub async fn get_user(&self, id: &str) -> Result<Value, ApiError> {
+    pub async fn get_user(&self, id: &ClerkUserId) -> Result<Value, ApiError> {
         self.send(reqwest::Method::GET, &format!("/v1/users/{id}"), None).await
     }
 
     /// `GET /v1/organizations/{id}`.
-    pub async fn get_organization(&self, id: &str) -> Result<Value, ApiError> {
+    pub async fn get_organization(&self, id: &ClerkOrgId) -> Result<Value, ApiError> {
         self.send(reqwest::Method::GET, &format!("/v1/organizations/{id}"), None).await
     }
 
     /// `GET /v1/organizations/{id}/memberships?user_id=`: `{data, total_count}` with that user's
     /// membership, if any.
-    pub async fn find_membership(&self, org_id: &str, user_id: &str) -> Result<Value, ApiError> {
-        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("user_id", user_id).finish();
+    pub async fn find_membership(&self, org_id: &ClerkOrgId, user_id: &ClerkUserId) -> Result<Value, ApiError> {
+        let query =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("user_id", user_id.as_str()).finish();
         self.send(reqwest::Method::GET, &format!("/v1/organizations/{org_id}/memberships?{query}"), None).await
     }
 
@@ -63,7 +65,7 @@ impl ClerkApi {
     }
 
     /// `GET /v1/organizations/{id}/memberships?limit&offset`: `{data, total_count}`.
-    pub async fn list_memberships(&self, org_id: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+    pub async fn list_memberships(&self, org_id: &ClerkOrgId, limit: usize, offset: usize) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/memberships?limit={limit}&offset={offset}");
         self.send(reqwest::Method::GET, &path, None).await
     }
@@ -80,35 +82,40 @@ impl ClerkApi {
     }
 
     /// `PATCH /v1/users/{id}`: the updated User.
-    pub async fn patch_user(&self, id: &str, changes: &Value) -> Result<Value, ApiError> {
+    pub async fn patch_user(&self, id: &ClerkUserId, changes: &Value) -> Result<Value, ApiError> {
         self.send(reqwest::Method::PATCH, &format!("/v1/users/{id}"), Some(changes)).await
     }
 
     /// `PATCH /v1/organizations/{id}`: the updated Organization.
-    pub async fn patch_organization(&self, id: &str, changes: &Value) -> Result<Value, ApiError> {
+    pub async fn patch_organization(&self, id: &ClerkOrgId, changes: &Value) -> Result<Value, ApiError> {
         self.send(reqwest::Method::PATCH, &format!("/v1/organizations/{id}"), Some(changes)).await
     }
 
     /// `PATCH /v1/organizations/{org}/memberships/{user}` with `{role}`: the updated membership.
-    pub async fn patch_membership(&self, org_id: &str, user_id: &str, role: &str) -> Result<Value, ApiError> {
+    pub async fn patch_membership(
+        &self,
+        org_id: &ClerkOrgId,
+        user_id: &ClerkUserId,
+        role: &str,
+    ) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/memberships/{user_id}");
         self.send(reqwest::Method::PATCH, &path, Some(&serde_json::json!({ "role": role }))).await
     }
 
     /// `POST /v1/organizations/{org}/invitations`: the created OrganizationInvitation.
-    pub async fn create_invitation(&self, org_id: &str, invitation: &Value) -> Result<Value, ApiError> {
+    pub async fn create_invitation(&self, org_id: &ClerkOrgId, invitation: &Value) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/invitations");
         self.send(reqwest::Method::POST, &path, Some(invitation)).await
     }
 
     /// `POST /v1/organizations/{org}/invitations/{id}/revoke`: the revoked invitation.
-    pub async fn revoke_invitation(&self, org_id: &str, invitation_id: &str) -> Result<Value, ApiError> {
+    pub async fn revoke_invitation(&self, org_id: &ClerkOrgId, invitation_id: &str) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/invitations/{invitation_id}/revoke");
         self.send(reqwest::Method::POST, &path, Some(&serde_json::json!({}))).await
     }
 
     /// `DELETE /v1/organizations/{org}/memberships/{user}`: the removed membership.
-    pub async fn delete_membership(&self, org_id: &str, user_id: &str) -> Result<Value, ApiError> {
+    pub async fn delete_membership(&self, org_id: &ClerkOrgId, user_id: &ClerkUserId) -> Result<Value, ApiError> {
         let path = format!("/v1/organizations/{org_id}/memberships/{user_id}");
         self.send(reqwest::Method::DELETE, &path, None).await
     }

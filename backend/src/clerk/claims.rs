@@ -1,13 +1,14 @@
 //! Session-token claims, with v1 (`org_*`) and v2 (`o`) organization claims read into one type.
 //! See https://clerk.com/docs/backend-requests/resources/session-tokens
 
+use ids::{ClerkOrgId, ClerkSessionId, ClerkUserId};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// The active organization named by a token.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrgClaims {
-    pub id: String,
+    pub id: ClerkOrgId,
     pub slug: Option<String>,
     /// With the `org:` prefix, as v1 tokens and the Backend API spell it (e.g. `org:admin`).
     pub role: Option<String>,
@@ -17,8 +18,8 @@ pub struct OrgClaims {
 /// The verified claims we use.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionClaims {
-    pub sub: String,
-    pub sid: Option<String>,
+    pub sub: ClerkUserId,
+    pub sid: Option<ClerkSessionId>,
     pub azp: Option<String>,
     pub exp: i64,
     pub iat: Option<i64>,
@@ -44,9 +45,9 @@ pub enum SessionStatus {
 /// The `act` claim of an impersonation session: the actor's user id and session.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
-    pub sub: String,
+    pub sub: ClerkUserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<ClerkSessionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -116,10 +117,10 @@ impl RawClaims {
 
     pub(crate) fn into_claims(self) -> Result<SessionClaims, ClaimsProblem> {
         let sub = match self.sub {
-            Some(Value::String(s)) if !s.is_empty() => s,
+            Some(Value::String(s)) if !s.is_empty() => ClerkUserId::new(s),
             _ => return Err(ClaimsProblem::MissingSub),
         };
-        if super::category::is_machine_subject(&sub) {
+        if super::category::is_machine_subject(sub.as_str()) {
             return Err(ClaimsProblem::MachineToken);
         }
         let exp = self.exp.ok_or(ClaimsProblem::MissingExp)?;
@@ -134,7 +135,7 @@ impl RawClaims {
             self.o.and_then(|o| parse_v2_org(o, self.fea.as_ref().and_then(Value::as_str)))
         } else {
             self.org_id.map(|id| OrgClaims {
-                id,
+                id: ClerkOrgId::new(id),
                 slug: self.org_slug,
                 role: self.org_role,
                 permissions: self.org_permissions.unwrap_or_default(),
@@ -145,8 +146,19 @@ impl RawClaims {
             _ => SessionStatus::Active,
         };
         // An `act` without a usable `sub` names nobody: ignore it rather than refuse the token.
-        let actor = self.act.and_then(|a| serde_json::from_value::<Actor>(a).ok()).filter(|a| !a.sub.is_empty());
-        Ok(SessionClaims { sub, sid: self.sid, azp: self.azp, exp, iat: self.iat, org, features, status, actor })
+        let actor =
+            self.act.and_then(|a| serde_json::from_value::<Actor>(a).ok()).filter(|a| !a.sub.as_str().is_empty());
+        Ok(SessionClaims {
+            sub,
+            sid: self.sid.map(ClerkSessionId::new),
+            azp: self.azp,
+            exp,
+            iat: self.iat,
+            org,
+            features,
+            status,
+            actor,
+        })
     }
 }
 
@@ -177,7 +189,7 @@ fn parse_v2_org(o: RawOrgV2, fea: Option<&str>) -> Option<OrgClaims> {
     let id = o.id.filter(|id| !id.is_empty())?;
     let permissions = decode_permissions(fea, o.per.as_deref(), o.fpm.as_deref()).unwrap_or_default();
     Some(OrgClaims {
-        id,
+        id: ClerkOrgId::new(id),
         slug: o.slg,
         role: o.rol.map(|r| if r.starts_with("org:") { r } else { format!("org:{r}") }),
         permissions,
@@ -306,7 +318,7 @@ mod tests {
         assert_eq!(claims.status, SessionStatus::Pending);
         let actor = claims.actor.expect("actor");
         assert_eq!(actor.sub, "user_admin");
-        assert_eq!(actor.sid.as_deref(), Some("sess_a"));
+        assert_eq!(actor.sid.as_ref().map(|s| s.as_str()), Some("sess_a"));
         assert_eq!(parse(json!({ "sub": "user_1", "exp": 10, "v": 2, "sts": "active" })).status, SessionStatus::Active);
     }
 

@@ -2,6 +2,7 @@
 //! the same functions, so a field is mapped one way everywhere.
 
 use chrono::{DateTime, Utc};
+use ids::{ClerkOrgId, ClerkUserId, OrgId, UserId};
 use serde_json::Value;
 
 use crate::db::{organizations::ClerkOrganizationFields, users::ClerkUserFields};
@@ -21,7 +22,7 @@ fn text(v: &Value) -> String {
 /// A Clerk User object. The email is the address whose id is `primary_email_address_id`;
 /// banned or locked users map to inactive.
 pub fn user_fields(user: &Value) -> Result<ClerkUserFields, MappingError> {
-    let clerk_id = user["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned();
+    let clerk_id = ClerkUserId::from(user["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?);
     let clerk_updated_at = user["updated_at"].as_i64().ok_or(MappingError("updated_at"))?;
     let primary = user["primary_email_address_id"].as_str();
     let email = user["email_addresses"]
@@ -52,7 +53,7 @@ pub fn user_fields(user: &Value) -> Result<ClerkUserFields, MappingError> {
 
 /// A Clerk Organization object (also embedded in membership payloads).
 pub fn organization_fields(org: &Value) -> Result<ClerkOrganizationFields, MappingError> {
-    let clerk_id = org["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned();
+    let clerk_id = ClerkOrgId::from(org["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?);
     let clerk_updated_at = org["updated_at"].as_i64().ok_or(MappingError("updated_at"))?;
     Ok(ClerkOrganizationFields {
         clerk_id,
@@ -73,8 +74,8 @@ pub fn organization_fields(org: &Value) -> Result<ClerkOrganizationFields, Mappi
 #[derive(Clone, Debug, PartialEq)]
 pub struct MembershipParts {
     pub clerk_id: String,
-    pub org_clerk_id: String,
-    pub user_clerk_id: String,
+    pub org_clerk_id: ClerkOrgId,
+    pub user_clerk_id: ClerkUserId,
     pub role: String,
     pub permissions: Vec<String>,
     pub clerk_updated_at: i64,
@@ -83,7 +84,7 @@ pub struct MembershipParts {
 
 impl MembershipParts {
     /// The row to store, once the organization and user are known locally.
-    pub fn into_fields(self, organization_id: i64, user_id: i64) -> crate::db::memberships::MembershipFields {
+    pub fn into_fields(self, organization_id: OrgId, user_id: UserId) -> crate::db::memberships::MembershipFields {
         crate::db::memberships::MembershipFields {
             clerk_id: self.clerk_id,
             organization_id,
@@ -99,11 +100,11 @@ impl MembershipParts {
 pub fn membership_parts(m: &Value) -> Result<MembershipParts, MappingError> {
     Ok(MembershipParts {
         clerk_id: m["id"].as_str().filter(|s| !s.is_empty()).ok_or(MappingError("id"))?.to_owned(),
-        org_clerk_id: m["organization"]["id"].as_str().ok_or(MappingError("organization.id"))?.to_owned(),
+        org_clerk_id: m["organization"]["id"].as_str().ok_or(MappingError("organization.id"))?.into(),
         user_clerk_id: m["public_user_data"]["user_id"]
             .as_str()
             .ok_or(MappingError("public_user_data.user_id"))?
-            .to_owned(),
+            .into(),
         role: m["role"].as_str().ok_or(MappingError("role"))?.to_owned(),
         permissions: m["permissions"]
             .as_array()

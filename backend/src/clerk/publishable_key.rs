@@ -3,6 +3,8 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
 
+use crate::invalid_value::InvalidValue;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublishableKey {
     key: String,
@@ -11,27 +13,28 @@ pub struct PublishableKey {
 }
 
 impl PublishableKey {
-    pub fn parse(key: &str) -> Result<Self, String> {
+    pub fn parse(key: &str) -> Result<Self, InvalidValue> {
+        let invalid = |reason: &str| InvalidValue::new(reason);
         let (live, encoded) = if let Some(rest) = key.strip_prefix("pk_live_") {
             (true, rest)
         } else if let Some(rest) = key.strip_prefix("pk_test_") {
             (false, rest)
         } else {
-            return Err("must start with pk_test_ or pk_live_".into());
+            return Err(invalid("must start with pk_test_ or pk_live_"));
         };
         if encoded.is_empty() || encoded.contains('_') {
-            return Err("is not a publishable key (expected pk_test_<base64>)".into());
+            return Err(invalid("is not a publishable key (expected pk_test_<base64>)"));
         }
         let decoded = STANDARD_NO_PAD
             .decode(encoded.trim_end_matches('='))
-            .map_err(|_| "is not valid base64 after its prefix".to_owned())?;
-        let decoded = String::from_utf8(decoded).map_err(|_| "does not decode to text".to_owned())?;
-        let host = decoded.strip_suffix('$').ok_or("does not decode to a host ending in '$'")?;
+            .map_err(|_| invalid("is not valid base64 after its prefix"))?;
+        let decoded = String::from_utf8(decoded).map_err(|_| invalid("does not decode to text"))?;
+        let host = decoded.strip_suffix('$').ok_or_else(|| invalid("does not decode to a host ending in '$'"))?;
         let valid_host = !host.is_empty()
             && host.contains('.')
             && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
         if !valid_host {
-            return Err("does not decode to a Frontend API host".into());
+            return Err(invalid("does not decode to a Frontend API host"));
         }
         Ok(Self { key: key.to_owned(), frontend_api: host.to_owned(), live })
     }

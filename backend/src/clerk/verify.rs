@@ -62,15 +62,24 @@ pub struct TokenVerifier {
     verified: moka::sync::Cache<String, Arc<SessionClaims>>,
 }
 
+/// Why the verifier cannot start with the configured keys.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifierSetupError {
+    #[error("CLERK_JWT_KEY: not an RSA public key ({0})")]
+    JwtKey(jsonwebtoken::errors::Error),
+    #[error("CLERK_API_URL: no JWKS URL under it ({0})")]
+    ApiUrl(#[from] url::ParseError),
+    #[error("the dev-mode public key is not an RSA public key ({0})")]
+    DevKey(jsonwebtoken::errors::Error),
+}
+
 impl TokenVerifier {
-    pub fn from_config(config: &Config, http: reqwest::Client) -> Result<Self, String> {
+    pub fn from_config(config: &Config, http: reqwest::Client) -> Result<Self, VerifierSetupError> {
         let keys = if let Some(pem) = &config.clerk_jwt_key {
-            let key = DecodingKey::from_rsa_pem(pem.expose_secret().as_bytes())
-                .map_err(|e| format!("CLERK_JWT_KEY: not an RSA public key ({e})"))?;
+            let key = DecodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(VerifierSetupError::JwtKey)?;
             KeySource::Pem(Arc::new(key))
         } else if let Some(secret) = &config.clerk_secret_key {
-            let cache = JwksCache::new(http, &config.clerk_api_url, secret.clone())
-                .map_err(|e| format!("CLERK_API_URL: {e}"))?;
+            let cache = JwksCache::new(http, &config.clerk_api_url, secret.clone())?;
             KeySource::Jwks(Arc::new(cache))
         } else {
             KeySource::None
@@ -79,8 +88,8 @@ impl TokenVerifier {
     }
 
     /// Verifies with one PEM public key (dev mode's own key).
-    pub fn for_pem(pem: &str, config: &Config) -> Result<Self, String> {
-        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("not an RSA public key ({e})"))?;
+    pub fn for_pem(pem: &str, config: &Config) -> Result<Self, VerifierSetupError> {
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(VerifierSetupError::DevKey)?;
         Ok(Self::new(KeySource::Pem(Arc::new(key)), config.clock_skew, config.clerk_authorized_parties.clone()))
     }
 

@@ -1,5 +1,7 @@
 //! The `audit_log` table: every admin change, with its actor and each field's before and after.
 
+use ids::UserId;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -14,7 +16,7 @@ use crate::{on_conn, on_pool};
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     /// The actor's email, when the actor still exists.
     pub actor_email: Option<String>,
     pub action: String,
@@ -27,7 +29,7 @@ pub struct AuditEntry {
 
 /// What one change did, recorded in the transaction that made it.
 pub struct AuditRecord<'a> {
-    pub actor_user_id: i64,
+    pub actor_user_id: UserId,
     pub action: &'a str,
     pub object_type: &'a str,
     pub object_id: &'a str,
@@ -75,7 +77,7 @@ pub async fn for_object(
 /// Every entry about the user, oldest first: edits of their account, and membership changes
 /// that name them (`member`, by email). Entries they made as staff are about others, and stay
 /// out of an export of their data.
-pub async fn about_user(db: &Db, user_id: i64, email: &str) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn about_user(db: &Db, user_id: UserId, email: &str) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let member = match db {
         Db::Postgres(_) => "a.changes->>'member'",
         Db::Sqlite(_) => "json_extract(a.changes, '$.member')",

@@ -1,6 +1,8 @@
 //! `ended_clerk_sessions`: Clerk sessions a webhook ended, kept until their tokens cannot be
 //! valid any more, so instances started later refuse them too.
 
+use ids::ClerkSessionId;
+
 use super::{Conn, Db, now};
 use crate::{on_conn, on_pool, on_writer};
 
@@ -11,7 +13,7 @@ pub fn retention() -> chrono::Duration {
 }
 
 /// Records `sid` as ended, in the caller's transaction (with the webhook that ended it).
-pub async fn record_in(conn: Conn<'_>, sid: &str) -> Result<(), sqlx::Error> {
+pub async fn record_in(conn: Conn<'_>, sid: &ClerkSessionId) -> Result<(), sqlx::Error> {
     let until = now() + retention();
     on_conn!(conn, c => sqlx::query(
         "INSERT INTO ended_clerk_sessions (clerk_sid, expires_at) VALUES ($1, $2) \
@@ -25,7 +27,7 @@ pub async fn record_in(conn: Conn<'_>, sid: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Every session still remembered as ended, for an instance that is starting.
-pub async fn active(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+pub async fn active(db: &Db) -> Result<Vec<ClerkSessionId>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT clerk_sid FROM ended_clerk_sessions WHERE expires_at > $1")
         .bind(now())
         .fetch_all(pool)

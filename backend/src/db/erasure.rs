@@ -2,13 +2,15 @@
 //! them (names before and after an edit, their email as a member or invitee), invitations
 //! addressed to their email, and their memberships' metadata. Run in the deletion's transaction.
 
+use ids::UserId;
+
 use super::{Conn, Tx};
 
 /// What an erased audit entry's `changes` becomes: the entry (who did what, when) stays.
 const ERASED: &str = r#"{"erased":true}"#;
 
 /// Erases what other tables hold about the user with local id `user_id` and address `email`.
-pub async fn erase_person_in(tx: &mut Tx, user_id: i64, email: &str) -> Result<(), sqlx::Error> {
+pub async fn erase_person_in(tx: &mut Tx, user_id: UserId, email: &str) -> Result<(), sqlx::Error> {
     let object_id = user_id.to_string();
     let email = email.trim().to_lowercase();
     match tx.conn() {

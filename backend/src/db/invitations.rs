@@ -1,6 +1,7 @@
 //! The `organization_invitations` table: invitations and their status.
 
 use chrono::{DateTime, Utc};
+use ids::OrgId;
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -11,7 +12,7 @@ use crate::{on_conn, on_pool};
 pub struct Invitation {
     pub id: i64,
     pub clerk_id: String,
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub email_address: String,
     pub role: String,
     pub status: String,
@@ -29,7 +30,7 @@ pub(crate) const COLUMNS: &str =
 #[derive(Clone, Debug)]
 pub struct InvitationFields<'a> {
     pub clerk_id: &'a str,
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub email_address: &'a str,
     pub role: &'a str,
     /// `pending`, or a final `accepted`, `revoked` or `expired`.

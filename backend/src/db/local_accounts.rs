@@ -1,13 +1,15 @@
 //! Local accounts without a Clerk user (`clerk_id IS NULL`): what `migrate-users-to-clerk`
 //! reads, and how it links each to the Clerk user made for it.
 
+use ids::{ClerkUserId, UserId};
+
 use super::{Conn, Db, now};
 use crate::{on_conn, on_pool};
 
 /// A local account as `migrate-users-to-clerk` sends it to Clerk.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LocalAccount {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,
@@ -27,7 +29,12 @@ pub async fn count_unlinked(db: &Db, staff: bool) -> Result<i64, sqlx::Error> {
 
 /// The next `limit` live unlinked accounts after `after_id`, in id order (keyset paging, so rows
 /// linked meanwhile do not shift the pages).
-pub async fn unlinked_page(db: &Db, staff: bool, after_id: i64, limit: i64) -> Result<Vec<LocalAccount>, sqlx::Error> {
+pub async fn unlinked_page(
+    db: &Db,
+    staff: bool,
+    after_id: UserId,
+    limit: i64,
+) -> Result<Vec<LocalAccount>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT id, email, username, first_name, last_name, is_staff, password_hash FROM users \
          WHERE clerk_id IS NULL AND deleted_at IS NULL AND is_staff = $1 AND id > $2 ORDER BY id LIMIT $3")
@@ -53,8 +60,8 @@ pub enum NotLinked {
 /// its id and local data; otherwise such a row refuses the link.
 pub async fn link_in(
     conn: Conn<'_>,
-    id: i64,
-    clerk_id: &str,
+    id: UserId,
+    clerk_id: &ClerkUserId,
     replace_mirror_copy: bool,
 ) -> Result<Result<(), NotLinked>, sqlx::Error> {
     on_conn!(conn, c => {

@@ -1,5 +1,7 @@
 //! The `organization_memberships` table: who belongs to which organization, with what role.
 
+use ids::{ClerkOrgId, ClerkUserId, MembershipId, OrgId, UserId};
+
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
@@ -8,10 +10,10 @@ use crate::{on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Membership {
-    pub id: i64,
+    pub id: MembershipId,
     pub clerk_id: String,
-    pub organization_id: i64,
-    pub user_id: i64,
+    pub organization_id: OrgId,
+    pub user_id: UserId,
     pub role: String,
     pub permissions: Json<Vec<String>>,
     pub clerk_updated_at: Option<i64>,
@@ -26,8 +28,8 @@ const COLUMNS: &str = "id, clerk_id, organization_id, user_id, role, permissions
 #[derive(Clone, Debug, PartialEq)]
 pub struct MembershipFields {
     pub clerk_id: String,
-    pub organization_id: i64,
-    pub user_id: i64,
+    pub organization_id: OrgId,
+    pub user_id: UserId,
     pub role: String,
     pub permissions: Vec<String>,
     /// Clerk's `updated_at`, Unix milliseconds.
@@ -63,23 +65,23 @@ pub async fn upsert_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<Opti
     write_in(conn, &sql, fields).await
 }
 
-pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Membership>, sqlx::Error> {
+pub async fn for_user(db: &Db, user_id: UserId) -> Result<Vec<Membership>, sqlx::Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM organization_memberships WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)
 }
 
 /// The user's membership in the organization with this Clerk id, if any.
-pub async fn find(db: &Db, user_id: i64, org_clerk_id: &str) -> Result<Option<Membership>, sqlx::Error> {
+pub async fn find(db: &Db, user_id: UserId, org_clerk_id: &ClerkOrgId) -> Result<Option<Membership>, sqlx::Error> {
     let sql = live_in_live_organizations("", "m.user_id = $1 AND o.clerk_id = $2");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(org_clerk_id).fetch_optional(pool).await)
 }
 
 /// Every live membership of a user, with its organization's Clerk id, oldest first.
-pub async fn for_user_by_org(db: &Db, user_id: i64) -> Result<Vec<(String, Membership)>, sqlx::Error> {
+pub async fn for_user_by_org(db: &Db, user_id: UserId) -> Result<Vec<(ClerkOrgId, Membership)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        org_clerk_id: String,
+        org_clerk_id: ClerkOrgId,
         #[sqlx(flatten)]
         membership: Membership,
     }
@@ -89,7 +91,7 @@ pub async fn for_user_by_org(db: &Db, user_id: i64) -> Result<Vec<(String, Membe
 }
 
 /// How many live members the live organization with this Clerk id has.
-pub async fn count_in_org(db: &Db, org_clerk_id: &str) -> Result<i64, sqlx::Error> {
+pub async fn count_in_org(db: &Db, org_clerk_id: &ClerkOrgId) -> Result<i64, sqlx::Error> {
     let sql = format!("SELECT COUNT(*) FROM ({}) live", live_in_live_organizations("", "o.clerk_id = $1"));
     on_pool!(db, pool => sqlx::query_scalar(&sql).bind(org_clerk_id).fetch_one(pool).await)
 }
@@ -144,35 +146,38 @@ pub async fn tombstone_in(conn: Conn<'_>, fields: &MembershipFields) -> Result<O
 }
 
 /// Tombstones every live membership of a user (`user.deleted`) or an organization.
-pub async fn tombstone_all_in(conn: Conn<'_>, column: MembershipOwner, id: i64) -> Result<u64, sqlx::Error> {
-    let sql = match column {
-        MembershipOwner::User => {
-            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE user_id = $1 AND deleted_at IS NULL"
-        }
-        MembershipOwner::Organization => {
-            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE organization_id = $1 AND deleted_at IS NULL"
-        }
+pub async fn tombstone_all_in(conn: Conn<'_>, owner: MembershipOwner) -> Result<u64, sqlx::Error> {
+    let (sql, id) = match owner {
+        MembershipOwner::User(id) => (
+            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE user_id = $1 AND deleted_at IS NULL",
+            id.get(),
+        ),
+        MembershipOwner::Organization(id) => (
+            "UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE organization_id = $1 AND deleted_at IS NULL",
+            id.get(),
+        ),
     };
     on_conn!(conn, c => sqlx::query(sql).bind(id).bind(now()).execute(&mut *c).await.map(|r| r.rows_affected()))
 }
 
+/// Whose memberships [`tombstone_all_in`] ends.
 #[derive(Clone, Copy, Debug)]
 pub enum MembershipOwner {
-    User,
-    Organization,
+    User(UserId),
+    Organization(OrgId),
 }
 
 /// A user's live memberships with their organizations, for pages.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct MembershipWithOrg {
-    pub org_clerk_id: String,
+    pub org_clerk_id: ClerkOrgId,
     pub org_name: String,
     pub org_slug: Option<String>,
     pub role: String,
     pub permissions: Json<Vec<String>>,
 }
 
-pub async fn with_orgs_for_user(db: &Db, user_id: i64) -> Result<Vec<MembershipWithOrg>, sqlx::Error> {
+pub async fn with_orgs_for_user(db: &Db, user_id: UserId) -> Result<Vec<MembershipWithOrg>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT o.clerk_id AS org_clerk_id, o.name AS org_name, o.slug AS org_slug, m.role, m.permissions \
          FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
@@ -186,8 +191,8 @@ pub async fn with_orgs_for_user(db: &Db, user_id: i64) -> Result<Vec<MembershipW
 /// `(membership id, user id, the user's Clerk id)` of each live membership.
 pub async fn live_in_organization(
     db: &Db,
-    organization_id: i64,
-) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
+    organization_id: OrgId,
+) -> Result<Vec<(MembershipId, UserId, Option<ClerkUserId>)>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT m.id, m.user_id, u.clerk_id FROM organization_memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 AND m.deleted_at IS NULL")
@@ -197,7 +202,7 @@ pub async fn live_in_organization(
 }
 
 /// Tombstones one membership by its id (Clerk no longer lists it).
-pub async fn tombstone_by_id_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
+pub async fn tombstone_by_id_in(conn: Conn<'_>, id: MembershipId) -> Result<(), sqlx::Error> {
     on_conn!(conn, c => sqlx::query("UPDATE organization_memberships SET deleted_at = $2, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now())
@@ -209,14 +214,14 @@ pub async fn tombstone_by_id_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Err
 /// A membership row for an export: tombstones included, with the organization's Clerk id.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ExportedMembership {
-    pub org_clerk_id: String,
+    pub org_clerk_id: ClerkOrgId,
     #[sqlx(flatten)]
     pub membership: Membership,
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// Every membership row of a user, deleted ones too, oldest first.
-pub async fn all_of_user(db: &Db, user_id: i64) -> Result<Vec<ExportedMembership>, sqlx::Error> {
+pub async fn all_of_user(db: &Db, user_id: UserId) -> Result<Vec<ExportedMembership>, sqlx::Error> {
     let columns = qualified_columns();
     let sql = format!(
         "SELECT o.clerk_id AS org_clerk_id, {columns}, m.deleted_at FROM organization_memberships m \

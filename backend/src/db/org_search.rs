@@ -1,5 +1,7 @@
 //! The admin's organization listing and an organization's members and invitations.
 
+use ids::{ClerkOrgId, ClerkUserId, MembershipId, OrgId, UserId};
+
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -21,7 +23,7 @@ pub async fn search(db: &Db, search: Option<&str>, page: i64) -> Result<Page<Org
     fetch_page(db, &listing, &f, page).await
 }
 
-pub async fn find(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn find(db: &Db, id: OrgId) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
@@ -29,13 +31,13 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error>
 /// A live membership with its user, as the organization page lists it.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Member {
-    pub membership_id: i64,
+    pub membership_id: MembershipId,
     pub membership_clerk_id: String,
     pub role: String,
     pub joined_at: DateTime<Utc>,
     pub clerk_updated_at: Option<i64>,
-    pub user_id: i64,
-    pub user_clerk_id: Option<String>,
+    pub user_id: UserId,
+    pub user_clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -48,9 +50,9 @@ const MEMBER_COLUMNS: &str = "m.id AS membership_id, m.clerk_id AS membership_cl
 const MEMBER_FROM: &str = "organization_memberships m JOIN users u ON u.id = m.user_id";
 
 /// One page of an organization's live members, oldest first.
-pub async fn members(db: &Db, organization_id: i64, page: i64) -> Result<Page<Member>, sqlx::Error> {
+pub async fn members(db: &Db, organization_id: OrgId, page: i64) -> Result<Page<Member>, sqlx::Error> {
     let mut f = Filter::default();
-    let org = f.param(Bind::Int(organization_id));
+    let org = f.param(Bind::Int(organization_id.get()));
     f.and(format!("m.organization_id = {org}"));
     f.and("m.deleted_at IS NULL".into());
     let listing = Listing { columns: MEMBER_COLUMNS, from: MEMBER_FROM, order_by: "m.created_at, m.id", key: None };
@@ -58,7 +60,7 @@ pub async fn members(db: &Db, organization_id: i64, page: i64) -> Result<Page<Me
 }
 
 /// One live member of an organization, by user id.
-pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Option<Member>, sqlx::Error> {
+pub async fn member(db: &Db, organization_id: OrgId, user_id: UserId) -> Result<Option<Member>, sqlx::Error> {
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.organization_id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
     );
@@ -70,7 +72,7 @@ pub async fn member(db: &Db, organization_id: i64, user_id: i64) -> Result<Optio
 }
 
 /// One page of an organization's invitations, newest first.
-pub async fn invitations(db: &Db, organization_id: i64, page: i64) -> Result<Page<Invitation>, sqlx::Error> {
+pub async fn invitations(db: &Db, organization_id: OrgId, page: i64) -> Result<Page<Invitation>, sqlx::Error> {
     let (page, offset) = offset_of(page);
     let sql = format!(
         "SELECT {} FROM organization_invitations WHERE organization_id = $1 \
@@ -88,7 +90,7 @@ pub async fn invitations(db: &Db, organization_id: i64, page: i64) -> Result<Pag
 }
 
 /// One invitation of an organization, by local id.
-pub async fn invitation(db: &Db, organization_id: i64, id: i64) -> Result<Option<Invitation>, sqlx::Error> {
+pub async fn invitation(db: &Db, organization_id: OrgId, id: i64) -> Result<Option<Invitation>, sqlx::Error> {
     let sql =
         format!("SELECT {} FROM organization_invitations WHERE organization_id = $1 AND id = $2", invitations::COLUMNS);
     on_pool!(db, pool => sqlx::query_as(&sql).bind(organization_id).bind(id).fetch_optional(pool).await)
@@ -97,14 +99,14 @@ pub async fn invitation(db: &Db, organization_id: i64, id: i64) -> Result<Option
 /// A user's live memberships with their organizations, for the user page.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct UserMembership {
-    pub organization_id: i64,
-    pub org_clerk_id: String,
+    pub organization_id: OrgId,
+    pub org_clerk_id: ClerkOrgId,
     pub org_name: String,
     pub role: String,
     pub joined_at: DateTime<Utc>,
 }
 
-pub async fn memberships_of_user(db: &Db, user_id: i64) -> Result<Vec<UserMembership>, sqlx::Error> {
+pub async fn memberships_of_user(db: &Db, user_id: UserId) -> Result<Vec<UserMembership>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT o.id AS organization_id, o.clerk_id AS org_clerk_id, o.name AS org_name, m.role, m.created_at AS joined_at \
          FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \

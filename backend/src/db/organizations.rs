@@ -1,5 +1,7 @@
 //! The `organizations` table: Clerk organizations mirrored locally.
 
+use ids::{ClerkOrgId, OrgId};
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -9,8 +11,8 @@ use crate::{on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Organization {
-    pub id: i64,
-    pub clerk_id: String,
+    pub id: OrgId,
+    pub clerk_id: ClerkOrgId,
     pub name: String,
     pub slug: Option<String>,
     pub image_url: String,
@@ -30,7 +32,7 @@ pub(crate) const COLUMNS: &str = "id, clerk_id, name, slug, image_url, members_c
 /// The fields Clerk owns, already mapped from a Clerk Organization object.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClerkOrganizationFields {
-    pub clerk_id: String,
+    pub clerk_id: ClerkOrgId,
     pub name: String,
     pub slug: Option<String>,
     pub image_url: String,
@@ -82,18 +84,18 @@ pub async fn upsert_from_clerk_in(
         .await)
 }
 
-pub async fn find_by_clerk_id(db: &Db, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn find_by_clerk_id(db: &Db, clerk_id: &ClerkOrgId) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
 }
 
-pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &ClerkOrgId) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
     on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)
 }
 
 /// Marks the organization deleted (inserting a tombstone if we never saw it).
-pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &ClerkOrgId) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organizations (clerk_id, is_active, deleted_at, created_at, updated_at) VALUES ($1, FALSE, $2, $2, $2) \
          ON CONFLICT (clerk_id) DO UPDATE SET is_active = FALSE, \

@@ -5,7 +5,7 @@
 
 use std::{
     path::Path,
-    sync::atomic::Ordering,
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -36,10 +36,13 @@ pub enum NotReady {
     DiskFull { available: u64 },
 }
 
+/// A check's answer, shared by every caller until the next check.
+type Answer = Result<(), Arc<NotReady>>;
+
 /// The cached readiness of one database.
 pub struct Readiness {
     db: Db,
-    last: Mutex<Option<(Instant, Result<(), String>)>>,
+    last: Mutex<Option<(Instant, Answer)>>,
 }
 
 impl Readiness {
@@ -48,7 +51,7 @@ impl Readiness {
     }
 
     /// `Ok` or the reason, at most [`FRESH_FOR`] old. Callers during a check wait for its answer.
-    pub async fn check(&self) -> Result<(), String> {
+    pub async fn check(&self) -> Answer {
         let mut last = self.last.lock().await;
         if let Some((at, answer)) = last.as_ref()
             && at.elapsed() < FRESH_FOR
@@ -61,7 +64,7 @@ impl Readiness {
         }
         .map_err(|err| {
             tracing::warn!(error = %err, "readiness check failed");
-            err.to_string()
+            Arc::new(err)
         });
         *last = Some((Instant::now(), answer.clone()));
         answer

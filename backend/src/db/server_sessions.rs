@@ -1,6 +1,8 @@
 //! The server sessions' table (`tower_sessions`, owned by tower-sessions) and the index beside
 //! it that maps each session to its Clerk session and user, so they can be ended together.
 
+use ids::{ClerkSessionId, ClerkUserId};
+
 use crate::{
     db::{Conn, Db},
     on_conn, on_pool, on_writer,
@@ -8,7 +10,11 @@ use crate::{
 
 /// Records which Clerk session and user server session `session_id` stands for, or with
 /// `None` that it stands for none.
-pub async fn index(db: &Db, session_id: &str, clerk: Option<(Option<&str>, &str)>) -> Result<(), sqlx::Error> {
+pub async fn index(
+    db: &Db,
+    session_id: &str,
+    clerk: Option<(Option<&ClerkSessionId>, &ClerkUserId)>,
+) -> Result<(), sqlx::Error> {
     match clerk {
         Some((sid, user)) => on_writer!(db, pool => sqlx::query(
             "INSERT INTO clerk_session_index (session_id, clerk_sid, clerk_user_id) VALUES ($1, $2, $3) \
@@ -60,17 +66,17 @@ pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
 #[derive(Clone, Copy, Debug)]
 pub enum EndSessions<'a> {
     /// Every server session of this Clerk session (`sess_…`).
-    ClerkSession(&'a str),
+    ClerkSession(&'a ClerkSessionId),
     /// Every server session of this Clerk user (`user_…`).
-    ClerkUser(&'a str),
+    ClerkUser(&'a ClerkUserId),
 }
 
 /// `auth::clerk_session::end_clerk_sessions` inside a caller's transaction, which must then publish
 /// [`Invalidation::SessionEnded`] or [`Invalidation::ServerSessions`] once committed.
 pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Result<u64, sqlx::Error> {
     let (column, value) = match which {
-        EndSessions::ClerkSession(sid) => ("clerk_sid", sid),
-        EndSessions::ClerkUser(user) => ("clerk_user_id", user),
+        EndSessions::ClerkSession(sid) => ("clerk_sid", sid.as_str()),
+        EndSessions::ClerkUser(user) => ("clerk_user_id", user.as_str()),
     };
     let delete_sessions = format!(
         "DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM clerk_session_index WHERE {column} = $1)"
@@ -84,7 +90,7 @@ pub async fn end_clerk_sessions_in(conn: Conn<'_>, which: EndSessions<'_>) -> Re
 }
 
 /// How many live server sessions stand for the Clerk user (a count: the ids are bearer secrets).
-pub async fn count_for_clerk_user(db: &Db, clerk_user_id: &str) -> Result<i64, sqlx::Error> {
+pub async fn count_for_clerk_user(db: &Db, clerk_user_id: &ClerkUserId) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM clerk_session_index WHERE clerk_user_id = $1 AND session_id IN (SELECT id FROM tower_sessions)")
         .bind(clerk_user_id)

@@ -1,6 +1,8 @@
 //! Staff-only accounts: rows with no `clerk_id`, a password hash and the staff flag. Clerk users
 //! are never touched here, whatever their email.
 
+use ids::UserId;
+
 use super::{
     Conn, Db, now,
     users::{COLUMNS, User},
@@ -9,7 +11,7 @@ use crate::{on_conn, on_pool, on_writer};
 
 /// What a password check needs. No `Debug`: it holds a password hash.
 pub struct StaffCredentials {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub password_hash: String,
     /// The staff epoch this hash belongs to: a session may start only under it.
     pub epoch: i64,
@@ -48,7 +50,7 @@ pub async fn create_or_reset(
 
 /// The credentials of an active staff account with a password, by email (case-insensitive).
 pub async fn credentials(db: &Db, email: &str) -> Result<Option<StaffCredentials>, sqlx::Error> {
-    let row: Option<(i64, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+    let row: Option<(UserId, String, i64)> = on_pool!(db, pool => sqlx::query_as(
         "SELECT id, password_hash, staff_epoch FROM users WHERE clerk_id IS NULL AND lower(email) = lower($1) \
          AND password_hash IS NOT NULL AND is_staff AND is_active AND deleted_at IS NULL")
         .bind(email)
@@ -58,12 +60,12 @@ pub async fn credentials(db: &Db, email: &str) -> Result<Option<StaffCredentials
 }
 
 /// An account that may use the admin, by id.
-pub async fn active_staff(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn active_staff(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     Ok(active_staff_with_epoch(db, id).await?.map(|(user, _)| user))
 }
 
 /// An account that may use the admin, with its staff epoch (see [`bump_epoch`]).
-pub async fn active_staff_with_epoch(db: &Db, id: i64) -> Result<Option<(User, i64)>, sqlx::Error> {
+pub async fn active_staff_with_epoch(db: &Db, id: UserId) -> Result<Option<(User, i64)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -79,7 +81,7 @@ pub async fn active_staff_with_epoch(db: &Db, id: i64) -> Result<Option<(User, i
 
 /// Ends every staff session of account `id`, on every instance: sessions carry the epoch they
 /// logged in under, and one that no longer matches is refused (and never comes back).
-pub async fn bump_epoch_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
+pub async fn bump_epoch_in(conn: Conn<'_>, id: UserId) -> Result<(), sqlx::Error> {
     on_conn!(conn, c => sqlx::query("UPDATE users SET staff_epoch = staff_epoch + 1 WHERE id = $1")
         .bind(id)
         .execute(&mut *c)
@@ -89,7 +91,7 @@ pub async fn bump_epoch_in(conn: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
 
 /// Sets a new password hash for staff-only account `id` and ends its sessions. False when there
 /// is no such account.
-pub async fn set_password_in(conn: Conn<'_>, id: i64, password_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_password_in(conn: Conn<'_>, id: UserId, password_hash: &str) -> Result<bool, sqlx::Error> {
     let changed = on_conn!(conn, c => sqlx::query(
         "UPDATE users SET password_hash = $2, staff_epoch = staff_epoch + 1, updated_at = $3 \
          WHERE id = $1 AND clerk_id IS NULL AND is_staff AND deleted_at IS NULL")
@@ -104,7 +106,12 @@ pub async fn set_password_in(conn: Conn<'_>, id: i64, password_hash: &str) -> Re
 
 /// [`set_password_in`], only while the stored hash is still `old_hash` (the one just checked):
 /// false when a reset got in first, which then wins.
-pub async fn replace_password_in(conn: Conn<'_>, id: i64, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn replace_password_in(
+    conn: Conn<'_>,
+    id: UserId,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, sqlx::Error> {
     let changed = on_conn!(conn, c => sqlx::query(
         "UPDATE users SET password_hash = $3, staff_epoch = staff_epoch + 1, updated_at = $4 \
          WHERE id = $1 AND password_hash = $2 AND clerk_id IS NULL AND is_staff AND deleted_at IS NULL")
@@ -118,7 +125,7 @@ pub async fn replace_password_in(conn: Conn<'_>, id: i64, old_hash: &str, new_ha
     Ok(changed == 1)
 }
 
-pub async fn epoch_in(conn: Conn<'_>, id: i64) -> Result<i64, sqlx::Error> {
+pub async fn epoch_in(conn: Conn<'_>, id: UserId) -> Result<i64, sqlx::Error> {
     on_conn!(conn, c => sqlx::query_scalar("SELECT staff_epoch FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *c)
@@ -149,7 +156,7 @@ pub async fn create_in(conn: Conn<'_>, email: &str, superuser: bool, password_ha
 }
 
 /// The stored hash of staff account `id`, to check a current password. No `Debug` use: secret.
-pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn password_hash(db: &Db, id: UserId) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar(
         "SELECT password_hash FROM users WHERE id = $1 AND clerk_id IS NULL AND password_hash IS NOT NULL")
         .bind(id)
@@ -157,7 +164,7 @@ pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Err
         .await)
 }
 
-pub async fn record_login(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+pub async fn record_login(db: &Db, id: UserId) -> Result<(), sqlx::Error> {
     on_writer!(db, pool => sqlx::query("UPDATE users SET last_login = $2 WHERE id = $1")
         .bind(id)
         .bind(now())

@@ -1,6 +1,7 @@
 //! The admin's user listing: search, filters, a sort that an index serves, and one page.
 
 use chrono::{DateTime, Utc};
+use ids::{ClerkUserId, UserId};
 
 use super::{
     Db,
@@ -10,8 +11,8 @@ use super::{
 /// What a row of the list shows: fewer columns than a whole `User`, so a page decodes fast.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct UserListItem {
-    pub id: i64,
-    pub clerk_id: Option<String>,
+    pub id: UserId,
+    pub clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,

@@ -1,5 +1,7 @@
 //! The `users` table: Clerk users mirrored locally, and staff-only accounts.
 
+use ids::{ClerkUserId, UserId};
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -11,8 +13,8 @@ use crate::{on_conn, on_pool, on_writer};
 /// only the staff-login code reads it, through its own query.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct User {
-    pub id: i64,
-    pub clerk_id: Option<String>,
+    pub id: UserId,
+    pub clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,
@@ -60,7 +62,7 @@ pub(crate) const COLUMNS: &str = "id, clerk_id, email, username, first_name, las
 /// The fields Clerk owns, already mapped from a Clerk User object.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClerkUserFields {
-    pub clerk_id: String,
+    pub clerk_id: ClerkUserId,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,
@@ -134,12 +136,12 @@ pub async fn upsert_from_clerk_in(conn: Conn<'_>, fields: &ClerkUserFields) -> R
     })
 }
 
-pub async fn find_by_clerk_id(db: &Db, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_clerk_id(db: &Db, clerk_id: &ClerkUserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE clerk_id = $1");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
@@ -148,7 +150,7 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
 }
 
-pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &ClerkUserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE clerk_id = $1");
     on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)
 }
@@ -156,7 +158,7 @@ pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &str) -> Result<Optio
 /// Marks the user deleted and inactive. A user we never saw gets a tombstone row, so that a
 /// late `user.created` cannot bring them back. Returns the tombstoned row.
 /// With `erase`, every personal column is emptied; `clerk_id`, the dates and the audit trail stay.
-pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &str, erase: bool) -> Result<Option<User>, sqlx::Error> {
+pub async fn tombstone_in(conn: Conn<'_>, clerk_id: &ClerkUserId, erase: bool) -> Result<Option<User>, sqlx::Error> {
     let now = now();
     let erasure = if erase { ERASE_PERSONAL_DATA } else { "" };
     let sql = format!(
@@ -174,7 +176,11 @@ const ERASE_PERSONAL_DATA: &str = ", email = '', username = NULL, first_name = '
      last_logout = NULL";
 
 /// Moves `last_login` forward (never back: session events arrive out of order).
-pub async fn record_login_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+pub async fn record_login_in(
+    conn: Conn<'_>,
+    clerk_id: &ClerkUserId,
+    at: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
     let sql = format!(
         "UPDATE users SET last_login = $2, updated_at = $3 \
          WHERE clerk_id = $1 AND deleted_at IS NULL AND (last_login IS NULL OR last_login < $2) RETURNING {COLUMNS}"
@@ -183,7 +189,11 @@ pub async fn record_login_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) 
 }
 
 /// Moves `last_logout` forward (never back).
-pub async fn record_logout_in(conn: Conn<'_>, clerk_id: &str, at: DateTime<Utc>) -> Result<Option<User>, sqlx::Error> {
+pub async fn record_logout_in(
+    conn: Conn<'_>,
+    clerk_id: &ClerkUserId,
+    at: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
     let sql = format!(
         "UPDATE users SET last_logout = $2, updated_at = $3 \
          WHERE clerk_id = $1 AND deleted_at IS NULL AND (last_logout IS NULL OR last_logout < $2) RETURNING {COLUMNS}"
@@ -200,14 +210,14 @@ pub async fn username_taken_in(conn: Conn<'_>, username: &str) -> Result<bool, s
 }
 
 /// Sets the local-only `bio`.
-pub async fn set_bio(db: &Db, id: i64, bio: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn set_bio(db: &Db, id: UserId, bio: &str) -> Result<Option<User>, sqlx::Error> {
     let sql =
         format!("UPDATE users SET bio = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}");
     on_writer!(db, pool => sqlx::query_as(&sql).bind(id).bind(bio).bind(now()).fetch_optional(pool).await)
 }
 
 /// Live Clerk users without a username, for `generate-usernames`.
-pub async fn ids_missing_username(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn ids_missing_username(db: &Db) -> Result<Vec<UserId>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar(
         "SELECT id FROM users WHERE username IS NULL AND deleted_at IS NULL AND clerk_id IS NOT NULL ORDER BY id")
         .fetch_all(pool)
@@ -216,7 +226,7 @@ pub async fn ids_missing_username(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
 
 /// Sets a generated `username` (to be written to Clerk) unless the user got one meanwhile;
 /// returns whether it was set (0 or 1).
-pub async fn set_missing_username_in(conn: Conn<'_>, id: i64, username: &str) -> Result<u64, sqlx::Error> {
+pub async fn set_missing_username_in(conn: Conn<'_>, id: UserId, username: &str) -> Result<u64, sqlx::Error> {
     on_conn!(conn, c => sqlx::query(
         "UPDATE users SET username = $2, updated_at = $3, username_pending_push = TRUE WHERE id = $1 AND username IS NULL")
         .bind(id)
@@ -227,14 +237,14 @@ pub async fn set_missing_username_in(conn: Conn<'_>, id: i64, username: &str) ->
         .map(|r| r.rows_affected()))
 }
 
-pub async fn find_by_id_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_id_in(conn: Conn<'_>, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
 /// The row, locked for the rest of the transaction: `FOR UPDATE` on Postgres; on SQLite the
 /// transaction (`BEGIN IMMEDIATE`) already holds the database's write lock.
-pub async fn find_by_id_for_update_in(conn: Conn<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_id_for_update_in(conn: Conn<'_>, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     match conn {
         Conn::Sqlite(c) => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await,
@@ -246,7 +256,7 @@ pub async fn find_by_id_for_update_in(conn: Conn<'_>, id: i64) -> Result<Option<
 /// Clerk's later updates do not reactivate them; `None` leaves activity alone.
 pub async fn set_local_flags_in(
     conn: Conn<'_>,
-    id: i64,
+    id: UserId,
     active: Option<bool>,
     is_staff: bool,
     is_superuser: bool,
@@ -268,7 +278,7 @@ pub async fn set_local_flags_in(
 /// Names of a staff-only account (no Clerk user owns them).
 pub async fn set_names_in(
     conn: Conn<'_>,
-    id: i64,
+    id: UserId,
     first_name: &str,
     last_name: &str,
     username: Option<&str>,
@@ -296,9 +306,9 @@ pub async fn clerk_users_by_email(db: &Db, email: &str) -> Result<Vec<User>, sql
 /// Generated usernames Clerk does not have yet: `(id, clerk_id, username)`, after `after_id`.
 pub async fn pending_username_pushes(
     db: &Db,
-    after_id: i64,
+    after_id: UserId,
     limit: i64,
-) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+) -> Result<Vec<(UserId, ClerkUserId, String)>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT id, clerk_id, username FROM users WHERE username_pending_push AND id > $1 \
              AND clerk_id IS NOT NULL AND username IS NOT NULL AND deleted_at IS NULL ORDER BY id LIMIT $2")
@@ -310,7 +320,7 @@ pub async fn pending_username_pushes(
 
 /// Clerk has `username` for user `id` now (or will never take it): nothing left to push,
 /// unless the username changed meanwhile.
-pub async fn username_push_done(db: &Db, id: i64, username: &str) -> Result<(), sqlx::Error> {
+pub async fn username_push_done(db: &Db, id: UserId, username: &str) -> Result<(), sqlx::Error> {
     on_writer!(db, pool => sqlx::query(
         "UPDATE users SET username_pending_push = FALSE WHERE id = $1 AND username = $2")
         .bind(id)
@@ -321,7 +331,7 @@ pub async fn username_push_done(db: &Db, id: i64, username: &str) -> Result<(), 
 }
 
 /// Replaces a pending generated username that Clerk refused (someone there has it).
-pub async fn replace_pending_username_in(conn: Conn<'_>, id: i64, old: &str, new: &str) -> Result<u64, sqlx::Error> {
+pub async fn replace_pending_username_in(conn: Conn<'_>, id: UserId, old: &str, new: &str) -> Result<u64, sqlx::Error> {
     on_conn!(conn, c => sqlx::query(
         "UPDATE users SET username = $3, updated_at = $4 WHERE id = $1 AND username = $2 AND username_pending_push")
         .bind(id)

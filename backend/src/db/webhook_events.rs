@@ -1,6 +1,8 @@
 //! The `webhook_events` table: one row per Svix delivery id, written in the same transaction
 //! as the delivery's effect. It is both the idempotency record and the webhook log.
 
+use ids::DeliveryId;
+
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +12,7 @@ use crate::{on_conn, on_pool, on_writer};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct WebhookEventRow {
-    pub svix_id: String,
+    pub svix_id: DeliveryId,
     pub event_type: String,
     pub status: String,
     pub error: Option<String>,
@@ -25,7 +27,7 @@ pub struct WebhookEventRow {
 /// its effect back. A delivery recorded as `failed` is taken over: that is Svix's retry.
 pub async fn record_in(
     conn: Conn<'_>,
-    svix_id: &str,
+    svix_id: &DeliveryId,
     event_type: &str,
     status: &str,
     object_id: Option<&str>,
@@ -36,7 +38,7 @@ pub async fn record_in(
 
 /// One applied delivery's log row, for [`record_all_in`].
 pub struct Applied<'a> {
-    pub svix_id: &'a str,
+    pub svix_id: &'a DeliveryId,
     pub event_type: &'a str,
     pub status: &'a str,
     pub object_id: Option<&'a str>,
@@ -71,7 +73,7 @@ pub async fn record_all_in(conn: Conn<'_>, rows: &[Applied<'_>]) -> Result<u64, 
 }
 
 /// Which of these delivery ids were already applied (a failed one was not: its retry applies it).
-pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&str]) -> Result<HashSet<String>, sqlx::Error> {
+pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&DeliveryId]) -> Result<HashSet<DeliveryId>, sqlx::Error> {
     if svix_ids.is_empty() {
         return Ok(HashSet::new());
     }
@@ -84,7 +86,7 @@ pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&str]) -> Result<HashS
         for id in svix_ids {
             query = query.bind(*id);
         }
-        query.fetch_all(&mut *c).await.map(|ids: Vec<String>| ids.into_iter().collect())
+        query.fetch_all(&mut *c).await.map(|ids: Vec<DeliveryId>| ids.into_iter().collect())
     })
 }
 
@@ -92,7 +94,7 @@ pub async fn applied_among_in(conn: Conn<'_>, svix_ids: &[&str]) -> Result<HashS
 /// shows it. It counts as not processed: the retry takes the row over.
 pub async fn record_failure_in(
     conn: Conn<'_>,
-    svix_id: &str,
+    svix_id: &DeliveryId,
     event_type: &str,
     error: &str,
 ) -> Result<(), sqlx::Error> {
@@ -120,7 +122,7 @@ pub async fn prune(db: &Db, retention: chrono::Duration) -> Result<u64, sqlx::Er
         .map(|r| r.rows_affected()))
 }
 
-pub async fn find(db: &Db, svix_id: &str) -> Result<Option<WebhookEventRow>, sqlx::Error> {
+pub async fn find(db: &Db, svix_id: &DeliveryId) -> Result<Option<WebhookEventRow>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(
         "SELECT svix_id, event_type, status, error, object_id, received_at, processed_at FROM webhook_events WHERE svix_id = $1",
     )

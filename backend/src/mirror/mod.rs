@@ -4,6 +4,7 @@
 pub mod username_push;
 pub mod usernames;
 
+use ids::{ClerkOrgId, ClerkUserId};
 use serde_json::Value;
 
 use self::usernames::assign_username;
@@ -63,7 +64,11 @@ pub async fn upsert_user(tx: &mut Tx, policy: &MirrorPolicy, user: &Value) -> Re
 
 /// A deleted user: tombstoned with their personal data erased (unless the policy keeps it),
 /// memberships tombstoned, server sessions ended. Shared with `sync-users --prune`.
-pub async fn tombstone_user(tx: &mut Tx, policy: &MirrorPolicy, clerk_id: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn tombstone_user(
+    tx: &mut Tx,
+    policy: &MirrorPolicy,
+    clerk_id: &ClerkUserId,
+) -> Result<Option<User>, sqlx::Error> {
     let erase = !policy.keep_deleted_user_data;
     // The address as it was: other tables name the person by it.
     let email = match erase {
@@ -72,7 +77,7 @@ pub async fn tombstone_user(tx: &mut Tx, policy: &MirrorPolicy, clerk_id: &str) 
     };
     let user = users::tombstone_in(tx.conn(), clerk_id, erase).await?;
     if let Some(user) = &user {
-        memberships::tombstone_all_in(tx.conn(), MembershipOwner::User, user.id).await?;
+        memberships::tombstone_all_in(tx.conn(), MembershipOwner::User(user.id)).await?;
         if erase {
             erasure::erase_person_in(tx, user.id, email.as_deref().unwrap_or_default()).await?;
         }
@@ -82,10 +87,10 @@ pub async fn tombstone_user(tx: &mut Tx, policy: &MirrorPolicy, clerk_id: &str) 
 }
 
 /// A deleted organization: tombstoned with its memberships. Shared with `sync-orgs --prune`.
-pub async fn tombstone_organization(tx: &mut Tx, clerk_id: &str) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn tombstone_organization(tx: &mut Tx, clerk_id: &ClerkOrgId) -> Result<Option<Organization>, sqlx::Error> {
     let organization = organizations::tombstone_in(tx.conn(), clerk_id).await?;
     if let Some(org) = &organization {
-        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization, org.id).await?;
+        memberships::tombstone_all_in(tx.conn(), MembershipOwner::Organization(org.id)).await?;
     }
     Ok(organization)
 }
@@ -100,12 +105,12 @@ pub enum Fetched {
 }
 
 /// Fetches a user from Clerk; a 404 is an answer (`Gone`), not an error.
-pub async fn fetch_user(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiError> {
+pub async fn fetch_user(api: &ClerkApi, clerk_id: &ClerkUserId) -> Result<Fetched, ApiError> {
     found_or_gone(api.get_user(clerk_id).await)
 }
 
 /// Fetches an organization from Clerk; a 404 is an answer (`Gone`), not an error.
-pub async fn fetch_organization(api: &ClerkApi, clerk_id: &str) -> Result<Fetched, ApiError> {
+pub async fn fetch_organization(api: &ClerkApi, clerk_id: &ClerkOrgId) -> Result<Fetched, ApiError> {
     found_or_gone(api.get_organization(clerk_id).await)
 }
 
@@ -124,7 +129,7 @@ fn found_or_gone(answer: Result<Value, ApiError>) -> Result<Fetched, ApiError> {
 pub async fn user_for_membership(
     tx: &mut Tx,
     policy: &MirrorPolicy,
-    clerk_id: &str,
+    clerk_id: &ClerkUserId,
     fetched: Option<&Fetched>,
 ) -> Result<Option<User>, MirrorError> {
     if let Some(user) = users::find_by_clerk_id_in(tx.conn(), clerk_id).await? {
@@ -133,7 +138,7 @@ pub async fn user_for_membership(
     let clerk_user = match fetched {
         Some(Fetched::Found(user)) => user,
         Some(Fetched::Gone) => return Ok(None),
-        None => return Err(MirrorError::NotFetched(clerk_id.to_owned())),
+        None => return Err(MirrorError::NotFetched(clerk_id.to_string())),
     };
     upsert_user(tx, policy, clerk_user).await?;
     Ok(users::find_by_clerk_id_in(tx.conn(), clerk_id).await?)

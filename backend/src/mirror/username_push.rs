@@ -3,6 +3,8 @@
 //! (`username_pending_push`) until Clerk has the name, so a crash or an outage loses nothing:
 //! the server pushes them in the background, `generate-usernames --push` as a backfill.
 
+use ids::UserId;
+
 use std::time::Duration;
 
 use serde::Serialize;
@@ -51,11 +53,11 @@ pub async fn push_pending(
 ) -> Result<PushReport, SyncError> {
     let mut report = PushReport::default();
     let mut fetcher = Fetcher::new(api, progress);
-    let mut after = 0;
+    let mut after = UserId(0);
     loop {
         let page = users::pending_username_pushes(db, after, PAGE).await?;
-        let Some(&(last, _, _)) = page.last() else { break };
-        after = last;
+        let Some((last, _, _)) = page.last() else { break };
+        after = *last;
         for (id, clerk_id, username) in page {
             let body = json!({ "username": username });
             match fetcher.call(|| api.patch_user(&clerk_id, &body)).await {
@@ -72,7 +74,7 @@ pub async fn push_pending(
                     report.gone += 1;
                 }
                 Err(SyncError::Refused(err)) => {
-                    tracing::warn!(clerk_id, error = %err, "Clerk refused a generated username");
+                    tracing::warn!(%clerk_id, error = %err, "Clerk refused a generated username");
                     users::username_push_done(db, id, &username).await?;
                     report.failed += 1;
                 }
@@ -86,7 +88,7 @@ pub async fn push_pending(
 }
 
 /// A fresh name, unique here, for a pending one Clerk refused.
-async fn rename(db: &Db, id: i64, old: &str, prefix: &str) -> Result<(), sqlx::Error> {
+async fn rename(db: &Db, id: UserId, old: &str, prefix: &str) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     let candidate = free_username(&mut tx, prefix).await?;
     users::replace_pending_username_in(tx.conn(), id, old, &candidate).await?;

@@ -103,6 +103,6 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Resul
     };
     login_attempts::forgive(db, email, client).await?;
     staff_accounts::record_login(db, user.id).await?;
-    tracing::info!(user_id = user.id, %client, "staff logged in");
+    tracing::info!(user_id = user.id.get(), %client, "staff logged in");
     Ok(LoggedIn { user, epoch })
 }

@@ -1,6 +1,8 @@
 //! The staff half of a server session: which staff account is logged in. It lives beside the
 //! Clerk record under its own key, in the shared database, so any instance can serve it.
 
+use ids::UserId;
+
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -12,7 +14,7 @@ pub const STAFF_KEY: &str = "staff";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffSessionRecord {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Unix seconds.
     pub logged_in_at: i64,
     /// The account's staff epoch at login: a password reset, deactivation or demotion bumps it,
@@ -23,7 +25,7 @@ pub struct StaffSessionRecord {
 
 /// Starts a staff session for account `user_id` under staff `epoch`. The session id is cycled first, so an
 /// id planted before login (session fixation) is worthless after it.
-pub async fn start(session: &Session, user_id: i64, epoch: i64) -> Result<(), tower_sessions::session::Error> {
+pub async fn start(session: &Session, user_id: UserId, epoch: i64) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     let record = StaffSessionRecord { user_id, logged_in_at: chrono::Utc::now().timestamp(), epoch };
     session.insert(STAFF_KEY, record).await?;

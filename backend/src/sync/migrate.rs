@@ -3,6 +3,7 @@
 //! account is never read again, and a Clerk user created just before a crash is found again by
 //! its `external_id` (the local id) instead of being created twice.
 
+use ids::{ClerkUserId, UserId};
 use std::time::Instant;
 
 use futures_util::{StreamExt, stream::FuturesUnordered};
@@ -63,9 +64,9 @@ pub struct MigrateReport {
 /// An account linked to an existing Clerk user: reported one by one, because an operator asked.
 #[derive(Clone, Debug, Serialize)]
 pub struct Link {
-    pub local_id: i64,
+    pub local_id: UserId,
     pub email: String,
-    pub clerk_id: String,
+    pub clerk_id: ClerkUserId,
     pub by: LinkedBy,
 }
 
@@ -80,7 +81,7 @@ pub enum LinkedBy {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Failure {
-    pub local_id: i64,
+    pub local_id: UserId,
     pub email: String,
     pub status: Option<u16>,
     pub code: Option<String>,
@@ -129,7 +130,7 @@ pub async fn migrate_users_to_clerk(
         ..Default::default()
     };
     let batch = options.batch.clamp(1, 10_000) as i64;
-    let (mut after, mut done) = (0, 0);
+    let (mut after, mut done) = (UserId(0), 0);
     loop {
         let page = local_accounts::unlinked_page(db, staff, after, batch).await?;
         let Some(last) = page.last() else { break };
@@ -239,7 +240,7 @@ async fn link_all(
                 continue;
             }
         };
-        let clerk_id = user["id"].as_str().unwrap_or_default().to_owned();
+        let clerk_id = ClerkUserId::from(user["id"].as_str().unwrap_or_default());
         // A mirror row for a user we created can only be our own webhook's copy.
         let replace_copy = by != Some(LinkedBy::Email);
         let outcome = match local_accounts::link_in(tx.conn(), account.id, &clerk_id, replace_copy).await? {
@@ -351,7 +352,7 @@ mod tests {
 
     fn account(hash: Option<&str>) -> LocalAccount {
         LocalAccount {
-            id: 7,
+            id: UserId(7),
             email: "a@example.com".into(),
             username: None,
             first_name: "Ann".into(),

@@ -1,5 +1,6 @@
 //! `sync-orgs [--members]`.
 
+use ids::ClerkUserId;
 use std::{collections::HashSet, time::Instant};
 
 use serde_json::Value;
@@ -89,11 +90,11 @@ async fn apply_page(
             }
         }
     }
-    let ids: Vec<String> = fields.iter().map(|f| f.clerk_id.clone()).collect();
+    let ids: Vec<String> = fields.iter().map(|f| f.clerk_id.to_string()).collect();
     let stored = stored_versions(db, Mirrored::Organizations, &ids).await?;
     let mut tx = db.begin().await?;
     for f in &fields {
-        match plan(stored.get(&f.clerk_id).copied(), f.clerk_updated_at) {
+        match plan(stored.get(f.clerk_id.as_str()).copied(), f.clerk_updated_at) {
             Plan::Unchanged => report.unchanged += 1,
             Plan::Stale => report.stale += 1,
             Plan::Create if options.dry_run => report.created += 1,
@@ -106,8 +107,10 @@ async fn apply_page(
         }
     }
     let mut live = Vec::new();
-    for id in &ids {
-        if let Some(org) = organizations::find_by_clerk_id_in(tx.conn(), id).await?.filter(|o| o.deleted_at.is_none()) {
+    for f in &fields {
+        if let Some(org) =
+            organizations::find_by_clerk_id_in(tx.conn(), &f.clerk_id).await?.filter(|o| o.deleted_at.is_none())
+        {
             live.push(org);
         }
     }
@@ -126,13 +129,13 @@ async fn sync_members(
     options: SyncOptions,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let mut seen_users: HashSet<String> = HashSet::new();
+    let mut seen_users: HashSet<ClerkUserId> = HashSet::new();
     let mut offset = 0;
     loop {
         let page = fetcher.call(|| api.list_memberships(&org.clerk_id, PAGE_SIZE, offset)).await?;
         let list = page_data(&page, "GET /v1/organizations/{id}/memberships")?;
         report.fetched += list.len() as u64;
-        seen_users.extend(list.iter().filter_map(|m| m["public_user_data"]["user_id"].as_str()).map(str::to_owned));
+        seen_users.extend(list.iter().filter_map(|m| m["public_user_data"]["user_id"].as_str()).map(ClerkUserId::from));
         let mut all_parts = Vec::with_capacity(list.len());
         for m in &list {
             match mapping::membership_parts(m) {
@@ -213,8 +216,8 @@ async fn fetch_missing_users(
     fetcher: &mut Fetcher<'_>,
     api: &ClerkApi,
     parts: &[MembershipParts],
-) -> Result<Vec<(String, Fetched)>, SyncError> {
-    let mut fetched: Vec<(String, Fetched)> = Vec::new();
+) -> Result<Vec<(ClerkUserId, Fetched)>, SyncError> {
+    let mut fetched: Vec<(ClerkUserId, Fetched)> = Vec::new();
     for p in parts {
         let id = &p.user_clerk_id;
         if fetched.iter().any(|(f, _)| f == id) || users::find_by_clerk_id(db, id).await?.is_some() {

@@ -4,6 +4,8 @@
 //! suspects more than a set share of the rows prunes nothing (a wrong instance's key looks like
 //! everyone vanished).
 
+use ids::{ClerkOrgId, ClerkUserId};
+
 use std::collections::HashSet;
 
 use super::{Fetcher, SyncError};
@@ -39,9 +41,10 @@ pub(super) async fn prune(
     let mut gone = Vec::new();
     let mut kept = 0;
     for clerk_id in candidates {
+        let (user_id, org_id) = (ClerkUserId::from(clerk_id.as_str()), ClerkOrgId::from(clerk_id.as_str()));
         let answer = match what {
-            Mirrored::Users => fetcher.call(|| api.get_user(&clerk_id)).await,
-            Mirrored::Organizations => fetcher.call(|| api.get_organization(&clerk_id)).await,
+            Mirrored::Users => fetcher.call(|| api.get_user(&user_id)).await,
+            Mirrored::Organizations => fetcher.call(|| api.get_organization(&org_id)).await,
         };
         match answer {
             Err(SyncError::Refused(ApiError::Status { status: 404, .. })) => gone.push(clerk_id),
@@ -63,8 +66,12 @@ pub(super) async fn prune(
     let mut tx = db.begin().await?;
     for clerk_id in &gone {
         match what {
-            Mirrored::Users => tombstone_user(&mut tx, policy, clerk_id).await.map(|_| ())?,
-            Mirrored::Organizations => tombstone_organization(&mut tx, clerk_id).await.map(|_| ())?,
+            Mirrored::Users => {
+                tombstone_user(&mut tx, policy, &ClerkUserId::from(clerk_id.as_str())).await.map(|_| ())?
+            }
+            Mirrored::Organizations => {
+                tombstone_organization(&mut tx, &ClerkOrgId::from(clerk_id.as_str())).await.map(|_| ())?
+            }
         }
     }
     tx.commit().await?;
@@ -76,13 +83,13 @@ pub(super) async fn prune(
 pub(super) async fn membership_exists(
     fetcher: &mut Fetcher<'_>,
     api: &ClerkApi,
-    org_id: &str,
-    user_id: &str,
+    org_id: &ClerkOrgId,
+    user_id: &ClerkUserId,
 ) -> Result<bool, SyncError> {
     let page = fetcher.call(|| api.find_membership(org_id, user_id)).await?;
     let listed = page["data"]
         .as_array()
-        .is_some_and(|data| data.iter().any(|m| m["public_user_data"]["user_id"].as_str() == Some(user_id)));
+        .is_some_and(|data| data.iter().any(|m| m["public_user_data"]["user_id"].as_str() == Some(user_id.as_str())));
     Ok(listed)
 }
 

@@ -92,11 +92,11 @@ async fn apply_page(
             }
         }
     }
-    let ids: Vec<String> = planned.iter().map(|(_, f)| f.clerk_id.clone()).collect();
+    let ids: Vec<String> = planned.iter().map(|(_, f)| f.clerk_id.to_string()).collect();
     let stored = stored_versions(db, Mirrored::Users, &ids).await?;
     let mut writes = Vec::new();
     for (user, fields) in planned {
-        match plan(stored.get(&fields.clerk_id).copied(), fields.clerk_updated_at) {
+        match plan(stored.get(fields.clerk_id.as_str()).copied(), fields.clerk_updated_at) {
             Plan::Unchanged => report.unchanged += 1,
             Plan::Stale => report.stale += 1,
             Plan::Create if options.dry_run => report.created += 1,

@@ -3,6 +3,7 @@
 //! older `updated_at` loses, tombstones stay. Like every write, it returns what it made stale.
 
 use chrono::DateTime;
+use ids::{ClerkOrgId, ClerkSessionId, ClerkUserId};
 use serde_json::Value;
 
 use super::{
@@ -84,50 +85,51 @@ pub async fn apply(
     Ok(applied)
 }
 
-fn id_of(data: &Value) -> Result<String, MappingError> {
-    data["id"].as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or(MappingError("id"))
+/// The object's `id`, typed by what the caller knows the object is.
+fn id_of<Id: From<String>>(data: &Value) -> Result<Id, MappingError> {
+    data["id"].as_str().filter(|s| !s.is_empty()).map(|s| Id::from(s.to_owned())).ok_or(MappingError("id"))
 }
 
 async fn user_upserted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Changed<Applied>, MirrorError> {
-    let clerk_id = id_of(data)?;
+    let clerk_id: ClerkUserId = id_of(data)?;
     let (status, event) = match upsert_user(tx, policy, data).await? {
         Upserted::Created(user) => (Status::Processed, Some(AppliedEvent::UserCreated(user))),
         Upserted::Updated(user) => (Status::Processed, Some(AppliedEvent::UserUpdated(user))),
         Upserted::Stale => (Status::Stale, None),
     };
-    let applied = Applied::new(status, Some(clerk_id.clone()), event);
+    let applied = Applied::new(status, Some(clerk_id.to_string()), event);
     Ok(Changed::new(applied, vec![Invalidation::User(clerk_id)]))
 }
 
 async fn user_deleted(tx: &mut Tx, policy: &MirrorPolicy, data: &Value) -> Result<Changed<Applied>, MirrorError> {
-    let clerk_id = id_of(data)?;
+    let clerk_id: ClerkUserId = id_of(data)?;
     let user = tombstone_user(tx, policy, &clerk_id).await?;
     let event = AppliedEvent::UserDeleted { clerk_id: clerk_id.clone(), user };
-    let applied = Applied::new(Status::Processed, Some(clerk_id.clone()), Some(event));
+    let applied = Applied::new(Status::Processed, Some(clerk_id.to_string()), Some(event));
     Ok(Changed::new(applied, vec![Invalidation::User(clerk_id), Invalidation::Memberships]))
 }
 
 async fn session_created(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
-    let session_id = id_of(data)?;
-    let user_id = data["user_id"].as_str().ok_or(MappingError("user_id"))?.to_owned();
+    let session_id: ClerkSessionId = id_of(data)?;
+    let user_id = ClerkUserId::from(data["user_id"].as_str().ok_or(MappingError("user_id"))?);
     let at = data["created_at"].as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(crate::db::now);
     let user = users::record_login_in(tx.conn(), &user_id, at).await?;
     let event = AppliedEvent::SessionCreated { session_id, user };
-    let applied = Applied::new(Status::Processed, Some(user_id.clone()), Some(event));
+    let applied = Applied::new(Status::Processed, Some(user_id.to_string()), Some(event));
     Ok(Changed::new(applied, vec![Invalidation::User(user_id)]))
 }
 
 async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Changed<Applied>, MirrorError> {
-    let session_id = id_of(data)?;
+    let session_id: ClerkSessionId = id_of(data)?;
     end_clerk_sessions_in(tx.conn(), EndSessions::ClerkSession(&session_id)).await?;
     crate::db::ended_sessions::record_in(tx.conn(), &session_id).await?;
-    let object = data["user_id"].as_str().map(str::to_owned);
+    let object = data["user_id"].as_str().map(ClerkUserId::from);
     if let Some(user_id) = &object {
         let at = data["updated_at"].as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(crate::db::now);
         users::record_logout_in(tx.conn(), user_id, at).await?;
     }
     let event = AppliedEvent::SessionEnded { session_id: session_id.clone(), event_type: event_type.to_owned() };
-    let applied = Applied::new(Status::Processed, object.clone(), Some(event));
+    let applied = Applied::new(Status::Processed, object.as_ref().map(ToString::to_string), Some(event));
     let mut stale = vec![Invalidation::SessionEnded(session_id)];
     stale.extend(object.map(Invalidation::User));
     Ok(Changed::new(applied, stale))
@@ -135,7 +137,7 @@ async fn session_ended(tx: &mut Tx, event_type: &str, data: &Value) -> Result<Ch
 
 async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
     let fields = mapping::organization_fields(data)?;
-    let object = Some(fields.clerk_id.clone());
+    let object = Some(fields.clerk_id.to_string());
     let Some(org) = organizations::upsert_from_clerk_in(tx.conn(), &fields).await? else {
         return Ok(Applied::nothing(Status::Stale, object));
     };
@@ -149,10 +151,10 @@ async fn organization_upserted(tx: &mut Tx, data: &Value) -> Result<Changed<Appl
 }
 
 async fn organization_deleted(tx: &mut Tx, data: &Value) -> Result<Changed<Applied>, MirrorError> {
-    let clerk_id = id_of(data)?;
+    let clerk_id: ClerkOrgId = id_of(data)?;
     let organization = tombstone_organization(tx, &clerk_id).await?;
     let event = AppliedEvent::OrganizationDeleted { clerk_id: clerk_id.clone(), organization };
-    let applied = Applied::new(Status::Processed, Some(clerk_id), Some(event));
+    let applied = Applied::new(Status::Processed, Some(clerk_id.into_string()), Some(event));
     Ok(Changed::new(applied, vec![Invalidation::Memberships]))
 }
 
@@ -199,20 +201,20 @@ async fn invitation_changed(
     data: &Value,
     fetched: Option<&Fetched>,
 ) -> Result<Changed<Applied>, MirrorError> {
-    let clerk_id = id_of(data)?;
-    let org_clerk_id = data["organization_id"].as_str().ok_or(MappingError("organization_id"))?;
+    let clerk_id: String = id_of(data)?;
+    let org_clerk_id = ClerkOrgId::from(data["organization_id"].as_str().ok_or(MappingError("organization_id"))?);
     // An invitation can arrive before its organization's own event: mirror the organization
     // fetched for it (order-safe), so the invitation is not lost.
     if let Some(Fetched::Found(org)) = fetched {
         organizations::upsert_from_clerk_in(tx.conn(), &mapping::organization_fields(org)?).await?;
     }
-    let org = match organizations::find_by_clerk_id_in(tx.conn(), org_clerk_id).await? {
+    let org = match organizations::find_by_clerk_id_in(tx.conn(), &org_clerk_id).await? {
         Some(org) => org,
         // Clerk has no such organization: nothing to attach the invitation to.
         None if matches!(fetched, Some(Fetched::Gone)) => {
             return Ok(Applied::nothing(Status::Ignored, Some(clerk_id)));
         }
-        None => return Err(MirrorError::NotFetched(org_clerk_id.to_owned())),
+        None => return Err(MirrorError::NotFetched(org_clerk_id.into_string())),
     };
     let status = match step {
         InvitationStep::Accepted => "accepted",

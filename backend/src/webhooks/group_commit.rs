@@ -4,6 +4,8 @@
 //! Batches form on their own: whatever queued while the previous batch committed, at most
 //! [`MAX_BATCH`], so a lone delivery never waits for company.
 
+use ids::DeliveryId;
+
 use std::{collections::HashMap, sync::Arc};
 
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -141,10 +143,10 @@ impl Writer {
     /// Applies the batch in one transaction and commits it.
     async fn attempt(&self, jobs: &[Job], mode: Mode) -> Result<Vec<Outcome>, Abandoned> {
         let mut tx = self.db.begin().await?;
-        let ids: Vec<&str> = jobs.iter().map(|j| j.delivery.svix_id.as_str()).collect();
+        let ids: Vec<&DeliveryId> = jobs.iter().map(|j| &j.delivery.svix_id).collect();
         // Replays cost this one query per batch, never an apply.
         let done = webhook_events::applied_among_in(tx.conn(), &ids).await?;
-        let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(jobs.len());
+        let mut first_of: HashMap<&DeliveryId, usize> = HashMap::with_capacity(jobs.len());
         let mut outcomes = Vec::with_capacity(jobs.len());
         for (i, job) in jobs.iter().enumerate() {
             let delivery = &job.delivery;
@@ -152,7 +154,7 @@ impl Writer {
                 outcomes.push(Outcome::Duplicate);
                 continue;
             }
-            if let Some(&first) = first_of.get(delivery.svix_id.as_str()) {
+            if let Some(&first) = first_of.get(&delivery.svix_id) {
                 outcomes.push(Outcome::SameAs(first));
                 continue;
             }
@@ -239,7 +241,7 @@ impl Writer {
 
     /// Rolls back to the delivery's savepoint. If even that fails, the transaction is unusable
     /// and its commit fails, which answers every delivery of the batch with 503.
-    async fn undo(&self, tx: &mut Tx, svix_id: &str, outcome: Outcome) -> Outcome {
+    async fn undo(&self, tx: &mut Tx, svix_id: &DeliveryId, outcome: Outcome) -> Outcome {
         if let Err(err) = tx.rollback_to_savepoint().await {
             tracing::error!(%svix_id, error = %err, "rolling back a webhook delivery failed");
             return Outcome::Failed(unavailable());

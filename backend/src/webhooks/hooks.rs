@@ -18,6 +18,7 @@
 //! let hooks = WebhookHooks::new().with(WelcomeEmail);
 //! ```
 
+use ids::{ClerkOrgId, ClerkSessionId, ClerkUserId, DeliveryId};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -31,12 +32,12 @@ pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 pub enum AppliedEvent {
     UserCreated(User),
     UserUpdated(User),
-    UserDeleted { clerk_id: String, user: Option<User> },
-    SessionCreated { session_id: String, user: Option<User> },
-    SessionEnded { session_id: String, event_type: String },
+    UserDeleted { clerk_id: ClerkUserId, user: Option<User> },
+    SessionCreated { session_id: ClerkSessionId, user: Option<User> },
+    SessionEnded { session_id: ClerkSessionId, event_type: String },
     OrganizationCreated(Organization),
     OrganizationUpdated(Organization),
-    OrganizationDeleted { clerk_id: String, organization: Option<Organization> },
+    OrganizationDeleted { clerk_id: ClerkOrgId, organization: Option<Organization> },
     MembershipCreated(Membership),
     MembershipUpdated(Membership),
     MembershipDeleted(Option<Membership>),
@@ -48,7 +49,7 @@ pub enum AppliedEvent {
 /// One applied delivery: the Svix id, Clerk's event type and `data` payload, and what it changed.
 #[derive(Clone, Debug)]
 pub struct HookEvent {
-    pub svix_id: String,
+    pub svix_id: DeliveryId,
     pub event_type: String,
     pub payload: Value,
     pub applied: AppliedEvent,
@@ -91,8 +92,8 @@ impl WebhookHooks {
             tokio::spawn(async move {
                 match task.await {
                     Ok(Ok(())) => {}
-                    Ok(Err(err)) => tracing::warn!(svix_id, error = %err, "a webhook hook failed"),
-                    Err(join) => tracing::error!(svix_id, error = %join, "a webhook hook panicked"),
+                    Ok(Err(err)) => tracing::warn!(%svix_id, error = %err, "a webhook hook failed"),
+                    Err(join) => tracing::error!(%svix_id, error = %join, "a webhook hook panicked"),
                 }
             });
         }

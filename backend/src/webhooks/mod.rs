@@ -9,6 +9,7 @@ mod group_commit;
 pub mod hooks;
 mod verify;
 
+use ids::{ClerkOrgId, ClerkUserId};
 use std::sync::Arc;
 
 use http::HeaderMap;
@@ -42,6 +43,11 @@ pub enum Answer {
     Ignored,
     Stale,
 }
+
+/// `CLERK_WEBHOOK_SIGNING_SECRET` is not a Svix secret (`whsec_…`).
+#[derive(Debug, thiserror::Error)]
+#[error("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({0})")]
+pub struct InvalidSigningSecret(svix::webhooks::WebhookError);
 
 impl Answer {
     pub fn as_str(self) -> &'static str {
@@ -83,11 +89,8 @@ impl WebhookProcessor {
         api: ClerkApi,
         policy: MirrorPolicy,
         hooks: WebhookHooks,
-    ) -> Result<Self, String> {
-        let webhook = signing_secret
-            .map(svix::webhooks::Webhook::new)
-            .transpose()
-            .map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({e})"))?;
+    ) -> Result<Self, InvalidSigningSecret> {
+        let webhook = signing_secret.map(svix::webhooks::Webhook::new).transpose().map_err(InvalidSigningSecret)?;
         let writer = Writer { db: db.clone(), policy, hooks, invalidations }.spawn();
         Ok(Self { db, api, webhook, writer })
     }
@@ -99,18 +102,20 @@ impl WebhookProcessor {
     async fn prefetch(&self, delivery: &verify::Delivery) -> Result<Option<Fetched>, WebhookError> {
         let fetched = match &delivery.event {
             ClerkEvent::Membership(_, data) => {
-                let Some(user_id) = data["public_user_data"]["user_id"].as_str() else { return Ok(None) };
-                if users::find_by_clerk_id(&self.db, user_id).await.map_err(database)?.is_some() {
+                let Some(user_id) = data["public_user_data"]["user_id"].as_str().map(ClerkUserId::from) else {
+                    return Ok(None);
+                };
+                if users::find_by_clerk_id(&self.db, &user_id).await.map_err(database)?.is_some() {
                     return Ok(None);
                 }
-                fetch_user(&self.api, user_id).await
+                fetch_user(&self.api, &user_id).await
             }
             ClerkEvent::Invitation(_, data) => {
-                let Some(org_id) = data["organization_id"].as_str() else { return Ok(None) };
-                if organizations::find_by_clerk_id(&self.db, org_id).await.map_err(database)?.is_some() {
+                let Some(org_id) = data["organization_id"].as_str().map(ClerkOrgId::from) else { return Ok(None) };
+                if organizations::find_by_clerk_id(&self.db, &org_id).await.map_err(database)?.is_some() {
                     return Ok(None);
                 }
-                fetch_organization(&self.api, org_id).await
+                fetch_organization(&self.api, &org_id).await
             }
             _ => return Ok(None),
         };

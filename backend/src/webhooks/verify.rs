@@ -2,6 +2,7 @@
 //! See https://docs.svix.com/receiving/verifying-payloads/how-manual
 
 use http::HeaderMap;
+use ids::DeliveryId;
 use serde_json::Value;
 
 /// Webhook bodies larger than this are refused before verification.
@@ -25,7 +26,7 @@ pub enum Refusal {
 /// A verified delivery: its Svix id and its event, parsed once.
 #[derive(Clone, Debug)]
 pub struct Delivery {
-    pub svix_id: String,
+    pub svix_id: DeliveryId,
     pub event: super::event::ClerkEvent,
     /// Fetched before the writer, so no transaction waits on Clerk: for a membership event
     /// naming a user we lack, that user; for an invitation to an organization we lack, it.
@@ -57,7 +58,7 @@ pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8
         return Err(Refusal::BadShape);
     }
     let event = super::event::ClerkEvent::parse(&envelope.event_type, envelope.data);
-    Ok(Delivery { svix_id, event, fetched: None })
+    Ok(Delivery { svix_id: DeliveryId::new(svix_id), event, fetched: None })
 }
 
 /// Svix's envelope around Clerk's event; other fields are skipped unparsed.

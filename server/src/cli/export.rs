@@ -9,7 +9,8 @@ use backend::{
 use super::database;
 
 pub async fn export_user(config: &Config, clerk_id: Option<&str>, email: Option<&str>) -> anyhow::Result<()> {
-    let who = match (clerk_id, email) {
+    let clerk_id = clerk_id.map(ids::ClerkUserId::from);
+    let who = match (clerk_id.as_ref(), email) {
         (Some(id), None) => Person::ClerkId(id),
         (None, Some(email)) => Person::Email(email),
         _ => anyhow::bail!("give exactly one of --clerk-id and --email"),

@@ -49,7 +49,7 @@ async fn a_staff_member_logs_in_and_sees_the_dashboard(backend: Backend) {
     let home = app.admin_page("/", &cookie).await.text().await.expect("html");
     assert!(home.contains(r#"data-testid="header-staff""#), "on the public pages too: {home}");
     // The login is recorded on the account.
-    let user = backend::db::staff_accounts::active_staff(&app.db, 1).await.expect("query").expect("staff");
+    let user = backend::db::staff_accounts::active_staff(&app.db, ids::UserId(1)).await.expect("query").expect("staff");
     assert!(user.last_login.is_some());
 }
 
@@ -243,7 +243,7 @@ async fn a_clerk_user_marked_staff_may_use_the_admin_through_their_clerk_session
     let token = clerk.mint(&session_claims("user_alice"));
     assert_eq!(app.me_bearer(&token).await.status(), StatusCode::OK, "provisioned");
     backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = 'user_alice'").execute(pool).await.map(|_| ())).expect("update");
-    app.auth.directory.invalidate_user("user_alice").await;
+    app.auth.directory.invalidate_user(&"user_alice".into()).await;
     let res =
         app.client.get(app.url("/admin")).header("cookie", format!("__session={token}")).send().await.expect("request");
     assert_eq!(res.status(), StatusCode::OK);

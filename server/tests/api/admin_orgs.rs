@@ -43,8 +43,8 @@ struct Acme {
     clerk: FakeClerk,
     app: TestApp,
     cookie: StaffCookie,
-    org_id: i64,
-    bob_id: i64,
+    org_id: ids::OrgId,
+    bob_id: ids::UserId,
 }
 
 async fn setup(backend: Backend) -> Acme {
@@ -58,7 +58,7 @@ async fn setup(backend: Backend) -> Acme {
         .await
         .expect("org")
         .expect("stored");
-    let mut bob_id = 0;
+    let mut bob_id = ids::UserId(0);
     for (user, role) in [(&alice, "org:admin"), (&bob, "org:member")] {
         clerk.put_user(user.clone());
         let row = app.mirror(user).await;

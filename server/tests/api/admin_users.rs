@@ -28,6 +28,7 @@ testkit::each_backend!(
     user_supplied_text_is_escaped_in_admin_pages,
     an_edit_made_under_impersonation_records_the_impersonator,
     a_value_clerk_holds_never_blocks_an_edit_of_another_field,
+    a_page_that_shows_an_error_answers_with_its_status,
 );
 
 async fn list(app: &TestApp, cookie: &StaffCookie, form: &[(&str, &str)]) -> Value {
@@ -55,7 +56,7 @@ async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
         users::upsert_from_clerk_in(tx.conn(), &fields).await.expect("seed");
         if i % 50 == 1 {
             // Kept data (as CLERK_KEEP_DELETED_USER_DATA): the sort assertions below count these emails.
-            users::tombstone_in(tx.conn(), &format!("user_{i:04}"), false).await.expect("tombstone");
+            users::tombstone_in(tx.conn(), &format!("user_{i:04}").into(), false).await.expect("tombstone");
         }
     }
     tx.commit().await.expect("commit");
@@ -340,4 +341,18 @@ async fn a_value_clerk_holds_never_blocks_an_edit_of_another_field(backend: Back
     assert_eq!(patches, vec![json!({ "last_name": "Lindqvist" })], "only what changed goes to Clerk");
     let stored = users::find_by_id(&app.db, row.id).await.expect("query").expect("row");
     assert_eq!((stored.last_name.as_str(), stored.username.as_deref()), ("Lindqvist", Some("bo")));
+}
+
+/// The server renders the error in place of the page, and the response carries its status:
+/// pages and server functions alike, with no call site setting one.
+async fn a_page_that_shows_an_error_answers_with_its_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_staff("boss@example.com", true).await;
+    let cookie = app.staff_login("boss@example.com").await;
+    for path in ["/admin/users/999999", "/admin/orgs/424242"] {
+        let res = app.admin_page(path, &cookie).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(res.text().await.expect("html").contains("Not found."), "{path}");
+    }
+    assert_eq!(app.admin_page("/admin/users", &cookie).await.status(), StatusCode::OK);
 }

@@ -179,22 +179,23 @@ async fn ending_a_clerk_session_ends_its_server_sessions_at_once(backend: Backen
     let session = browser_sign_in(&app, &clerk, ALICE, None).await;
     let other = browser_sign_in(&app, &clerk, "user_bob", None).await;
 
-    let ended =
-        end_clerk_sessions(&app.invalidations, EndSessions::ClerkSession(&format!("sess_{ALICE}"))).await.expect("end");
+    let ended = end_clerk_sessions(&app.invalidations, EndSessions::ClerkSession(&format!("sess_{ALICE}").into()))
+        .await
+        .expect("end");
     assert_eq!(ended, 1);
     assert_eq!(app.me_cookie(&session).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(clerk_id_of(app.me_cookie(&other).await).await.as_deref(), Some("user_bob"), "others are untouched");
 
-    let ended = end_clerk_sessions(&app.invalidations, EndSessions::ClerkUser("user_bob")).await.expect("end");
+    let ended = end_clerk_sessions(&app.invalidations, EndSessions::ClerkUser(&"user_bob".into())).await.expect("end");
     assert_eq!(ended, 1);
     assert_eq!(app.me_cookie(&other).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn an_unknown_user_is_provisioned_just_in_time(backend: Backend) {
     let (clerk, app) = setup(backend, &[]).await;
-    assert_eq!(users::find_by_clerk_id(&app.db, ALICE).await.expect("query"), None);
+    assert_eq!(users::find_by_clerk_id(&app.db, &ALICE.into()).await.expect("query"), None);
     assert_eq!(app.me_bearer(&clerk.mint(&session_claims(ALICE))).await.status(), StatusCode::OK);
-    let row = users::find_by_clerk_id(&app.db, ALICE).await.expect("query").expect("provisioned");
+    let row = users::find_by_clerk_id(&app.db, &ALICE.into()).await.expect("query").expect("provisioned");
     assert_eq!(row.email, "alice@example.com");
     assert_eq!(row.last_name, "Liddell");
     assert_eq!(clerk.requests("/v1/users/user_alice").len(), 1);
@@ -275,7 +276,7 @@ async fn a_clerk_user_is_never_linked_to_a_staff_account_by_email(backend: Backe
 async fn seed_membership(app: &TestApp, clerk: &FakeClerk, org_id: &str, role: &str) {
     // Provision Alice first, then mirror an organization and her membership.
     assert_eq!(app.me_bearer(&clerk.mint(&session_claims(ALICE))).await.status(), StatusCode::OK);
-    let user = users::find_by_clerk_id(&app.db, ALICE).await.expect("query").expect("alice");
+    let user = users::find_by_clerk_id(&app.db, &ALICE.into()).await.expect("query").expect("alice");
     let org = backend::db::organizations::upsert_from_clerk(
         &app.db,
         &backend::db::organizations::ClerkOrganizationFields {
@@ -416,5 +417,5 @@ async fn guards_let_the_right_users_through(backend: Backend) {
 
 /// The user cache holds rows for `CLERK_CACHE_TIMEOUT`; tests that edit rows directly drop it.
 async fn app_invalidate(app: &TestApp, clerk_id: &str) {
-    app.auth.directory.invalidate_user(clerk_id).await;
+    app.auth.directory.invalidate_user(&clerk_id.into()).await;
 }

@@ -52,7 +52,7 @@ async fn export_user_holds_every_row_about_the_person_and_nothing_about_anyone_e
         let invitation = json!({ "object": "organization_invitation", "id": format!("orginv_{id}"), "email_address": email,
             "role": "org:admin", "status": "pending", "organization_id": "org_acme", "created_at": 1, "updated_at": 1 });
         assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "processed");
-        let local = backend::db::users::find_by_clerk_id(&app.db, id).await.expect("query").expect("mirrored");
+        let local = backend::db::users::find_by_clerk_id(&app.db, &id.into()).await.expect("query").expect("mirrored");
         audit(
             &app,
             "user.update",
@@ -102,7 +102,8 @@ async fn only_a_superuser_downloads_a_persons_data(backend: Backend) {
     let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
     let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell");
     app.deliver("user.created", &alice).await;
-    let local = backend::db::users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("mirrored");
+    let local =
+        backend::db::users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("mirrored");
     let path = format!("/admin/users/{}/export", local.id);
 
     app.create_staff("root@example.com", true).await;

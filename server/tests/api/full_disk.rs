@@ -64,7 +64,7 @@ fn user(i: usize) -> serde_json::Value {
 async fn stored(app: &TestApp, ids: &[String]) -> usize {
     let mut found = 0;
     for id in ids {
-        if backend::db::users::find_by_clerk_id(&app.db, id).await.ok().flatten().is_some() {
+        if backend::db::users::find_by_clerk_id(&app.db, &id.as_str().into()).await.ok().flatten().is_some() {
             found += 1;
         }
     }

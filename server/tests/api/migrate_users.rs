@@ -138,7 +138,7 @@ async fn local_accounts_move_with_their_passwords_through_a_rate_limit_and_a_rer
         assert_eq!(created["username"], format!("local_{i}"));
         let digest = clerk.password_digest(&clerk_id);
         assert_eq!(digest, account.hash.clone().map(|h| ("argon2id".to_owned(), h)), "{i}");
-        let row = users::find_by_id(&db.db, *id).await.expect("query").expect("row");
+        let row = users::find_by_id(&db.db, ids::UserId(*id)).await.expect("query").expect("row");
         assert_eq!(row.clerk_updated_at, created["updated_at"].as_i64(), "mirrored from Clerk's answer");
     }
 
@@ -180,7 +180,7 @@ async fn skip_existing_links_by_verified_email_and_an_interrupted_run_is_resumed
     assert_eq!(link_of(&db, ids[0]).await.0.as_deref(), Some("user_bob"));
     assert_eq!(second["failures"][0]["email"], "carol@example.com", "an unverified email is not proof");
     assert_eq!(link_of(&db, ids[1]).await.0, None);
-    let bob = users::find_by_id(&db.db, ids[0]).await.expect("query").expect("row");
+    let bob = users::find_by_id(&db.db, ids::UserId(ids[0])).await.expect("query").expect("row");
     assert_eq!((bob.first_name.as_str(), bob.last_name.as_str()), ("Bob", "B"), "Clerk's data is mirrored on the link");
 }
 

@@ -42,9 +42,9 @@ async fn a_change_made_only_in_clerk_is_repaired_by_the_next_run_and_shown_on_th
     clerk.remove_user("user_carol");
 
     let repaired = eventually(Duration::from_secs(10), || async {
-        let alice = users::find_by_clerk_id(&app.db, "user_alice").await.ok().flatten();
-        let bob = users::find_by_clerk_id(&app.db, "user_bob").await.ok().flatten();
-        let carol = users::find_by_clerk_id(&app.db, "user_carol").await.ok().flatten();
+        let alice = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.ok().flatten();
+        let bob = users::find_by_clerk_id(&app.db, &"user_bob".into()).await.ok().flatten();
+        let carol = users::find_by_clerk_id(&app.db, &"user_carol".into()).await.ok().flatten();
         alice.is_some_and(|a| a.first_name == "Alicia")
             && bob.is_some()
             && carol.is_some_and(|c| c.deleted_at.is_some() && c.email.is_empty())

@@ -83,7 +83,7 @@ async fn sigterm_with_fifty_webhooks_in_flight_answers_or_skips_each_one() {
     let applied = answered.iter().filter(|(_, a)| a.is_some()).count();
     eprintln!("SIGTERM with 50 in flight: {applied} answered, {} refused", 50 - applied);
     for (i, answer) in &answered {
-        let row = users::find_by_clerk_id(&db.db, &format!("user_sig_{i:02}")).await.expect("query");
+        let row = users::find_by_clerk_id(&db.db, &format!("user_sig_{i:02}").into()).await.expect("query");
         match answer {
             Some(200) => assert!(row.is_some(), "{i}: answered 200 but not applied"),
             Some(code) => panic!("{i}: unexpected status {code}"),

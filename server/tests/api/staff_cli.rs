@@ -107,7 +107,7 @@ async fn a_clerk_user_with_the_same_email_gains_no_password_or_staff_flag() {
     let out =
         create_staff(dir.path(), &["--email", "boss@example.com", "--password-stdin"], Some("staff password ok\n"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let clerk_row = users::find_by_clerk_id(&db, "user_boss").await.expect("query").expect("row");
+    let clerk_row = users::find_by_clerk_id(&db, &"user_boss".into()).await.expect("query").expect("row");
     assert!(!clerk_row.is_staff && !clerk_row.is_superuser);
     let clerk_hash: Option<String> = backend::on_pool!(&db, pool => sqlx::query_scalar(
         "SELECT password_hash FROM users WHERE clerk_id = 'user_boss'").fetch_one(pool).await)

@@ -142,7 +142,7 @@ async fn a_prune_during_which_an_early_user_is_deleted_tombstones_nobody_who_sti
         .expect("query")
     };
     assert!(tombstones().await.is_empty(), "nobody who still exists is tombstoned");
-    let kept = users::find_by_clerk_id(&db.db, "user_00500").await.expect("query").expect("row");
+    let kept = users::find_by_clerk_id(&db.db, &"user_00500".into()).await.expect("query").expect("row");
     assert!(kept.deleted_at.is_none() && !kept.email.is_empty(), "user 500 slid past the pages and is kept");
     assert_eq!(clerk.requests("/v1/users/user_00500").len(), 1, "confirmed with Clerk");
     assert!(clerk.requests("/v1/users/user_00042").is_empty(), "listed, though unmappable: not a candidate");
@@ -296,7 +296,7 @@ async fn a_newer_local_row_is_not_overwritten(backend: Backend) {
     users::upsert_from_clerk(&db.db, &newer).await.expect("seed");
     let summary = report(&clerk, &db, &["sync-users", "--json"]).await;
     assert_eq!(summary["stale"], 1);
-    let row = users::find_by_clerk_id(&db.db, "user_00004").await.expect("query").expect("row");
+    let row = users::find_by_clerk_id(&db.db, &"user_00004".into()).await.expect("query").expect("row");
     assert_eq!(row.first_name, "Local");
 }
 

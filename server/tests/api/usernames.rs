@@ -25,7 +25,7 @@ const GENERATE: (&str, &str) = ("CLERK_AUTO_GENERATE_USERNAME", "true");
 const WEBHOOKS: (&str, &str) = ("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET);
 
 async fn username(app: &TestApp, clerk_id: &str) -> Option<String> {
-    users::find_by_clerk_id(&app.db, clerk_id).await.expect("query").and_then(|u| u.username)
+    users::find_by_clerk_id(&app.db, &clerk_id.into()).await.expect("query").and_then(|u| u.username)
 }
 
 /// Waits until Clerk holds `expected` as the user's username.
@@ -46,14 +46,14 @@ async fn a_generated_username_reaches_clerk_and_survives_later_updates(backend: 
     assert!(clerk_has(&clerk, "user_alice", &generated).await, "written to Clerk");
     let patch = clerk.requests("/v1/users/user_alice").into_iter().find(|r| r.method == "PATCH").expect("a PATCH");
     assert_eq!(patch.body, Some(json!({ "username": generated })));
-    assert!(users::pending_username_pushes(&app.db, 0, 10).await.expect("query").is_empty());
+    assert!(users::pending_username_pushes(&app.db, ids::UserId(0), 10).await.expect("query").is_empty());
 
     // Clerk's next user.updated carries it now.
     let mut renamed = clerk.user("user_alice").expect("user");
     renamed["first_name"] = json!("Alicia");
     renamed["updated_at"] = json!(renamed["updated_at"].as_i64().unwrap_or_default() + 1);
     assert_eq!(app.deliver("user.updated", &renamed).await.0, StatusCode::OK);
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("row");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("row");
     assert_eq!((row.first_name.as_str(), row.username.as_deref()), ("Alicia", Some(generated.as_str())));
 
     // One that lacks it (sent before Clerk had it, say) does not erase it either.
@@ -80,7 +80,7 @@ async fn an_admin_edit_never_drops_a_generated_username(backend: Backend) {
     clerk.put_user(carol.clone());
     let app = TestApp::with_clerk(backend, &clerk, &[GENERATE, WEBHOOKS]).await;
     assert_eq!(app.deliver("user.created", &carol).await.0, StatusCode::OK);
-    let row = users::find_by_clerk_id(&app.db, "user_carol").await.expect("query").expect("row");
+    let row = users::find_by_clerk_id(&app.db, &"user_carol".into()).await.expect("query").expect("row");
     let generated = row.username.clone().expect("generated");
     app.create_staff("boss@example.com", false).await;
     let cookie = app.staff_login("boss@example.com").await;
@@ -131,7 +131,7 @@ async fn generate_usernames_push_backfills_clerk_through_a_rate_limit(backend: B
     assert!(String::from_utf8_lossy(&out.stderr).contains("waiting"), "the 429 was waited out");
     for i in 0..30 {
         let id = format!("user_{i:05}");
-        let local = users::find_by_clerk_id(&db.db, &id).await.expect("query").and_then(|u| u.username);
+        let local = users::find_by_clerk_id(&db.db, &id.as_str().into()).await.expect("query").and_then(|u| u.username);
         let local = local.expect("generated");
         assert!(local.starts_with("member_"));
         assert_eq!(clerk.user(&id).expect("user")["username"], local.as_str(), "{id}");

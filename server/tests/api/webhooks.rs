@@ -73,7 +73,7 @@ async fn user_events_create_update_and_tombstone_the_row(backend: Backend) {
     let (_clerk, app) = setup(backend).await;
     let (status, body) = app.deliver("user.created", &alice_at(1_000)).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("processed")));
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("created");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("created");
     assert_eq!(row.email, "alice@example.com", "the primary address, not the first listed");
     assert_eq!(row.image_url, "https://img.clerk.com/user_alice.png");
     assert!(row.last_sign_in_at.is_some());
@@ -83,14 +83,14 @@ async fn user_events_create_update_and_tombstone_the_row(backend: Backend) {
     updated["public_metadata"] = json!({ "plan": "pro" });
     updated["locked"] = json!(true);
     assert_eq!(app.deliver("user.updated", &updated).await.1["status"], "processed");
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(row.first_name, "Alicia");
     assert_eq!(row.public_metadata.0, json!({ "plan": "pro" }));
     assert!(!row.is_active, "locked users are inactive");
 
     let deleted = json!({ "object": "user", "id": "user_alice", "deleted": true });
     assert_eq!(app.deliver("user.deleted", &deleted).await.1["status"], "processed");
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("tombstone");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("tombstone");
     assert!(row.deleted_at.is_some() && !row.is_active);
 
     let stored = webhook_events::count(&app.db).await.expect("count");
@@ -126,7 +126,7 @@ async fn deleted_alice(env: &[(&str, &str)], backend: Backend) -> (TestApp, Vec<
     let deleted = json!({ "object": "user", "id": "user_alice", "deleted": true });
     assert_eq!(app.deliver("user.deleted", &deleted).await.1["status"], "processed");
     let columns = text_columns(&app, "user_alice").await;
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("tombstone");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("tombstone");
     (app, columns, row)
 }
 
@@ -210,7 +210,7 @@ async fn a_deleted_users_personal_data_is_erased_from_every_table(backend: Backe
     });
     assert_eq!(app.deliver("organizationInvitation.created", &invitation).await.1["status"], "processed");
     // What the admin's audit log writes about her: an edit, a role change, an invitation.
-    let alice_id = users::find_by_clerk_id(&app.db, "user_alice").await.expect("q").expect("alice").id;
+    let alice_id = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("q").expect("alice").id;
     for (action, object_type, object_id, changes) in [
         (
             "user.update",
@@ -273,7 +273,7 @@ async fn session_created_records_the_last_login(backend: Backend) {
     let session = json!({ "object": "session", "id": "sess_1", "user_id": "user_alice", "status": "active",
         "created_at": 1_700_000_000_000i64, "updated_at": 1_700_000_000_000i64 });
     assert_eq!(app.deliver("session.created", &session).await.1["status"], "processed");
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(row.last_login.map(|t| t.timestamp()), Some(1_700_000_000));
 }
 
@@ -285,7 +285,7 @@ async fn session_end_events_record_the_last_logout_moving_forward_only(backend: 
             "created_at": 1_600_000_000_000i64, "updated_at": at })
     };
     let last_logout = || async {
-        users::find_by_clerk_id(&app.db, "user_alice")
+        users::find_by_clerk_id(&app.db, &"user_alice".into())
             .await
             .expect("query")
             .expect("exists")
@@ -357,7 +357,8 @@ async fn organization_events_mirror_the_organization(backend: Backend) {
     org["name"] = json!("Acme Inc");
     org["updated_at"] = json!(2_000);
     assert_eq!(app.deliver("organization.updated", &org).await.1["status"], "processed");
-    let row = backend::db::organizations::find_by_clerk_id(&app.db, "org_acme").await.expect("query").expect("org");
+    let row =
+        backend::db::organizations::find_by_clerk_id(&app.db, &"org_acme".into()).await.expect("query").expect("org");
     assert_eq!(row.name, "Acme Inc");
     assert_eq!(row.max_allowed_memberships, Some(5));
 
@@ -365,7 +366,8 @@ async fn organization_events_mirror_the_organization(backend: Backend) {
     assert_eq!(app.deliver("organization.deleted", &deleted).await.1["status"], "processed");
     org["updated_at"] = json!(3_000);
     assert_eq!(app.deliver("organization.updated", &org).await.1["status"], "stale", "tombstones win");
-    let row = backend::db::organizations::find_by_clerk_id(&app.db, "org_acme").await.expect("query").expect("org");
+    let row =
+        backend::db::organizations::find_by_clerk_id(&app.db, &"org_acme".into()).await.expect("query").expect("org");
     assert!(row.deleted_at.is_some() && !row.is_active);
 }
 
@@ -380,25 +382,28 @@ async fn membership_events_mirror_the_membership_and_fetch_an_unknown_user(backe
     // Bob is unknown locally: the one call back to Clerk fetches him.
     assert_eq!(app.deliver("organizationMembership.created", &membership).await.1["status"], "processed");
     assert_eq!(clerk.requests("/v1/users/user_bob").len(), 1);
-    let bob_row = users::find_by_clerk_id(&app.db, "user_bob").await.expect("query").expect("fetched");
-    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    let bob_row = users::find_by_clerk_id(&app.db, &"user_bob".into()).await.expect("query").expect("fetched");
+    let m =
+        backend::db::memberships::find(&app.db, bob_row.id, &"org_acme".into()).await.expect("query").expect("member");
     assert_eq!(m.role, "org:member");
 
     membership["role"] = json!("org:admin");
     membership["updated_at"] = json!(2_000);
     assert_eq!(app.deliver("organizationMembership.updated", &membership).await.1["status"], "processed");
-    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    let m =
+        backend::db::memberships::find(&app.db, bob_row.id, &"org_acme".into()).await.expect("query").expect("member");
     assert_eq!(m.role, "org:admin");
 
     membership["updated_at"] = json!(3_000);
     assert_eq!(app.deliver("organizationMembership.deleted", &membership).await.1["status"], "processed");
-    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query"), None);
+    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, &"org_acme".into()).await.expect("query"), None);
 
     // Re-created with a new id for the same (org, user).
     let mut again = fake_clerk::membership("orgmem_2", &org, &bob, "org:member");
     again["updated_at"] = json!(4_000);
     assert_eq!(app.deliver("organizationMembership.created", &again).await.1["status"], "processed");
-    let m = backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query").expect("member");
+    let m =
+        backend::db::memberships::find(&app.db, bob_row.id, &"org_acme".into()).await.expect("query").expect("member");
     assert_eq!(m.clerk_id, "orgmem_2");
 }
 
@@ -543,7 +548,7 @@ async fn a_replay_is_a_duplicate_and_changes_nothing(backend: Backend) {
     app.deliver("user.updated", &newer).await;
     let (status, body) = app.post_webhook(&delivery).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "duplicate" })));
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(row.first_name, "Alicia");
 }
 
@@ -579,12 +584,12 @@ async fn out_of_order_user_events_never_go_back_in_time(backend: Backend) {
     let mut old = alice_at(1_500);
     old["first_name"] = json!("Older");
     assert_eq!(app.deliver("user.updated", &old).await.1["status"], "stale");
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(row.first_name, "Newer");
     // an update after deleted
     app.deliver("user.deleted", &json!({ "id": "user_alice", "deleted": true, "object": "user" })).await;
     assert_eq!(app.deliver("user.updated", &alice_at(9_000)).await.1["status"], "stale");
-    let row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert!(row.deleted_at.is_some() && !row.is_active, "no resurrection");
     // a deleted user we never saw stays deleted when its created arrives late
     app.deliver("user.deleted", &json!({ "id": "user_ghost", "deleted": true, "object": "user" })).await;
@@ -601,8 +606,8 @@ async fn a_late_membership_created_after_deleted_stays_deleted(backend: Backend)
     m["updated_at"] = json!(1_000);
     assert_eq!(app.deliver("organizationMembership.deleted", &m).await.1["status"], "processed");
     assert_eq!(app.deliver("organizationMembership.created", &m).await.1["status"], "stale");
-    let bob_row = users::find_by_clerk_id(&app.db, "user_bob").await.expect("query").expect("bob");
-    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, "org_acme").await.expect("query"), None);
+    let bob_row = users::find_by_clerk_id(&app.db, &"user_bob".into()).await.expect("query").expect("bob");
+    assert_eq!(backend::db::memberships::find(&app.db, bob_row.id, &"org_acme".into()).await.expect("query"), None);
 }
 
 async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) {
@@ -612,7 +617,7 @@ async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) 
     let (status, body) = app.post_webhook(&delivery).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(!body.to_string().contains("disk on fire"), "database errors stay in the log: {body}");
-    let failed = webhook_events::find(&app.db, "msg_retry").await.expect("query").expect("a failure row");
+    let failed = webhook_events::find(&app.db, &"msg_retry".into()).await.expect("query").expect("a failure row");
     assert_eq!(failed.status, "failed", "recorded for the admin, not as processed");
     assert!(!failed.error.unwrap_or_default().contains("disk on fire"), "the cause stays in the log");
     assert_eq!(users::count(&app.db).await.expect("count"), 0);
@@ -620,7 +625,10 @@ async fn a_database_failure_is_503_and_the_retry_is_processed(backend: Backend) 
     common::mend_user_inserts(&app.db, backend).await;
     assert_eq!(app.post_webhook(&delivery).await.1["status"], "processed", "Svix's retry is applied");
     assert_eq!(users::count(&app.db).await.expect("count"), 1);
-    assert_eq!(webhook_events::find(&app.db, "msg_retry").await.expect("query").expect("row").status, "processed");
+    assert_eq!(
+        webhook_events::find(&app.db, &"msg_retry".into()).await.expect("query").expect("row").status,
+        "processed"
+    );
     assert_eq!(app.post_webhook(&delivery).await.1["status"], "duplicate", "and only once");
 }
 
@@ -651,10 +659,10 @@ async fn one_failure_among_200_concurrent_deliveries_fails_alone(backend: Backen
     }
     assert_eq!(users::count(&app.db).await.expect("count"), 199, "the other 199 are applied");
     assert!(
-        users::find_by_clerk_id(&app.db, "user_doomed").await.expect("query").is_none(),
+        users::find_by_clerk_id(&app.db, &"user_doomed".into()).await.expect("query").is_none(),
         "the failed one is absent"
     );
-    let failed = webhook_events::find(&app.db, "msg_137").await.expect("query").expect("its failure is logged");
+    let failed = webhook_events::find(&app.db, &"msg_137".into()).await.expect("query").expect("its failure is logged");
     assert_eq!(failed.status, "failed");
 
     common::mend_user_inserts(&app.db, backend).await;
@@ -671,7 +679,7 @@ async fn generated_usernames_are_stable_across_updates(backend: Backend) {
     )
     .await;
     app.deliver("user.created", &alice_at(1_000)).await;
-    let first = users::find_by_clerk_id(&app.db, "user_alice")
+    let first = users::find_by_clerk_id(&app.db, &"user_alice".into())
         .await
         .expect("query")
         .expect("exists")
@@ -681,13 +689,13 @@ async fn generated_usernames_are_stable_across_updates(backend: Backend) {
     for at in [2_000, 3_000] {
         app.deliver("user.updated", &alice_at(at)).await;
     }
-    let later = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists").username;
+    let later = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists").username;
     assert_eq!(later.as_deref(), Some(first.as_str()), "generated once, never regenerated");
     // A username set in Clerk wins.
     let mut named = alice_at(4_000);
     named["username"] = json!("alice");
     app.deliver("user.updated", &named).await;
-    let named_row = users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").expect("exists");
+    let named_row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(named_row.username.as_deref(), Some("alice"));
 }
 
@@ -731,7 +739,7 @@ async fn a_panicking_hook_still_yields_200_and_a_stored_row() {
             .await;
     let (status, body) = app.deliver("user.created", &alice_at(1_000)).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("processed")));
-    assert!(users::find_by_clerk_id(&app.db, "user_alice").await.expect("query").is_some());
+    assert!(users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").is_some());
     let ran =
         common::eventually(std::time::Duration::from_secs(5), || async { calls.load(Ordering::SeqCst) == 1 }).await;
     assert!(ran, "the hook ran");

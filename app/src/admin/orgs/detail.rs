@@ -2,6 +2,7 @@
 //! the slug, changing a member's role, removing a member, inviting and revoking an invitation
 //! are written through to Clerk.
 
+use ids::{ClerkOrgId, OrgId, UserId};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
     pub role: String,
@@ -39,8 +40,8 @@ pub struct InvitationView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgDetail {
-    pub id: i64,
-    pub clerk_id: String,
+    pub id: OrgId,
+    pub clerk_id: ClerkOrgId,
     pub name: String,
     pub slug: String,
     pub image_url: String,
@@ -64,7 +65,7 @@ pub struct OrgDetail {
 
 #[server(prefix = "/api/admin", endpoint = "org")]
 pub async fn get_org_detail(
-    id: i64,
+    id: OrgId,
     #[server(default)] page: i64,
     #[server(default)] ipage: i64,
 ) -> Result<OrgDetail, AppError> {
@@ -75,7 +76,7 @@ pub async fn get_org_detail(
     let (_admin, state) = crate::admin::ssr::admin()?;
     let db = &state.db;
     let Some(o) = org_search::find(db, id).await.map_err(AppError::internal)? else {
-        return AppError::NotFound.fail();
+        return Err(AppError::NotFound);
     };
     let members = org_search::members(db, id, page).await.map_err(AppError::internal)?;
     let invitations = org_search::invitations(db, id, ipage).await.map_err(AppError::internal)?;
@@ -130,7 +131,7 @@ pub async fn get_org_detail(
 }
 
 #[server(prefix = "/api/admin", endpoint = "org-update")]
-pub async fn update_org(id: i64, name: String, slug: String) -> Result<(), AppError> {
+pub async fn update_org(id: OrgId, name: String, slug: String) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let changed = backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
         .await
@@ -140,7 +141,7 @@ pub async fn update_org(id: i64, name: String, slug: String) -> Result<(), AppEr
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-role")]
-pub async fn change_member_role(org_id: i64, user_id: i64, role: String) -> Result<(), AppError> {
+pub async fn change_member_role(org_id: OrgId, user_id: UserId, role: String) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let changed =
         backend::admin::orgs::change_role(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id, &role)
@@ -151,7 +152,7 @@ pub async fn change_member_role(org_id: i64, user_id: i64, role: String) -> Resu
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-remove")]
-pub async fn remove_member(org_id: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn remove_member(org_id: OrgId, user_id: UserId) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let changed = backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
         .await
@@ -161,7 +162,7 @@ pub async fn remove_member(org_id: i64, user_id: i64) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/admin", endpoint = "org-invite")]
-pub async fn invite_to_org(org_id: i64, email_address: String, role: String) -> Result<(), AppError> {
+pub async fn invite_to_org(org_id: OrgId, email_address: String, role: String) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let changed =
         backend::admin::orgs::invite(&state.db, &state.clerk_writes, admin.actor(), org_id, &email_address, &role)
@@ -172,7 +173,7 @@ pub async fn invite_to_org(org_id: i64, email_address: String, role: String) -> 
 }
 
 #[server(prefix = "/api/admin", endpoint = "org-invitation-revoke")]
-pub async fn revoke_invitation(org_id: i64, invitation_id: i64) -> Result<(), AppError> {
+pub async fn revoke_invitation(org_id: OrgId, invitation_id: i64) -> Result<(), AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let changed =
         backend::admin::orgs::revoke_invitation(&state.db, &state.clerk_writes, admin.actor(), org_id, invitation_id)
@@ -185,7 +186,8 @@ pub async fn revoke_invitation(org_id: i64, invitation_id: i64) -> Result<(), Ap
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let id =
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<OrgId>().ok()).unwrap_or(OrgId(0))));
     let rename = ServerAction::<UpdateOrg>::new();
     let role = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
@@ -272,7 +274,7 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
         <div class="columns">
             <section>
                 <dl class="facts">
-                    <dt>"Clerk id"</dt><dd><code>{o.clerk_id.clone()}</code></dd>
+                    <dt>"Clerk id"</dt><dd><code>{o.clerk_id.to_string()}</code></dd>
                     <dt>"Slug"</dt><dd>{o.slug.clone()}</dd>
                     <dt>"Members (Clerk's count)"</dt><dd>{o.members_count.map(|n| n.to_string()).unwrap_or_default()}</dd>
                     <dt>"Member limit"</dt><dd>{o.max_allowed_memberships.map(|n| n.to_string()).unwrap_or_default()}</dd>
@@ -286,7 +288,7 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
             <section>
                 <h2>"Rename"</h2>
                 <ActionForm action=rename attr:class="stack-form">
-                    <input type="hidden" name="id" value=org_id />
+                    <input type="hidden" name="id" value=org_id.to_string() />
                     <label>"Name" <input type="text" name="name" value=o.name.clone() />{field_error(rename.value(), "name")}</label>
                     <label>"Slug" <input type="text" name="slug" value=o.slug.clone() />{field_error(rename.value(), "slug")}</label>
                     <button type="submit">"Save"</button>
@@ -307,8 +309,8 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
                             <td><a href=format!("/admin/users/{}", m.user_id)>{m.email.clone()}</a>" "<span class="muted">{m.name.clone()}</span></td>
                             <td>
                                 <ActionForm action=role attr:class="inline-form">
-                                    <input type="hidden" name="org_id" value=org_id />
-                                    <input type="hidden" name="user_id" value=m.user_id />
+                                    <input type="hidden" name="org_id" value=org_id.to_string() />
+                                    <input type="hidden" name="user_id" value=m.user_id.to_string() />
                                     <select name="role" aria-label="Role">
                                         <option value="org:admin" selected=current == "org:admin">"admin"</option>
                                         <option value="org:member" selected=current == "org:member">"member"</option>
@@ -323,8 +325,8 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
                             <td><code>{m.public_metadata.clone()}</code></td>
                             <td>
                                 <ActionForm action=remove attr:class="inline-form">
-                                    <input type="hidden" name="org_id" value=org_id />
-                                    <input type="hidden" name="user_id" value=m.user_id />
+                                    <input type="hidden" name="org_id" value=org_id.to_string() />
+                                    <input type="hidden" name="user_id" value=m.user_id.to_string() />
                                     <button type="submit" class="danger" on:click=ask>"Remove"</button>
                                 </ActionForm>
                             </td>
@@ -339,7 +341,7 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
 
         <h2>{format!("Invitations ({})", o.invitations_total)}</h2>
         <ActionForm action=invite attr:class="inline-form" attr:data-testid="invite-form">
-            <input type="hidden" name="org_id" value=org_id />
+            <input type="hidden" name="org_id" value=org_id.to_string() />
             <label>"Email" <input type="email" name="email_address" required />{field_error(invite.value(), "email_address")}</label>
             <select name="role" aria-label="Role">
                 <option value="org:member" selected=true>"member"</option>
@@ -362,7 +364,7 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
                                 <td><code>{i.public_metadata.clone()}</code></td>
                                 <td>{(i.status == "pending").then(move || view! {
                                     <ActionForm action=revoke attr:class="inline-form">
-                                        <input type="hidden" name="org_id" value=org_id />
+                                        <input type="hidden" name="org_id" value=org_id.to_string() />
                                         <input type="hidden" name="invitation_id" value=i.id />
                                         <button type="submit" class="danger">"Revoke"</button>
                                     </ActionForm>

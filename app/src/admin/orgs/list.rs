@@ -1,5 +1,6 @@
 //! `/admin/orgs`: search and page through the mirrored organizations.
 
+use ids::{ClerkOrgId, OrgId};
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 use serde::{Deserialize, Serialize};
@@ -11,8 +12,8 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgRow {
-    pub id: i64,
-    pub clerk_id: String,
+    pub id: OrgId,
+    pub clerk_id: ClerkOrgId,
     pub name: String,
     pub slug: Option<String>,
     pub members_count: Option<i64>,
@@ -99,7 +100,7 @@ fn OrgsTable(list: OrgList, base: String) -> impl IntoView {
                             <td><a href=format!("/admin/orgs/{}", o.id)>{if o.name.is_empty() { "(unnamed)".to_owned() } else { o.name.clone() }}</a>
                                 {o.deleted.then_some(" (deleted)")}</td>
                             <td>{o.slug.clone().unwrap_or_default()}</td>
-                            <td><code>{o.clerk_id.clone()}</code></td>
+                            <td><code>{o.clerk_id.to_string()}</code></td>
                             <td>{o.members_count.map(|n| n.to_string()).unwrap_or_default()}</td>
                             <td>{o.created_at.clone()}</td>
                         </tr>

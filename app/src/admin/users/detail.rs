@@ -1,6 +1,7 @@
 //! `/admin/users/{id}`: everything we mirror about a user, their memberships, recent webhook
 //! events and audit entries, and the edit form.
 
+use ids::{ClerkUserId, OrgId, UserId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,8 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
-    pub id: i64,
-    pub clerk_id: Option<String>,
+    pub id: UserId,
+    pub clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub username: Option<String>,
     pub first_name: String,
@@ -36,7 +37,7 @@ pub struct UserDetail {
     pub created_at: String,
     pub updated_at: String,
     /// (organization id, name, role, joined).
-    pub memberships: Vec<(i64, String, String, String)>,
+    pub memberships: Vec<(OrgId, String, String, String)>,
     pub events: Vec<EventView>,
     pub audit: Vec<AuditView>,
     /// Whether the viewer may change staff and superuser flags.
@@ -47,7 +48,7 @@ pub struct UserDetail {
 }
 
 #[server(prefix = "/api/admin", endpoint = "user")]
-pub async fn get_user_detail(id: i64) -> Result<UserDetail, AppError> {
+pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
     use backend::db::{audit_log, org_search, users, webhook_events};
 
     use crate::admin::ssr::time;
@@ -55,11 +56,11 @@ pub async fn get_user_detail(id: i64) -> Result<UserDetail, AppError> {
     let (admin, state) = crate::admin::ssr::admin()?;
     let db = &state.db;
     let Some(u) = users::find_by_id(db, id).await.map_err(AppError::internal)? else {
-        return AppError::NotFound.fail();
+        return Err(AppError::NotFound);
     };
     let memberships = org_search::memberships_of_user(db, id).await.map_err(AppError::internal)?;
     let events = match &u.clerk_id {
-        Some(clerk_id) => webhook_events::for_object(db, clerk_id, 20).await.map_err(AppError::internal)?,
+        Some(clerk_id) => webhook_events::for_object(db, clerk_id.as_str(), 20).await.map_err(AppError::internal)?,
         None => Vec::new(),
     };
     let audit = audit_log::for_object(db, "user", &id.to_string(), 20).await.map_err(AppError::internal)?;
@@ -98,7 +99,7 @@ pub async fn get_user_detail(id: i64) -> Result<UserDetail, AppError> {
 /// stand-in); the flags are ours. Unchecked boxes are absent from the form, hence `Option`.
 #[server(prefix = "/api/admin", endpoint = "user-update")]
 pub async fn update_user(
-    id: i64,
+    id: UserId,
     #[server(default)] first_name: String,
     #[server(default)] last_name: String,
     #[server(default)] username: String,
@@ -128,7 +129,8 @@ pub async fn update_user(
 #[component]
 pub fn UserPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let id =
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<UserId>().ok()).unwrap_or(UserId(0))));
     let save = ServerAction::<UpdateUser>::new();
     let user = Resource::new(move || (id.get(), save.version().get()), |(id, _)| get_user_detail(id));
     view! {
@@ -165,7 +167,7 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
                 <h2>"Mirrored"</h2>
                 <dl class="facts">
                     {fact("Id", u.id.to_string())}
-                    {fact("Clerk id", u.clerk_id.clone().unwrap_or_else(|| "— (staff only)".into()))}
+                    {fact("Clerk id", u.clerk_id.as_ref().map_or_else(|| "— (staff only)".into(), ToString::to_string))}
                     {fact("Email", u.email.clone())}
                     {fact("Name", format!("{} {}", u.first_name, u.last_name))}
                     {fact("Username", u.username.clone().unwrap_or_default())}
@@ -192,7 +194,7 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
                 <h2>"Edit"</h2>
                 <p class="muted">{clerk_note}</p>
                 <ActionForm action=save attr:class="stack-form" attr:data-testid="user-form">
-                    <input type="hidden" name="id" value=u.id />
+                    <input type="hidden" name="id" value=u.id.to_string() />
                     <fieldset class="plain" disabled=!u.viewer_may_edit>
                     <label>"First name" <input type="text" name="first_name" value=u.first_name.clone() />
                         {field_error(save.value(), "first_name")}</label>

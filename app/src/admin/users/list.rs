@@ -1,6 +1,7 @@
 //! `/admin/users`: search, filter, sort and page through the mirrored users. The query lives in
 //! the URL, so back, forward and reload keep it; paging happens in SQL.
 
+use ids::{ClerkUserId, UserId};
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,8 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
-    pub id: i64,
-    pub clerk_id: Option<String>,
+    pub id: UserId,
+    pub clerk_id: Option<ClerkUserId>,
     pub email: String,
     pub username: Option<String>,
     pub name: String,
@@ -109,11 +110,10 @@ fn day_start(raw: &str, field: &str, days_after: u64) -> Result<Option<chrono::D
         .and_then(|d| d.and_hms_opt(0, 0, 0));
     match day {
         Some(day) => Ok(Some(day.and_utc())),
-        None => AppError::Validation(vec![crate::error::FieldMessage {
+        None => Err(AppError::Validation(vec![crate::error::FieldMessage {
             field: field.to_owned(),
             message: "A date like 2026-12-31".into(),
-        }])
-        .fail(),
+        }])),
     }
 }
 
@@ -245,7 +245,7 @@ fn UsersTable(list: UserList, base: String) -> impl IntoView {
                             <td><a href=format!("/admin/users/{}", u.id)>{if u.email.is_empty() { "(no email)".to_owned() } else { u.email }}</a></td>
                             <td>{u.name}</td>
                             <td>{u.username.unwrap_or_default()}</td>
-                            <td><code>{u.clerk_id.unwrap_or_else(|| "staff only".into())}</code></td>
+                            <td><code>{u.clerk_id.map_or_else(|| "staff only".into(), String::from)}</code></td>
                             <td>{u.flags}</td>
                             <td>{u.created_at}</td>
                             <td>{u.last_sign_in_at.unwrap_or_default()}</td>
