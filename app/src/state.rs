@@ -10,7 +10,7 @@ use backend::{
     db::Readiness,
     devmode::DevClerk,
     invalidation_bus::InvalidationBus,
-    server_sessions::cache::SessionCache,
+    session_store::cache::SessionCache,
     webhooks::WebhookProcessor,
 };
 use leptos::prelude::*;

@@ -5,7 +5,7 @@
 use ids::{ClerkUserId, UserId};
 use serde_json::{Value, json};
 
-use crate::db::{Db, audit_log, invitations, memberships, server_sessions, users};
+use crate::db::{Db, audit_log, invitations, memberships, session_index, users};
 
 /// Whom to export.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +46,7 @@ pub async fn export_person(db: &Db, who: Person<'_>) -> Result<Value, ExportErro
         if user.email.is_empty() { Vec::new() } else { invitations::addressed_to(db, &user.email).await? };
     let audit = audit_log::about_user(db, user.id, &user.email).await?;
     let sessions = match &user.clerk_id {
-        Some(clerk_id) => server_sessions::count_for_clerk_user(db, clerk_id).await?,
+        Some(clerk_id) => session_index::count_for_clerk_user(db, clerk_id).await?,
         None => 0,
     };
     Ok(json!({

@@ -17,7 +17,7 @@ pub mod invalidation_bus;
 pub mod mirror;
 pub mod proxy;
 pub mod reconcile;
-pub mod server_sessions;
+pub mod session_store;
 pub mod staff;
 pub mod sync;
 pub mod webhooks;

@@ -22,7 +22,7 @@ use backend::{
     invalidation_bus::InvalidationBus,
     mirror::MirrorPolicy,
     reconcile::Reconciler,
-    server_sessions::{self, cache::SessionCache},
+    session_store::{self, cache::SessionCache},
     webhooks::{WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
@@ -180,7 +180,7 @@ fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Re
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let session_layer = server_sessions::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
+    let session_layer = session_store::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -237,7 +237,7 @@ fn spawn_pruning(db: Db) {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(err) = backend::db::server_sessions::delete_expired(&db).await {
+            if let Err(err) = backend::db::session_index::delete_expired(&db).await {
                 tracing::warn!(error = %err, "pruning expired sessions failed");
             }
             let attempts_cutoff = backend::db::now() - chrono::Duration::days(1);

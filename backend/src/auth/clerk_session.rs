@@ -5,7 +5,7 @@ use ids::{ClerkSessionId, ClerkUserId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-pub use crate::db::server_sessions::{EndSessions, end_clerk_sessions_in};
+pub use crate::db::session_index::{EndSessions, end_clerk_sessions_in};
 use crate::{
     clerk::{Actor, Features, OrgClaims, SessionClaims, SessionStatus},
     invalidation::Invalidation,

@@ -31,7 +31,7 @@ pub mod org_search;
 pub mod organizations;
 pub mod readiness;
 pub mod reconcile_runs;
-pub mod server_sessions;
+pub mod session_index;
 pub mod staff_accounts;
 pub mod stats;
 pub mod user_search;

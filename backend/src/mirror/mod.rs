@@ -17,7 +17,7 @@ use crate::{
         Tx, erasure,
         memberships::{self, MembershipOwner},
         organizations::{self, Organization},
-        server_sessions::{EndSessions, end_clerk_sessions_in},
+        session_index::{EndSessions, end_clerk_sessions_in},
         users::{self, Upserted, User},
     },
 };

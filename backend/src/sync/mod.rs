@@ -4,6 +4,7 @@
 mod fetch;
 pub mod migrate;
 mod organizations;
+mod paging;
 pub mod prune;
 mod users;
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{
     Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport,
+    paging::Pages,
     prune::{membership_exists, prune},
     users::{Plan, plan},
 };
@@ -40,8 +41,8 @@ pub async fn sync_organizations(
     let mut members = SyncReport { dry_run: options.dry_run, ..Default::default() };
     let mut fetcher = Fetcher::new(api, progress);
     let mut seen = HashSet::new();
-    let mut offset = 0;
-    loop {
+    let mut pages = Pages::new(options.pause);
+    while let Some(offset) = pages.next().await {
         let page = fetcher.call(|| api.list_organizations(PAGE_SIZE, offset)).await?;
         let list = page_data(&page, "GET /v1/organizations")?;
         let total = page["total_count"].as_u64();
@@ -55,11 +56,7 @@ pub async fn sync_organizations(
             }
         }
         progress(Progress::Page { what: "organizations", fetched: report.fetched, total });
-        if list.len() < PAGE_SIZE {
-            break;
-        }
-        offset += PAGE_SIZE;
-        tokio::time::sleep(options.pause).await;
+        pages.fetched(list.len());
     }
     if options.prune {
         let max = options.max_prune_percent;
@@ -130,8 +127,9 @@ async fn sync_members(
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let mut seen_users: HashSet<ClerkUserId> = HashSet::new();
-    let mut offset = 0;
-    loop {
+    // Back to back: one organization's members are few pages.
+    let mut pages = Pages::new(std::time::Duration::ZERO);
+    while let Some(offset) = pages.next().await {
         let page = fetcher.call(|| api.list_memberships(&org.clerk_id, PAGE_SIZE, offset)).await?;
         let list = page_data(&page, "GET /v1/organizations/{id}/memberships")?;
         report.fetched += list.len() as u64;
@@ -181,10 +179,7 @@ async fn sync_members(
             }
         }
         tx.commit().await?;
-        if list.len() < PAGE_SIZE {
-            break;
-        }
-        offset += PAGE_SIZE;
+        pages.fetched(list.len());
     }
 
     // Not listed is a suspicion (offset paging skips rows when earlier ones go): Clerk confirms

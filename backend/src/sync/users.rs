@@ -4,7 +4,7 @@ use std::{collections::HashSet, time::Instant};
 
 use serde_json::Value;
 
-use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, prune::prune};
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, paging::Pages, prune::prune};
 use crate::{
     clerk::{api::ClerkApi, mapping},
     db::{
@@ -47,18 +47,14 @@ pub async fn sync_users(
     let mut fetcher = Fetcher::new(api, progress);
     // Only --prune needs to remember every id; a plain sync stays flat in memory.
     let mut seen: HashSet<String> = HashSet::new();
-    let mut offset = 0;
-    loop {
+    let mut pages = Pages::new(options.pause);
+    while let Some(offset) = pages.next().await {
         let page = fetcher.call(|| api.list_users(PAGE_SIZE, offset)).await?;
         let list = page.as_array().ok_or_else(|| SyncError::BadResponse("GET /v1/users is not an array".into()))?;
         report.fetched += list.len() as u64;
         apply_page(db, policy, list, options, &mut report, options.prune.then_some(&mut seen)).await?;
         progress(Progress::Page { what: "users", fetched: report.fetched, total: None });
-        if list.len() < PAGE_SIZE {
-            break;
-        }
-        offset += PAGE_SIZE;
-        tokio::time::sleep(options.pause).await;
+        pages.fetched(list.len());
     }
     if options.prune {
         let max = options.max_prune_percent;

@@ -7,14 +7,14 @@ use ids::{ClerkOrgId, ClerkSessionId, ClerkUserId};
 use serde_json::Value;
 
 use super::{
-    event::{Change, ClerkEvent, InvitationStep},
+    event::{Change, ClerkEvent, EventKind, InvitationStep},
     hooks::AppliedEvent,
 };
 use crate::{
     clerk::mapping::{self, MappingError},
     db::{
         Tx, invitations, memberships, organizations,
-        server_sessions::{EndSessions, end_clerk_sessions_in},
+        session_index::{EndSessions, end_clerk_sessions_in},
         users,
         users::Upserted,
     },
@@ -67,16 +67,17 @@ pub async fn apply(
     event: &ClerkEvent,
     fetched: Option<&Fetched>,
 ) -> Result<Changed<Applied>, MirrorError> {
-    let mut applied = match event {
-        ClerkEvent::User(Change::Deleted, data) => user_deleted(tx, policy, data).await,
-        ClerkEvent::User(_, data) => user_upserted(tx, policy, data).await,
-        ClerkEvent::SessionCreated(data) => session_created(tx, data).await,
-        ClerkEvent::SessionEnded(_, data) => session_ended(tx, event.name(), data).await,
-        ClerkEvent::Organization(Change::Deleted, data) => organization_deleted(tx, data).await,
-        ClerkEvent::Organization(_, data) => organization_upserted(tx, data).await,
-        ClerkEvent::Membership(change, data) => membership_changed(tx, policy, *change, data, fetched).await,
-        ClerkEvent::Invitation(step, data) => invitation_changed(tx, *step, data, fetched).await,
-        ClerkEvent::Other { .. } => Ok(Applied::nothing(Status::Ignored, None)),
+    let data = &event.data;
+    let mut applied = match event.kind {
+        EventKind::User(Change::Deleted) => user_deleted(tx, policy, data).await,
+        EventKind::User(_) => user_upserted(tx, policy, data).await,
+        EventKind::SessionCreated => session_created(tx, data).await,
+        EventKind::SessionEnded(_) => session_ended(tx, event.name(), data).await,
+        EventKind::Organization(Change::Deleted) => organization_deleted(tx, data).await,
+        EventKind::Organization(_) => organization_upserted(tx, data).await,
+        EventKind::Membership(change) => membership_changed(tx, policy, change, data, fetched).await,
+        EventKind::Invitation(step) => invitation_changed(tx, step, data, fetched).await,
+        EventKind::Other => Ok(Applied::nothing(Status::Ignored, None)),
     }?;
     if applied.value.status == Status::Processed && applied.stale.is_empty() {
         // An organization or invitation changed: only the admin's lists show it.

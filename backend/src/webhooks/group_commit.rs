@@ -259,7 +259,7 @@ impl Writer {
         }
         if let Some(event) = applied.event {
             let event_type = delivery.event.name().to_owned();
-            let payload = delivery.event.into_data();
+            let payload = delivery.event.data;
             self.hooks.dispatch(HookEvent { svix_id: delivery.svix_id, event_type, payload, applied: event });
         }
         match applied.status {

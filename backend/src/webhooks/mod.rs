@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use group_commit::{Job, Writer};
 
 pub use apply::Status;
-pub use event::ClerkEvent;
+pub use event::{ClerkEvent, EventKind};
 pub use group_commit::MAX_BATCH;
 pub use hooks::{AppliedEvent, HookError, HookEvent, WebhookHook, WebhookHooks};
 pub use verify::{MAX_BODY_BYTES, Refusal};
@@ -100,8 +100,9 @@ impl WebhookProcessor {
     /// transaction waits on the network. If it fails, the delivery is answered 503 (Svix
     /// retries) without touching the writer.
     async fn prefetch(&self, delivery: &verify::Delivery) -> Result<Option<Fetched>, WebhookError> {
-        let fetched = match &delivery.event {
-            ClerkEvent::Membership(_, data) => {
+        let data = &delivery.event.data;
+        let fetched = match delivery.event.kind {
+            EventKind::Membership(_) => {
                 let Some(user_id) = data["public_user_data"]["user_id"].as_str().map(ClerkUserId::from) else {
                     return Ok(None);
                 };
@@ -110,7 +111,7 @@ impl WebhookProcessor {
                 }
                 fetch_user(&self.api, &user_id).await
             }
-            ClerkEvent::Invitation(_, data) => {
+            EventKind::Invitation(_) => {
                 let Some(org_id) = data["organization_id"].as_str().map(ClerkOrgId::from) else { return Ok(None) };
                 if organizations::find_by_clerk_id(&self.db, &org_id).await.map_err(database)?.is_some() {
                     return Ok(None);

@@ -26,6 +26,17 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `--dry-run` and `--json`: every command that writes rows and reports what it did takes them.
+#[derive(clap::Args, Debug)]
+pub struct ReportFlags {
+    /// Report what would change, and write or send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
 /// The flags every sync command takes.
 #[derive(clap::Args, Debug)]
 pub struct SyncFlags {
@@ -36,19 +47,15 @@ pub struct SyncFlags {
     /// gone. Default: CLERK_PRUNE_MAX_PERCENT, else 5.
     #[arg(long, value_parser = backend::config::parse_percent)]
     max_prune_percent: Option<f64>,
-    /// Report what would change, and write nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// Print the summary as JSON on stdout.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    report: ReportFlags,
 }
 
 impl SyncFlags {
     fn options(&self, config: &Config, members: bool) -> SyncOptions {
         SyncOptions {
             prune: self.prune,
-            dry_run: self.dry_run,
+            dry_run: self.report.dry_run,
             members,
             max_prune_percent: self.max_prune_percent.unwrap_or(config.prune_max_percent),
             ..Default::default()
@@ -96,9 +103,8 @@ pub enum Command {
     /// Create a Clerk user for every local account without one (staff excepted unless
     /// --only-staff), importing argon2id, bcrypt and Django PBKDF2 password hashes, and link them.
     MigrateUsersToClerk {
-        /// Report what would be created, and send or write nothing.
-        #[arg(long)]
-        dry_run: bool,
+        #[command(flatten)]
+        report: ReportFlags,
         /// Link an account to the Clerk user who already has its email, verified, and report it.
         #[arg(long)]
         skip_existing: bool,
@@ -111,9 +117,6 @@ pub enum Command {
         /// Leave staff accounts password-only (the default).
         #[arg(long)]
         exclude_staff: bool,
-        /// Print the summary as JSON on stdout.
-        #[arg(long)]
-        json: bool,
     },
     /// Fill in missing usernames.
     GenerateUsernames {
@@ -143,26 +146,19 @@ impl Cli {
             }
             Some(Command::SyncUsers { flags }) => {
                 let options = flags.options(&config, false);
-                sync::run(&config, What::Users, options, flags.json).await
+                sync::run(&config, What::Users, options, flags.report.json).await
             }
             Some(Command::SyncOrgs { members, flags }) => {
                 let options = flags.options(&config, members);
-                sync::run(&config, What::Organizations, options, flags.json).await
+                sync::run(&config, What::Organizations, options, flags.report.json).await
             }
             Some(Command::ExportUser { clerk_id, email }) => {
                 export::export_user(&config, clerk_id.as_deref(), email.as_deref()).await
             }
-            Some(Command::MigrateUsersToClerk {
-                dry_run,
-                skip_existing,
-                batch,
-                only_staff,
-                exclude_staff: _,
-                json,
-            }) => {
+            Some(Command::MigrateUsersToClerk { report, skip_existing, batch, only_staff, exclude_staff: _ }) => {
                 let staff = if only_staff { StaffChoice::OnlyStaff } else { StaffChoice::ExcludeStaff };
-                let options = MigrateOptions { dry_run, skip_existing, batch: batch.into(), staff };
-                migrate::run(&config, options, json).await
+                let options = MigrateOptions { dry_run: report.dry_run, skip_existing, batch: batch.into(), staff };
+                migrate::run(&config, options, report.json).await
             }
             Some(Command::GenerateUsernames { prefix, push }) => sync::generate_usernames(&config, prefix, push).await,
             Some(Command::CreateStaff { email, superuser, password_stdin }) => {

@@ -13,7 +13,7 @@ use tower_sessions::session::Record;
 use self::cache::{Fingerprint, SessionCache};
 use crate::{
     auth::clerk_session::{CLERK_KEY, ClerkSessionRecord},
-    db::{Db, server_sessions},
+    db::{Db, session_index},
     invalidation::Invalidation,
     invalidation_bus,
 };
@@ -91,7 +91,7 @@ impl SessionStore {
         let clerk =
             record.data.get(CLERK_KEY).and_then(|v| serde_json::from_value::<ClerkSessionRecord>(v.clone()).ok());
         let clerk = clerk.as_ref().map(|c| (c.sid.as_ref(), &c.user));
-        server_sessions::index(&self.db, &record.id.to_string(), clerk).await.map_err(backend_error)
+        session_index::index(&self.db, &record.id.to_string(), clerk).await.map_err(backend_error)
     }
 }
 
@@ -142,7 +142,7 @@ impl tower_sessions::SessionStore for SessionStore {
             Inner::Postgres(s) => s.delete(id).await?,
         }
         self.changed(id).await;
-        server_sessions::unindex(&self.db, &id.to_string()).await.map_err(backend_error)
+        session_index::unindex(&self.db, &id.to_string()).await.map_err(backend_error)
     }
 }
 
