@@ -19,7 +19,10 @@ const browser = await chromium.launch({
 const context = await browser.newContext();
 const page = await context.newPage();
 if (process.env.TOKEN) {
-  await context.addCookies([{ name: '__session', value: process.env.TOKEN, url: base }]);
+  await context.addCookies([
+    { name: '__session', value: process.env.TOKEN, url: base },
+    { name: '__client_uat', value: '1700000000', url: base },
+  ]);
 } else {
   await page.goto(`${base}/sign-in`);
   await page.getByLabel('Email').fill(`tti-${Date.now()}@example.com`);

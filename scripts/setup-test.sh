@@ -21,6 +21,15 @@ if [ ! -f "$stamp" ] || ! cmp -s end2end/package-lock.json "$stamp"; then
   cp end2end/package-lock.json "$stamp"
 fi
 
+# Clerk's own server SDK, pinned by its lockfile, for the differential tests that put the same
+# requests to it and to this server (server/tests/api/clerk_reference.rs).
+stamp=server/tests/clerk-reference/node_modules/.lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s server/tests/clerk-reference/package-lock.json "$stamp"; then
+  echo "==> installing @clerk/backend for the differential tests"
+  (cd server/tests/clerk-reference && npm ci --no-audit --no-fund --loglevel=error)
+  cp server/tests/clerk-reference/package-lock.json "$stamp"
+fi
+
 # Clerk's own browser client, for the ClerkJS tests: the npm tarball of a pinned version, checked
 # against its published integrity, with only what the browser loads extracted (its dist entry and
 # chunks; `npm install` would pull 479 MB). The tests serve it in place of Clerk's CDN.

@@ -163,6 +163,15 @@ mod guards {
         }
     }
 
+    /// 403 in Clerk's reverification shape unless the user verified recently enough for
+    /// `required` (Clerk's `has({ reverification })`); ClerkJS then asks them to verify again.
+    pub fn require_reverification(
+        required: backend::auth::reverification::Reverification,
+    ) -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.has_reverified(required) { Ok(user) } else { Err(AppError::reverification(required)) }
+    }
+
     /// 403 unless an organization is active.
     pub fn require_org() -> Result<CurrentUser, AppError> {
         let user = require_user()?;

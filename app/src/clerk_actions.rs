@@ -16,11 +16,21 @@ pub(crate) mod ssr {
 
     /// Sets (or, with `None`, clears) Clerk's `__session` cookie on the response.
     pub fn set_session_cookie(token: Option<&str>) -> Result<(), AppError> {
-        let value = match token {
+        append_cookie(&match token {
             Some(token) => format!("__session={token}; Path=/; HttpOnly; SameSite=Lax"),
             None => "__session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".to_owned(),
-        };
-        let header = HeaderValue::from_str(&value).map_err(AppError::internal)?;
+        })
+    }
+
+    /// Sets Clerk's `__client_uat` cookie as ClerkJS does: the Unix time of the browser's last
+    /// sign-in change, `0` once signed out. A cookie token needs it, and one older than it is
+    /// refused (Clerk's rules, `backend::auth::authenticator`).
+    pub fn set_client_uat(at: i64) -> Result<(), AppError> {
+        append_cookie(&format!("__client_uat={at}; Path=/; SameSite=Lax"))
+    }
+
+    fn append_cookie(value: &str) -> Result<(), AppError> {
+        let header = HeaderValue::from_str(value).map_err(AppError::internal)?;
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.append_header(SET_COOKIE, header);
         }
@@ -46,14 +56,20 @@ pub(crate) mod ssr {
         Ok(())
     }
 
-    /// Mints a dev token and sets it as the `__session` cookie.
+    /// Mints a dev token and sets it as the `__session` cookie. A new sign-in also moves
+    /// `__client_uat` to the token's `iat`, as ClerkJS does when its client changes.
     pub fn issue_dev_token(
         dev: &backend::devmode::DevClerk,
         sub: &ids::ClerkUserId,
         sid: &ids::ClerkSessionId,
         org: Option<&OrgClaims>,
+        new_sign_in: bool,
     ) -> Result<(), AppError> {
         let token = dev.mint(sub, sid, org).map_err(AppError::internal)?;
+        if new_sign_in {
+            let iat = backend::clerk::verify::unverified_iat(&token).unwrap_or_else(backend::clerk::verify::unix_now);
+            set_client_uat(iat)?;
+        }
         set_session_cookie(Some(&token))
     }
 }
@@ -85,7 +101,7 @@ pub async fn dev_sign_in(
         Err(DevSignInError::Database(err)) => return Err(AppError::internal(err)),
         Err(err) => return Err(AppError::Forbidden(err.to_string())),
     };
-    ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref())?;
+    ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref(), true)?;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -96,6 +112,10 @@ pub async fn sign_out() -> Result<(), AppError> {
     let session = crate::state::server_session()?;
     backend::auth::clerk_session::clear(&session).await;
     ssr::set_session_cookie(None)?;
+    // Dev mode stands in for ClerkJS, which owns this cookie (on Clerk's domain) otherwise.
+    if crate::state::app_state()?.dev.is_some() {
+        ssr::set_client_uat(0)?;
+    }
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -110,7 +130,7 @@ pub async fn refresh_session() -> Result<i64, AppError> {
     let Some(sub) = user.user.clerk_id.clone() else { return Ok(0) };
     ssr::refuse_staff(&state, &sub).await?;
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
-    ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref())?;
+    ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref(), false)?;
     Ok(dev.token_ttl())
 }
 
@@ -138,7 +158,7 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
         })
     };
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
-    ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref())?;
+    ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref(), false)?;
     // The server session must follow too, or it would stand in with the old organization.
     let session = crate::state::server_session()?;
     backend::auth::clerk_session::clear(&session).await;

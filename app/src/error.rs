@@ -39,6 +39,18 @@ pub enum AppError {
     /// Transport and encoding errors from the server-function machinery.
     #[error("{0}")]
     ServerFn(String),
+    /// 403 asking for step-up reverification, in Clerk's own shape (`{"clerk_error": …}`,
+    /// untagged), which ClerkJS recognises and answers with its reverification flow.
+    #[error("Please verify it is you to continue")]
+    #[serde(untagged)]
+    Reverification(ReverificationHint),
+}
+
+/// Clerk's reverification error body: `{"clerk_error": {"type": "forbidden", "reason":
+/// "reverification-error", "metadata": {"reverification": …}}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReverificationHint {
+    pub clerk_error: serde_json::Value,
 }
 
 /// A message for one form field.
@@ -60,7 +72,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Unauthorized(_) => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::Reverification(_) => 403,
             Self::NotFound => 404,
             Self::BadRequest(_) => 400,
             Self::Validation(_) | Self::ClerkRefused(_) => 422,
@@ -85,6 +97,12 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// The 403 for a user who has not verified recently enough for `required`.
+    pub fn reverification(required: backend::auth::reverification::Reverification) -> Self {
+        let mut body = required.error_body();
+        Self::Reverification(ReverificationHint { clerk_error: body["clerk_error"].take() })
+    }
+
     /// Logs `cause` with its chain, and returns the opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -118,7 +136,12 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         use http::{HeaderValue, StatusCode, header};
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        let body = match &self {
+            // Clerk's own body, as `reverificationErrorResponse` sends it.
+            Self::Reverification(hint) => serde_json::json!({ "clerk_error": hint.clerk_error }),
+            other => serde_json::json!({ "error": other.to_string() }),
+        };
+        let mut res = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -66,3 +66,15 @@ pub async fn feature_only() -> Result<String, AppError> {
     crate::auth::require_feature("teams")?;
     Ok("hello, teams user".into())
 }
+
+/// Step-up: only for a user who verified recently enough for Clerk's preset `level` (`strict`
+/// by default: within 10 minutes). Otherwise 403 with Clerk's reverification body, on which
+/// ClerkJS asks the user to verify and the call can be made again.
+#[server(prefix = "/api/examples", endpoint = "reverified")]
+pub async fn reverified_only(#[server(default)] level: String) -> Result<String, AppError> {
+    let level = if level.is_empty() { "strict" } else { level.as_str() };
+    let required =
+        level.parse().map_err(|e: backend::invalid_value::InvalidValue| AppError::BadRequest(e.to_string()))?;
+    crate::auth::require_reverification(required)?;
+    Ok(format!("hello, reverified ({level})"))
+}

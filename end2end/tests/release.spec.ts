@@ -25,7 +25,12 @@ test('a Clerk session token signs the visitor in, and /account hydrates', async 
     route.fulfill({ contentType: 'application/javascript', body: '', headers: { 'access-control-allow-origin': '*' } }),
   );
   const token = await mintSessionToken('user_0000002');
-  await context.addCookies([{ name: '__session', value: token, url: baseURL! }]);
+  // ClerkJS sets both: a cookie token without an active __client_uat is signed out, as Clerk's
+  // own authenticateRequest does.
+  await context.addCookies([
+    { name: '__session', value: token, url: baseURL! },
+    { name: '__client_uat', value: '1700000000', url: baseURL! },
+  ]);
   await page.goto('/account');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByTestId('account-name')).toHaveText('Bench User2');

@@ -56,9 +56,14 @@ impl KeyPair {
 
     /// Signs `claims` under any header (e.g. a JWT-template `cat`); `alg` should say RS256.
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        self.sign_with_alg(Algorithm::RS256, header, claims)
+    }
+
+    /// Signs with `alg` (RS256, RS384 or RS512) under any header, which should name it.
+    pub fn sign_with_alg(&self, alg: Algorithm, header: &Value, claims: &Value) -> String {
         let message =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::RS256).expect("sign");
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, alg).expect("sign");
         format!("{message}.{signature}")
     }
 

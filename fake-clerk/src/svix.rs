@@ -31,6 +31,15 @@ impl SignedWebhook {
             ("svix-signature", self.signature.clone()),
         ]
     }
+
+    /// The same delivery under the Standard Webhooks names (`webhook-*`), which Svix also sends.
+    pub fn standard_headers(&self) -> [(&'static str, String); 3] {
+        [
+            ("webhook-id", self.svix_id.clone()),
+            ("webhook-timestamp", self.timestamp.to_string()),
+            ("webhook-signature", self.signature.clone()),
+        ]
+    }
 }
 
 /// Wraps `data` in Clerk's event envelope and signs it with `secret`, timestamped now.

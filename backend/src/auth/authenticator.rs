@@ -12,7 +12,10 @@ use super::{
     directory::UserDirectory,
 };
 use crate::{
-    clerk::{OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier, verify::unix_now},
+    clerk::{
+        OrgClaims, SessionClaims, SessionStatus, TokenError, TokenVerifier,
+        verify::{unix_now, unverified_iat},
+    },
     invalidation::Changed,
 };
 
@@ -35,12 +38,12 @@ impl TokenSource {
 /// the time of the last sign-in change, and to `0` when it signs out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientUat {
-    /// No cookie (e.g. dev mode, or ClerkJS never ran here).
+    /// No cookie: ClerkJS never ran here.
     Absent,
-    /// `0`: ClerkJS signed this browser out.
+    /// `0` (or anything not a positive number): ClerkJS signed this browser out.
     SignedOut,
-    /// A non-zero time: the browser's Clerk client has a session.
-    Active,
+    /// The Unix time (seconds) the browser's Clerk client last changed its sign-in.
+    Active(i64),
 }
 
 impl ClientUat {
@@ -48,8 +51,10 @@ impl ClientUat {
     pub fn parse(value: Option<&str>) -> Self {
         match value.map(str::trim) {
             None => Self::Absent,
-            Some(v) if v.parse::<u64>().is_ok_and(|t| t > 0) => Self::Active,
-            Some(_) => Self::SignedOut,
+            Some(v) => match v.parse::<i64>() {
+                Ok(t) if t > 0 => Self::Active(t),
+                _ => Self::SignedOut,
+            },
         }
     }
 }
@@ -112,10 +117,17 @@ impl Authenticator {
         // Like Clerk, a header token takes the API path and ignores cookies, so the server
         // session is not even read: no database round trip for Bearer requests.
         let session = if matches!(token, Some(TokenSource::Header(_))) { None } else { session };
-        let signed_out = match &token {
-            Some(TokenSource::Header(_)) => false,
-            Some(TokenSource::Cookie(_)) => client_uat == ClientUat::SignedOut,
-            None => client_uat != ClientUat::Active,
+        // Clerk's cookie rules (`authenticateRequest` in @clerk/backend): a cookie token needs an
+        // active `__client_uat` ("session-token-but-no-client-uat"), and one minted before the
+        // client last changed belongs to a sign-in that is over ("…-iat-before-client-uat"), so
+        // no server session may stand in for it either.
+        let signed_out = match (&token, client_uat) {
+            (Some(TokenSource::Header(_)), _) => false,
+            (Some(TokenSource::Cookie(token)), ClientUat::Active(uat)) => {
+                unverified_iat(token).is_some_and(|iat| iat < uat)
+            }
+            (Some(TokenSource::Cookie(_)), _) => true,
+            (None, client_uat) => !matches!(client_uat, ClientUat::Active(_)),
         };
         let record = match session {
             Some(s) => clerk_session::load(s).await,

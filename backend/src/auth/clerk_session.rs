@@ -32,6 +32,9 @@ pub struct ClerkSessionRecord {
     pub features: Features,
     #[serde(default)]
     pub status: SessionStatus,
+    /// The token's `fva` (minutes since each factor was verified), as of `verified_at`.
+    #[serde(default)]
+    pub factor_verification_age: Option<[f64; 2]>,
 }
 
 impl ClerkSessionRecord {
@@ -45,15 +48,30 @@ impl ClerkSessionRecord {
             actor: claims.actor.clone(),
             features: claims.features.clone(),
             status: claims.status,
+            factor_verification_age: claims.factor_verification_age,
         }
+    }
+
+    /// `fva` as of now: each verified factor is older by the minutes since `verified_at`.
+    pub fn factor_verification_age_now(&self) -> Option<[f64; 2]> {
+        let minutes = (crate::clerk::verify::unix_now() - self.verified_at).max(0) as f64 / 60.0;
+        self.factor_verification_age.map(|ages| ages.map(|age| if age == -1.0 { age } else { age + minutes }))
     }
 
     /// Whether both records say the same about the session, whenever they were verified.
     /// Destructured, so a new field must be decided on here.
     fn same_claims(&self, other: &Self) -> bool {
-        let Self { user, sid, org, verified_at: _, actor, features, status } = self;
-        (user, sid, org, actor, features, status)
-            == (&other.user, &other.sid, &other.org, &other.actor, &other.features, &other.status)
+        let Self { user, sid, org, verified_at: _, actor, features, status, factor_verification_age } = self;
+        (user, sid, org, actor, features, status, factor_verification_age)
+            == (
+                &other.user,
+                &other.sid,
+                &other.org,
+                &other.actor,
+                &other.features,
+                &other.status,
+                &other.factor_verification_age,
+            )
     }
 }
 

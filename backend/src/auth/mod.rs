@@ -4,6 +4,7 @@
 mod authenticator;
 pub mod clerk_session;
 mod directory;
+pub mod reverification;
 
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use directory::{DirectoryError, UserDirectory};
@@ -40,6 +41,9 @@ pub struct CurrentUser {
     pub actor: Option<Actor>,
     /// The plan's features (v2 `fea`), for [`CurrentUser::has_feature`].
     pub features: Features,
+    /// Minutes since each factor was verified (`fva`, aged to now), for
+    /// [`CurrentUser::has_reverified`].
+    pub factor_verification_age: Option<[f64; 2]>,
 }
 
 impl CurrentUser {
@@ -51,15 +55,22 @@ impl CurrentUser {
         record: clerk_session::ClerkSessionRecord,
         via: AuthVia,
     ) -> Self {
+        let factor_verification_age = record.factor_verification_age_now();
         Self {
             user,
             org,
+            factor_verification_age,
             clerk_session_id: record.sid,
             via,
             status: record.status,
             actor: record.actor,
             features: record.features,
         }
+    }
+
+    /// Clerk's `has({ reverification })`: whether the user verified recently enough for it.
+    pub fn has_reverified(&self, required: reverification::Reverification) -> bool {
+        required.is_met_by(self.factor_verification_age)
     }
 
     pub fn has_org_role(&self, role: &str) -> bool {

@@ -30,6 +30,9 @@ pub struct SessionClaims {
     pub status: SessionStatus,
     /// `act`: who is impersonating the user, when someone is.
     pub actor: Option<Actor>,
+    /// `fva`: minutes since the first and second factor were last verified (`-1`: never), for
+    /// step-up reverification (`crate::auth::reverification`).
+    pub factor_verification_age: Option<[f64; 2]>,
 }
 
 /// A session's status: `pending` means signed in but with a task left (e.g. choosing an
@@ -87,6 +90,7 @@ pub(crate) struct RawClaims {
     fea: Option<Value>,
     sts: Option<Value>,
     act: Option<Value>,
+    fva: Option<Value>,
     org_id: Option<String>,
     org_slug: Option<String>,
     org_role: Option<String>,
@@ -148,6 +152,7 @@ impl RawClaims {
         // An `act` without a usable `sub` names nobody: ignore it rather than refuse the token.
         let actor =
             self.act.and_then(|a| serde_json::from_value::<Actor>(a).ok()).filter(|a| !a.sub.as_str().is_empty());
+        let factor_verification_age = self.fva.as_ref().and_then(crate::auth::reverification::parse_fva);
         Ok(SessionClaims {
             sub,
             sid: self.sid.map(ClerkSessionId::new),
@@ -158,6 +163,7 @@ impl RawClaims {
             features,
             status,
             actor,
+            factor_verification_age,
         })
     }
 }

@@ -35,6 +35,9 @@ pub enum TokenError {
     MissingSubject,
     #[error("the token has expired")]
     Expired,
+    /// No `exp`: refused outright, as `@clerk/backend` does (not an expiry a server session covers).
+    #[error("the token has no expiry (exp)")]
+    MissingExpiry,
     #[error("the token is not valid yet")]
     NotYetValid,
     #[error("the token was issued in the future")]
@@ -122,6 +125,9 @@ impl TokenVerifier {
         }
 
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        // RS256 only. `@clerk/backend` names RS384 and RS512 too, but verifies with RS256 keys
+        // (its JWKS and `jwtKey` both say so), so it refuses them as well: the differential
+        // tests (`server/tests/api/clerk_reference.rs`) hold the two verdicts equal.
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::UnsupportedAlgorithm);
         }
@@ -150,7 +156,7 @@ impl TokenVerifier {
         let claims = raw.into_claims().map_err(|p| match p {
             ClaimsProblem::MissingSub => TokenError::MissingSubject,
             ClaimsProblem::MachineToken => TokenError::NotASessionToken,
-            ClaimsProblem::MissingExp => TokenError::Expired,
+            ClaimsProblem::MissingExp => TokenError::MissingExpiry,
         })?;
         if !self.authorized_parties.is_empty()
             && !claims.azp.as_deref().is_some_and(|azp| self.authorized_parties.iter().any(|p| p == azp))
@@ -207,4 +213,15 @@ impl moka::Expiry<String, Arc<SessionClaims>> for UntilTokenExpires {
         let left = (claims.exp + self.skew - unix_now()).clamp(1, 3600);
         Some(Duration::from_secs(left as u64))
     }
+}
+
+/// A token's `iat`, read without verifying anything: Clerk compares it with `__client_uat`
+/// before verification, so a token from an older sign-in is refused even once it has expired.
+/// `None` when the token does not decode or has no numeric `iat`.
+pub fn unverified_iat(token: &str) -> Option<i64> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let iat = serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("iat")?.as_f64()?;
+    iat.is_finite().then_some(iat.floor() as i64)
 }

@@ -33,16 +33,22 @@ pub struct Delivery {
     pub fetched: Option<crate::mirror::Fetched>,
 }
 
+/// The delivery's id from a complete set of headers: Svix's (`svix-*`) or the Standard
+/// Webhooks names (`webhook-*`), which Svix also sends. The `svix` crate verifies either set.
+fn delivery_id(headers: &HeaderMap) -> Option<String> {
+    [("svix-id", "svix-timestamp", "svix-signature"), ("webhook-id", "webhook-timestamp", "webhook-signature")]
+        .into_iter()
+        .find_map(|(id, timestamp, signature)| {
+            let id = headers.get(id).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())?;
+            (headers.contains_key(timestamp) && headers.contains_key(signature)).then(|| id.to_owned())
+        })
+}
+
 /// Verifies the signature over the exact bytes received, then checks the envelope's shape.
 pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8]) -> Result<Delivery, Refusal> {
     use svix::webhooks::WebhookError as E;
 
-    let svix_id = headers.get("svix-id").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
-    let has_all = svix_id.is_some() && headers.contains_key("svix-timestamp") && headers.contains_key("svix-signature");
-    let svix_id = match svix_id {
-        Some(id) if has_all => id.to_owned(),
-        _ => return Err(Refusal::MissingHeader),
-    };
+    let svix_id = delivery_id(headers).ok_or(Refusal::MissingHeader)?;
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::TooLarge);
     }

@@ -22,6 +22,8 @@ testkit::each_backend!(
     an_absent_token_is_covered_by_the_server_session_while_clerk_says_signed_in,
     client_uat_zero_signs_out_at_once_and_removes_the_record,
     no_token_and_no_client_uat_is_signed_out,
+    a_cookie_token_follows_clerks_client_uat_rules,
+    a_token_without_exp_is_refused_even_with_a_server_session,
     a_valid_token_for_a_different_sub_replaces_the_session_user,
     bearer_requests_do_not_create_server_sessions,
     session_cookies_are_http_only_and_lax_and_secure_in_production,
@@ -128,6 +130,47 @@ async fn no_token_and_no_client_uat_is_signed_out(backend: Backend) {
     assert_eq!(app.me_cookie_exact(&session).await.status(), StatusCode::UNAUTHORIZED);
     let res = app.me_cookie_exact(&format!("{session}; __client_uat=1700000000")).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the record is gone");
+}
+
+/// Clerk's cookie rules (`authenticateRequest`, @clerk/backend 3.25.0): a cookie token needs an
+/// active `__client_uat` (`session-token-but-no-client-uat`), and one minted before the client
+/// last changed is signed out (`session-token-iat-before-client-uat`), its server session with it.
+async fn a_cookie_token_follows_clerks_client_uat_rules(backend: Backend) {
+    let (clerk, app) = setup(backend, &[("CLERK_SESSION_REVALIDATION_SECONDS", "300")]).await;
+    let claims = session_claims(ALICE);
+    let iat = claims["iat"].as_i64().expect("iat");
+    let token = clerk.mint(&claims);
+    for client_uat in ["", "; __client_uat=0", "; __client_uat=garbage"] {
+        let res = app.me_cookie_exact(&format!("__session={token}{client_uat}")).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{client_uat:?}");
+    }
+    let res = app.me_cookie_exact(&format!("__session={token}; __client_uat={iat}")).await;
+    assert_eq!(clerk_id_of(res).await.as_deref(), Some(ALICE), "minted at the client's last change: signed in");
+
+    let session = browser_sign_in(&app, &clerk, ALICE, None).await;
+    let changed_later = iat + 1;
+    let res = app.me_cookie_exact(&format!("__session={token}; {session}; __client_uat={changed_later}")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a token from before the client's last change");
+    let res = app.me_cookie_exact(&format!("{session}; __client_uat={changed_later}")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "and the server session's record went with it");
+}
+
+/// A token without `exp` is refused outright, as Clerk does; it is not an expired token that a
+/// server session may cover.
+async fn a_token_without_exp_is_refused_even_with_a_server_session(backend: Backend) {
+    let (clerk, app) = setup(backend, &[("CLERK_SESSION_REVALIDATION_SECONDS", "300")]).await;
+    let session = browser_sign_in(&app, &clerk, ALICE, None).await;
+    let mut claims = session_claims(ALICE);
+    claims.as_object_mut().expect("an object").remove("exp");
+    let token = clerk.mint(&claims);
+    let res = app.me_cookie(&format!("__session={token}; {session}")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        clerk_id_of(app.me_cookie(&session).await).await.as_deref(),
+        Some(ALICE),
+        "the session itself is intact"
+    );
 }
 
 async fn a_valid_token_for_a_different_sub_replaces_the_session_user(backend: Backend) {

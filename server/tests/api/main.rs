@@ -12,6 +12,7 @@ mod admin_users;
 mod auth_sessions;
 mod auth_tokens;
 mod chaos;
+mod clerk_reference;
 mod cli;
 mod export_user;
 mod full_disk;

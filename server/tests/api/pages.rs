@@ -70,8 +70,13 @@ async fn account_redirects_anonymous_visitors_to_sign_in(backend: Backend) {
     assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/sign-in"));
     // A bad token is not signed in either.
-    let res =
-        app.client.get(app.url("/account")).header("cookie", "__session=not.a.token").send().await.expect("request");
+    let res = app
+        .client
+        .get(app.url("/account"))
+        .header("cookie", "__session=not.a.token; __client_uat=1700000000")
+        .send()
+        .await
+        .expect("request");
     assert!(res.status().is_redirection(), "{}", res.status());
 }
 
@@ -82,7 +87,7 @@ async fn account_renders_the_user_on_the_server(backend: Backend) {
     let res = app
         .client
         .get(app.url("/account"))
-        .header("cookie", format!("__session={token}"))
+        .header("cookie", format!("__session={token}; __client_uat=1700000000"))
         .send()
         .await
         .expect("request");
@@ -162,7 +167,10 @@ async fn the_header_says_who_is_impersonating(backend: Backend) {
     clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
     let app = TestApp::with_clerk(backend, &clerk, &[]).await;
     let page = |claims: serde_json::Value| {
-        let req = app.client.get(app.url("/")).header("cookie", format!("__session={}", clerk.mint(&claims)));
+        let req = app
+            .client
+            .get(app.url("/"))
+            .header("cookie", format!("__session={}; __client_uat=1700000000", clerk.mint(&claims)));
         async move { req.send().await.expect("request").text().await.expect("body") }
     };
     let mut claims = fake_clerk::session_claims("user_alice");

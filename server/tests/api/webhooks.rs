@@ -37,6 +37,7 @@ testkit::each_backend!(
     unknown_event_types_are_ignored_and_logged,
     every_refused_delivery_is_400_and_writes_nothing,
     a_replay_is_a_duplicate_and_changes_nothing,
+    standard_webhooks_headers_are_accepted_as_svix_sends_them,
     ten_concurrent_deliveries_of_one_id_apply_once,
     out_of_order_user_events_never_go_back_in_time,
     a_late_membership_created_after_deleted_stays_deleted,
@@ -550,6 +551,30 @@ async fn a_replay_is_a_duplicate_and_changes_nothing(backend: Backend) {
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "duplicate" })));
     let row = users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").expect("exists");
     assert_eq!(row.first_name, "Alicia");
+}
+
+/// Svix also sends the Standard Webhooks names (`webhook-id`, `webhook-timestamp`,
+/// `webhook-signature`); a delivery with only those is verified and applied, its id is the
+/// same idempotency key as `svix-id`, and a bad signature under them is still refused.
+async fn standard_webhooks_headers_are_accepted_as_svix_sends_them(backend: Backend) {
+    let (_clerk, app) = setup(backend).await;
+    let delivery = webhook(TEST_WEBHOOK_SECRET, "msg_standard", "user.created", &alice_at(1_000));
+    let post = |headers: [(&'static str, String); 3]| {
+        let mut req = app.client.post(app.url("/webhooks/clerk")).body(delivery.body.clone());
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        req.send()
+    };
+    let res = post(delivery.standard_headers()).await.expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.expect("json")["status"], "processed");
+    assert!(users::find_by_clerk_id(&app.db, &"user_alice".into()).await.expect("query").is_some());
+    // The same delivery under Svix's names is the same delivery.
+    assert_eq!(app.post_webhook(&delivery).await.1["status"], "duplicate");
+    let mut forged = delivery.standard_headers();
+    forged[2].1 = "v1,AAAA".into();
+    assert_eq!(post(forged).await.expect("request").status(), StatusCode::BAD_REQUEST);
 }
 
 async fn ten_concurrent_deliveries_of_one_id_apply_once(backend: Backend) {
