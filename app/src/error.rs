@@ -39,18 +39,13 @@ pub enum AppError {
     /// Transport and encoding errors from the server-function machinery.
     #[error("{0}")]
     ServerFn(String),
-    /// 403 asking for step-up reverification, in Clerk's own shape (`{"clerk_error": …}`,
-    /// untagged), which ClerkJS recognises and answers with its reverification flow.
+    /// 403 asking for step-up reverification; holds the requirement as Clerk names it (JSON:
+    /// `"strict"`, or `{"level": …, "afterMinutes": …}`). On the wire it is Clerk's own body
+    /// (`{"clerk_error": …}`, which ClerkJS answers with its reverification flow): plain routes
+    /// write it themselves, and `server_fn_status` rewrites a server function's answer into it.
+    /// (Clerk's untagged shape as a variant here cost every page 23 KB of brotli wasm.)
     #[error("Please verify it is you to continue")]
-    #[serde(untagged)]
-    Reverification(ReverificationHint),
-}
-
-/// Clerk's reverification error body: `{"clerk_error": {"type": "forbidden", "reason":
-/// "reverification-error", "metadata": {"reverification": …}}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReverificationHint {
-    pub clerk_error: serde_json::Value,
+    Reverification(String),
 }
 
 /// A message for one form field.
@@ -99,8 +94,18 @@ impl FromServerFnError for AppError {
 impl AppError {
     /// The 403 for a user who has not verified recently enough for `required`.
     pub fn reverification(required: backend::auth::reverification::Reverification) -> Self {
-        let mut body = required.error_body();
-        Self::Reverification(ReverificationHint { clerk_error: body["clerk_error"].take() })
+        Self::Reverification(required.config().to_string())
+    }
+
+    /// The body this error answers with: Clerk's for a reverification, `{"error": message}` for
+    /// the rest.
+    pub fn body(&self) -> serde_json::Value {
+        match self {
+            Self::Reverification(config) => backend::auth::reverification::error_body(
+                serde_json::from_str(config).unwrap_or(serde_json::Value::Null),
+            ),
+            other => serde_json::json!({ "error": other.to_string() }),
+        }
     }
 
     /// Logs `cause` with its chain, and returns the opaque 500.
@@ -136,12 +141,7 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         use http::{HeaderValue, StatusCode, header};
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = match &self {
-            // Clerk's own body, as `reverificationErrorResponse` sends it.
-            Self::Reverification(hint) => serde_json::json!({ "clerk_error": hint.clerk_error }),
-            other => serde_json::json!({ "error": other.to_string() }),
-        };
-        let mut res = (status, axum::Json(body)).into_response();
+        let mut res = (status, axum::Json(self.body())).into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

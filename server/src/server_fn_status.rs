@@ -7,7 +7,7 @@ use app::error::AppError;
 use axum::{
     body::Body,
     extract::Request,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -25,10 +25,18 @@ pub async fn app_error_status(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BYTES).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
-        && let Ok(status) = StatusCode::from_u16(err.status())
-    {
+    let Ok(err) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Ok(status) = StatusCode::from_u16(err.status()) {
         parts.status = status;
+    }
+    // A reverification is answered in Clerk's own shape, which ClerkJS recognises.
+    if let AppError::Reverification(_) = &err {
+        let body = err.body().to_string();
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(body));
     }
     Response::from_parts(parts, Body::from(bytes))
 }

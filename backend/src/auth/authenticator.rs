@@ -40,21 +40,30 @@ impl TokenSource {
 pub enum ClientUat {
     /// No cookie: ClerkJS never ran here.
     Absent,
-    /// `0` (or anything not a positive number): ClerkJS signed this browser out.
+    /// `0`, or no number at all: ClerkJS signed this browser out.
     SignedOut,
-    /// The Unix time (seconds) the browser's Clerk client last changed its sign-in.
+    /// The time (Unix seconds) the browser's Clerk client last changed its sign-in.
     Active(i64),
 }
 
 impl ClientUat {
-    /// From the cookie's value; anything but a positive number means signed out.
+    /// From the cookie's value, read as `@clerk/backend` reads it (`parseInt(v) || 0`): the
+    /// leading integer counts (`12.7` is 12, `17abc` is 17), and only 0 or no number is
+    /// signed out.
     pub fn parse(value: Option<&str>) -> Self {
-        match value.map(str::trim) {
-            None => Self::Absent,
-            Some(v) => match v.parse::<i64>() {
-                Ok(t) if t > 0 => Self::Active(t),
-                _ => Self::SignedOut,
-            },
+        let Some(value) = value else { return Self::Absent };
+        let value = value.trim_start();
+        let (sign, digits) = match value.as_bytes().first() {
+            Some(b'-') => (-1, &value[1..]),
+            Some(b'+') => (1, &value[1..]),
+            _ => (1, value),
+        };
+        let end = digits.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+        // Past i64 the time is nonsense anyway: saturate rather than fail.
+        let number = digits[..end].bytes().fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        match sign * number {
+            0 => Self::SignedOut,
+            at => Self::Active(at),
         }
     }
 }
@@ -275,7 +284,26 @@ impl crate::invalidation::Forget for Authenticator {
 
 #[cfg(test)]
 mod tests {
-    use super::is_clerk_org_id;
+    use super::{ClientUat, is_clerk_org_id};
+
+    #[test]
+    fn client_uat_reads_like_javascripts_parse_int() {
+        let parse = |v: &str| ClientUat::parse(Some(v));
+        assert_eq!(ClientUat::parse(None), ClientUat::Absent);
+        for (value, expected) in [
+            ("1700000000", ClientUat::Active(1_700_000_000)),
+            (" 12.7", ClientUat::Active(12)),
+            ("17abc", ClientUat::Active(17)),
+            ("-5", ClientUat::Active(-5)),
+            ("0", ClientUat::SignedOut),
+            ("", ClientUat::SignedOut),
+            ("soon", ClientUat::SignedOut),
+            ("-", ClientUat::SignedOut),
+        ] {
+            assert_eq!(parse(value), expected, "{value:?}");
+        }
+        assert_eq!(parse(&"9".repeat(40)), ClientUat::Active(i64::MAX));
+    }
 
     #[test]
     fn only_clerk_shaped_org_ids_are_accepted() {

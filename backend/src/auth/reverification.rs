@@ -61,18 +61,27 @@ impl Reverification {
         }
     }
 
-    /// Clerk's 403 body when it is not met (`reverificationError` in `@clerk/shared`): ClerkJS
-    /// opens its reverification flow on it.
-    pub fn error_body(self) -> Value {
-        let config = match self {
+    /// As Clerk names it: the preset's name, or `{"level", "afterMinutes"}`.
+    pub fn config(self) -> Value {
+        match self {
             Self::Strict => json!("strict"),
             Self::Moderate => json!("moderate"),
             Self::Lax => json!("lax"),
             Self::StrictMfa => json!("strict_mfa"),
             Self::Custom { level, after_minutes } => json!({ "level": level, "afterMinutes": after_minutes }),
-        };
-        json!({ "clerk_error": { "type": "forbidden", "reason": "reverification-error", "metadata": { "reverification": config } } })
+        }
     }
+
+    /// Clerk's 403 body when it is not met.
+    pub fn error_body(self) -> Value {
+        error_body(self.config())
+    }
+}
+
+/// Clerk's 403 body for a missing reverification (`reverificationError` in `@clerk/shared`):
+/// ClerkJS opens its reverification flow on it. `config` is [`Reverification::config`].
+pub fn error_body(config: Value) -> Value {
+    json!({ "clerk_error": { "type": "forbidden", "reason": "reverification-error", "metadata": { "reverification": config } } })
 }
 
 impl std::str::FromStr for Reverification {
