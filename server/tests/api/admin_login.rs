@@ -158,13 +158,7 @@ async fn anonymous_and_non_staff_visitors_are_redirected_to_login_with_next(back
     }
     // A signed-in Clerk user who is not staff is sent to the login page too.
     let token = clerk.mint(&session_claims("user_alice"));
-    let res = app
-        .client
-        .get(app.url("/admin"))
-        .header("cookie", format!("__session={token}; __client_uat=1700000000"))
-        .send()
-        .await
-        .expect("request");
+    let res = app.get_signed_in("/admin", &token).await;
     assert!(res.status().is_redirection() && location(&res).starts_with("/admin/login"));
     // The login page itself is open.
     assert_eq!(app.get("/admin/login").await.status(), StatusCode::OK);
@@ -180,7 +174,7 @@ async fn admin_server_functions_refuse_non_staff_with_403(backend: Backend) {
             .client
             .post(app.url(path))
             .header("origin", &app.base)
-            .header("cookie", format!("__session={token}; __client_uat=1700000000"))
+            .header("cookie", common::clerk_cookies(&token))
             .form(&[("q", "")])
             .send()
             .await
@@ -249,13 +243,7 @@ async fn a_clerk_user_marked_staff_may_use_the_admin_through_their_clerk_session
     assert_eq!(app.me_bearer(&token).await.status(), StatusCode::OK, "provisioned");
     backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = 'user_alice'").execute(pool).await.map(|_| ())).expect("update");
     app.auth.directory.invalidate_user(&"user_alice".into()).await;
-    let res = app
-        .client
-        .get(app.url("/admin"))
-        .header("cookie", format!("__session={token}; __client_uat=1700000000"))
-        .send()
-        .await
-        .expect("request");
+    let res = app.get_signed_in("/admin", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
     // It has no password, so it cannot use the password login.
     assert_eq!(app.staff_login_with("alice@example.com", PASSWORD, None).await.status(), StatusCode::UNAUTHORIZED);

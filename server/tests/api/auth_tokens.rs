@@ -98,7 +98,7 @@ async fn the_bearer_header_wins_over_the_cookie(backend: Backend) {
         .client
         .get(app.url("/api/me"))
         .bearer_auth(clerk.mint(&session_claims("user_bob")))
-        .header("cookie", format!("__session={}; __client_uat=1700000000", clerk.mint(&session_claims("user_alice"))))
+        .header("cookie", common::clerk_cookies(&clerk.mint(&session_claims("user_alice"))))
         .send()
         .await
         .expect("request");

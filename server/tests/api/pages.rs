@@ -84,13 +84,7 @@ async fn account_renders_the_user_on_the_server(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let signed_in = dev_sign_in(&app, "ada%40example.com", "").await;
     let token = session_token(&signed_in).expect("token");
-    let res = app
-        .client
-        .get(app.url("/account"))
-        .header("cookie", format!("__session={token}; __client_uat=1700000000"))
-        .send()
-        .await
-        .expect("request");
+    let res = app.get_signed_in("/account", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let session = server_session_cookie(&res);
     let html = res.text().await.expect("body");
@@ -167,10 +161,7 @@ async fn the_header_says_who_is_impersonating(backend: Backend) {
     clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
     let app = TestApp::with_clerk(backend, &clerk, &[]).await;
     let page = |claims: serde_json::Value| {
-        let req = app
-            .client
-            .get(app.url("/"))
-            .header("cookie", format!("__session={}; __client_uat=1700000000", clerk.mint(&claims)));
+        let req = app.client.get(app.url("/")).header("cookie", common::clerk_cookies(&clerk.mint(&claims)));
         async move { req.send().await.expect("request").text().await.expect("body") }
     };
     let mut claims = fake_clerk::session_claims("user_alice");
@@ -199,7 +190,7 @@ async fn a_hydrated_call_gets_each_errors_own_status(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let form = |email: &str, role: &str| format!("email={email}&first_name=&last_name=&org_name=&org_role={role}");
     let token = session_token(&dev_sign_in(&app, "ada%40example.com", "").await).expect("signed in");
-    let cookie = format!("__session={token}; __client_uat=1700000000");
+    let cookie = common::clerk_cookies(&token);
     let boss = session_token(&dev_sign_in(&app, "boss%40example.com", "").await).expect("signed in");
     backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET is_staff = TRUE WHERE clerk_id = $1")
         .bind(backend::devmode::dev_id("user", "boss@example.com")).execute(pool).await.map(|_| ()))

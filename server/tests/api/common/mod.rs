@@ -169,6 +169,12 @@ impl Http {
         self.client.get(self.url(path)).send().await.expect("request")
     }
 
+    /// `GET path` with the cookies ClerkJS leaves in a signed-in browser: the token in
+    /// `__session`, and a live `__client_uat` from before it.
+    pub async fn get_signed_in(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).header("cookie", clerk_cookies(token)).send().await.expect("request")
+    }
+
     /// `GET /api/me` with a Bearer token.
     pub async fn me_bearer(&self, token: &str) -> reqwest::Response {
         self.client.get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")
@@ -229,6 +235,11 @@ impl Http {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         self.post_webhook(&fake_clerk::webhook(fake_clerk::TEST_WEBHOOK_SECRET, &id, event_type, data)).await
     }
+}
+
+/// The Cookie header of a browser signed in with `token` (see [`Http::get_signed_in`]).
+pub fn clerk_cookies(token: &str) -> String {
+    format!("__session={token}; __client_uat=1700000000")
 }
 
 /// The `starter_session=…` pair from a response's Set-Cookie, if it set one.
