@@ -56,20 +56,14 @@ pub(crate) mod ssr {
         Ok(())
     }
 
-    /// Mints a dev token and sets it as the `__session` cookie. A new sign-in also moves
-    /// `__client_uat` to the token's `iat`, as ClerkJS does when its client changes.
+    /// Mints a dev token and sets it as the `__session` cookie.
     pub fn issue_dev_token(
         dev: &backend::devmode::DevClerk,
         sub: &ids::ClerkUserId,
         sid: &ids::ClerkSessionId,
         org: Option<&OrgClaims>,
-        new_sign_in: bool,
     ) -> Result<(), AppError> {
         let token = dev.mint(sub, sid, org).map_err(AppError::internal)?;
-        if new_sign_in {
-            let iat = backend::clerk::verify::unverified_iat(&token).unwrap_or_else(backend::clerk::verify::unix_now);
-            set_client_uat(iat)?;
-        }
         set_session_cookie(Some(&token))
     }
 }
@@ -101,7 +95,10 @@ pub async fn dev_sign_in(
         Err(DevSignInError::Database(err)) => return Err(AppError::internal(err)),
         Err(err) => return Err(AppError::Forbidden(err.to_string())),
     };
-    ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref(), true)?;
+    // A new sign-in moves `__client_uat`, as ClerkJS does when its client changes; the token
+    // minted next has an `iat` no earlier.
+    ssr::set_client_uat(backend::clerk::verify::unix_now())?;
+    ssr::issue_dev_token(&dev, &signed_in.clerk_id, &backend::devmode::new_session_id(), signed_in.org.as_ref())?;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -130,7 +127,7 @@ pub async fn refresh_session() -> Result<i64, AppError> {
     let Some(sub) = user.user.clerk_id.clone() else { return Ok(0) };
     ssr::refuse_staff(&state, &sub).await?;
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
-    ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref(), false)?;
+    ssr::issue_dev_token(&dev, &sub, &sid, user.org.as_ref())?;
     Ok(dev.token_ttl())
 }
 
@@ -158,7 +155,7 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
         })
     };
     let sid = user.clerk_session_id.clone().unwrap_or_else(backend::devmode::new_session_id);
-    ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref(), false)?;
+    ssr::issue_dev_token(&dev, &sub, &sid, org.as_ref())?;
     // The server session must follow too, or it would stand in with the old organization.
     let session = crate::state::server_session()?;
     backend::auth::clerk_session::clear(&session).await;

@@ -92,6 +92,11 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// [`AppError::status`] as an HTTP status, for the server's responses.
+    pub fn status_code(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// The 403 for a user who has not verified recently enough for `required`.
     pub fn reverification(required: backend::auth::reverification::Reverification) -> Self {
         Self::Reverification(required.config().to_string())
@@ -140,7 +145,7 @@ impl From<&backend::auth::Rejection> for AppError {
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         use http::{HeaderValue, StatusCode, header};
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status_code();
         let mut res = (status, axum::Json(self.body())).into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -13,7 +13,7 @@ use rsa::{
     RsaPrivateKey,
     pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::clerk::OrgClaims;
@@ -140,13 +140,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// Claims of a dev token, for tests.
-pub fn decode_unverified(token: &str) -> Option<Value> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let payload = token.split('.').nth(1)?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
 #[cfg(test)]

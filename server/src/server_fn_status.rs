@@ -28,9 +28,7 @@ pub async fn app_error_status(req: Request, next: Next) -> Response {
     let Ok(err) = serde_json::from_slice::<AppError>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    if let Ok(status) = StatusCode::from_u16(err.status()) {
-        parts.status = status;
-    }
+    parts.status = err.status_code();
     // A reverification is answered in Clerk's own shape, which ClerkJS recognises.
     if let AppError::Reverification(_) = &err {
         let body = err.body().to_string();

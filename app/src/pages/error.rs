@@ -35,10 +35,8 @@ fn set_status(errors: &ArcRwSignal<Errors>) {
 /// missing row's 404 reaches the browser as such; in the browser it does nothing.
 pub fn set_page_status(err: &AppError) {
     #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = http::StatusCode::from_u16(err.status())
-    {
-        res.set_status(status);
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(err.status_code());
     }
     #[cfg(not(feature = "ssr"))]
     let _ = err;

@@ -215,13 +215,17 @@ impl moka::Expiry<String, Arc<SessionClaims>> for UntilTokenExpires {
     }
 }
 
+/// A token's claims, read without verifying anything (nothing in them may be trusted).
+pub fn unverified_claims(token: &str) -> Option<serde_json::Value> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
+}
+
 /// A token's `iat`, read without verifying anything: Clerk compares it with `__client_uat`
 /// before verification, so a token from an older sign-in is refused even once it has expired.
 /// `None` when the token does not decode or has no numeric `iat`.
 pub fn unverified_iat(token: &str) -> Option<i64> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let iat = serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("iat")?.as_f64()?;
+    let iat = unverified_claims(token)?.get("iat")?.as_f64()?;
     iat.is_finite().then_some(iat.floor() as i64)
 }

@@ -41,10 +41,15 @@ pub(super) async fn prune(
     let mut gone = Vec::new();
     let mut kept = 0;
     for clerk_id in candidates {
-        let (user_id, org_id) = (ClerkUserId::from(clerk_id.as_str()), ClerkOrgId::from(clerk_id.as_str()));
         let answer = match what {
-            Mirrored::Users => fetcher.call(|| api.get_user(&user_id)).await,
-            Mirrored::Organizations => fetcher.call(|| api.get_organization(&org_id)).await,
+            Mirrored::Users => {
+                let id = ClerkUserId::from(clerk_id.as_str());
+                fetcher.call(|| api.get_user(&id)).await
+            }
+            Mirrored::Organizations => {
+                let id = ClerkOrgId::from(clerk_id.as_str());
+                fetcher.call(|| api.get_organization(&id)).await
+            }
         };
         match answer {
             Err(SyncError::Refused(ApiError::Status { status: 404, .. })) => gone.push(clerk_id),
