@@ -89,6 +89,26 @@
       });
   }
 
+  // Step-up: a page that got Clerk's reverification 403 fires `clerk-starter:reverify`; ClerkJS
+  // asks the user to verify again, and the page hears how it ended (and retries once).
+  function announce(name) {
+    document.body.dataset.reverification = name;
+    window.dispatchEvent(new Event('clerk-starter:' + name));
+  }
+  window.addEventListener('clerk-starter:reverify', function () {
+    document.body.dataset.reverification = 'opened';
+    var clerk = window.Clerk;
+    if (!clerk || typeof clerk.__internal_openReverification !== 'function') return announce('reverify-cancelled');
+    clerk.__internal_openReverification({
+      afterVerification: function () {
+        announce('reverified');
+      },
+      afterVerificationCancelled: function () {
+        announce('reverify-cancelled');
+      },
+    });
+  });
+
   function start() {
     if (!window.Clerk) return setTimeout(start, 50);
     window.Clerk.load().then(function () {

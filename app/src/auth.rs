@@ -85,6 +85,12 @@ pub use guards::*;
 
 #[cfg(feature = "ssr")]
 mod guards {
+    use std::sync::Arc;
+
+    pub use backend::{
+        auth::Caller,
+        machine::{AcceptsToken, Machine},
+    };
     use backend::{
         auth::{Auth, CurrentUser, Rejection},
         staff::login_session::StaffSession,
@@ -126,11 +132,42 @@ mod guards {
     /// The signed-in user, or `None` when nobody is. A bad token is still an error (401),
     /// and an outage is 503, rather than quietly anonymous.
     pub fn current_user() -> Result<Option<CurrentUser>, AppError> {
-        match auth_state() {
-            Auth::SignedIn(user) => Ok(Some(user)),
-            // Clerk's default for a session with a task left: nobody is signed in yet.
-            Auth::Anonymous | Auth::Rejected(Rejection::Pending) => Ok(None),
-            Auth::Rejected(rejection) => Err(AppError::from(&rejection)),
+        // Clerk's default for a session with a task left: nobody is signed in yet. A machine
+        // token is "not a session token" here: routes take one only through `require_token`.
+        auth_state().session_user().map(|user| user.cloned()).map_err(|rejection| AppError::from(&rejection))
+    }
+
+    /// The caller, for a server function that accepts more than session tokens (Clerk's
+    /// `auth({ acceptsToken })`): a signed-in user or a verified API key, M2M or OAuth token of
+    /// a kind in `accepts`. 401 for nobody, a bad token, or a kind not in `accepts`; 503 when
+    /// Clerk cannot verify an opaque token.
+    /// ```ignore
+    /// let caller = require_token(AcceptsToken::SESSION_TOKEN | AcceptsToken::API_KEY).await?;
+    /// let user_id = caller.user_id(); // an API key acts for its user
+    /// ```
+    pub async fn require_token(accepts: AcceptsToken) -> Result<Caller, AppError> {
+        let state = crate::state::app_state()?;
+        match state.auth.caller(&auth_state(), accepts).await {
+            Ok(Some(caller)) => Ok(caller),
+            Ok(None) => Err(AppError::unauthenticated()),
+            Err(rejection) => Err(AppError::from(&rejection)),
+        }
+    }
+
+    /// 401 unless the request carries a valid API key, M2M or OAuth token.
+    pub async fn require_machine() -> Result<Arc<Machine>, AppError> {
+        match require_token(AcceptsToken::MACHINE).await? {
+            Caller::Machine(machine) => Ok(machine),
+            Caller::User(_) => Err(AppError::Unauthorized("A machine token is required".into())),
+        }
+    }
+
+    /// 401 unless the request carries a valid machine token; 403 unless it holds every scope.
+    pub async fn require_scopes(scopes: &[&str]) -> Result<Arc<Machine>, AppError> {
+        let machine = require_machine().await?;
+        match scopes.iter().find(|scope| !machine.has_scope(scope)) {
+            None => Ok(machine),
+            Some(missing) => Err(AppError::Forbidden(format!("Scope {missing} required"))),
         }
     }
 

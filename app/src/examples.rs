@@ -78,3 +78,25 @@ pub async fn reverified_only(#[server(default)] level: String) -> Result<String,
     crate::auth::require_reverification(required)?;
     Ok(format!("hello, reverified ({level})"))
 }
+
+// README: machine start
+/// Scripts and services (an API key, M2M or OAuth token) holding the scope `projects:read`:
+/// 401 without a valid machine token, 403 without the scope. Browsers' session tokens get 401.
+#[server(prefix = "/api/examples", endpoint = "machine")]
+pub async fn machine_only() -> Result<String, AppError> {
+    let machine = crate::auth::require_scopes(&["projects:read"]).await?;
+    Ok(format!("hello, {} for {}", machine.kind.as_str(), machine.subject))
+}
+// README: machine end
+
+/// A signed-in user, or an API key acting for one (a user's key acts as that user; an
+/// organization's key acts for no user, so it gets 403 here).
+#[server(prefix = "/api/examples", endpoint = "user-or-api-key")]
+pub async fn user_or_api_key() -> Result<String, AppError> {
+    use crate::auth::AcceptsToken;
+    let caller = crate::auth::require_token(AcceptsToken::SESSION_TOKEN | AcceptsToken::API_KEY).await?;
+    match caller.user_id() {
+        Some(user) => Ok(format!("hello, {user} by {}", caller.token_type().as_str())),
+        None => Err(AppError::Forbidden("This key does not act for a user".into())),
+    }
+}

@@ -145,6 +145,13 @@ pub struct Config {
     /// `CLERK_PRUNE_MAX_PERCENT` (default 5): a prune (the CLI's `--prune`, the reconciliation)
     /// that would tombstone more than this share of the live rows tombstones nothing.
     pub prune_max_percent: f64,
+    /// `CLERK_MACHINE_TOKEN_CACHE_SECONDS` (default 60, at most 60): how long a machine token
+    /// Clerk verified (an API key, an opaque M2M or OAuth token) is trusted without asking
+    /// again, so a revocation made elsewhere takes effect within it.
+    pub machine_token_cache_ttl: Duration,
+    /// `CLERK_MACHINE_TOKEN_CACHE_SIZE` (default 10000): how many machine-token verdicts are
+    /// kept in memory, good and bad together.
+    pub machine_token_cache_size: u64,
 }
 
 impl Config {
@@ -268,6 +275,16 @@ impl Config {
             prune_max_percent: match get("CLERK_PRUNE_MAX_PERCENT") {
                 Some(raw) => parse_percent(&raw).map_err(|reason| bad("CLERK_PRUNE_MAX_PERCENT", reason))?,
                 None => DEFAULT_PRUNE_MAX_PERCENT,
+            },
+            machine_token_cache_ttl: match seconds(&get, "CLERK_MACHINE_TOKEN_CACHE_SECONDS", 60)? {
+                ttl if ttl <= Duration::from_secs(60) => ttl,
+                _ => return Err(bad("CLERK_MACHINE_TOKEN_CACHE_SECONDS", "may be at most 60")),
+            },
+            machine_token_cache_size: match get("CLERK_MACHINE_TOKEN_CACHE_SIZE") {
+                Some(raw) => raw.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    bad("CLERK_MACHINE_TOKEN_CACHE_SIZE", format!("{raw:?} is not a positive number"))
+                })?,
+                None => 10_000,
             },
         })
     }

@@ -22,6 +22,9 @@ pub enum Invalidation {
     ServerSessions,
     /// Mirrored users or organizations changed: the admin's cached lists and staff accounts go.
     Listings,
+    /// A machine token (an API key, by its id) was revoked through this app: its cached
+    /// verdict goes at once rather than within `CLERK_MACHINE_TOKEN_CACHE_SECONDS`.
+    MachineToken(String),
     /// Everything cached (after a sync, say).
     All,
 }

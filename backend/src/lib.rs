@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod clerk;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod invalid_value;
 pub mod invalidation;
 pub mod invalidation_bus;
+pub mod machine;
 pub mod mirror;
 pub mod proxy;
 pub mod reconcile;

@@ -2,14 +2,12 @@ import type { Page } from '@playwright/test';
 import { createHmac, randomUUID } from 'node:crypto';
 import { test, expect } from './fixtures';
 import { fakeClerkSecret, fakeClerkUrl, fakeFapiSettings, fakeUserPassword, isRelease, webhookSecret } from './mode';
+import { enterIdentifier, glue, member, signInThroughClerk, submitPassword } from './clerk-sign-in';
 
 // The real ClerkJS (the pinned npm build) against the fake Clerk's Frontend API: sign-in through
 // the mounted <SignIn/>, token refresh, organization switching, sign-out and revocation, each
 // checked on the server too. public/clerk-glue.js turns ClerkJS's state changes into one reload.
 test.skip(!isRelease, 'ClerkJS loads only with a publishable key (the release suite)');
-
-// Seeded by `fake-clerk --orgs 2` into both organizations; no other spec changes this user.
-const member = { email: 'user_0000003@example.com', id: 'user_0000003', name: 'Bench User3' };
 
 /** Counts main-frame page loads (navigation requests) from now on. A reload that starts before
  * the page's own `load` event would hide from a count of `load` events. */
@@ -21,8 +19,6 @@ function countLoads(page: Page): () => number {
   });
   return () => loads;
 }
-
-const glue = (page: Page) => page.locator('body');
 
 /** What the server thinks of this browser's cookies right now. */
 async function serverUser(page: Page): Promise<{ clerk_id: string; org: { id: string; role: string } | null } | null> {
@@ -38,31 +34,6 @@ function tokenClaims(token: string): { iat: number; exp: number; sid: string; o?
 
 async function sessionCookie(page: Page): Promise<string | undefined> {
   return (await page.context().cookies()).find((c) => c.name === '__session')?.value;
-}
-
-/** ClerkJS's own <SignIn/> form on /sign-in, up to its password step. */
-async function enterIdentifier(page: Page) {
-  await page.goto('/sign-in');
-  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
-  await page.locator('input[name=identifier]').fill(member.email);
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await expect(page).toHaveURL(/#\/factor-one/);
-}
-
-/** Submits the password step and waits for /account, hydrated and in step with ClerkJS. */
-async function submitPassword(page: Page, password: string) {
-  await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await page.waitForURL('**/account');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await expect(page.getByTestId('account-name')).toHaveText(member.name);
-  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
-}
-
-/** Signs in through ClerkJS's own <SignIn/> form, as a person would, and lands on /account. */
-async function signInThroughClerk(page: Page) {
-  await enterIdentifier(page);
-  await submitPassword(page, fakeUserPassword);
 }
 
 test('signing in through the mounted <SignIn/> shows the user on /account, without a reload loop', async ({

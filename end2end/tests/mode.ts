@@ -29,7 +29,11 @@ export const fakeUserPassword = 'correct-horse-battery-staple';
 export const webhookSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** Changes how the fake's Frontend API mints tokens (absent fields take their defaults). */
-export async function fakeFapiSettings(settings: { token_ttl_secs?: number; foreign_signing?: boolean }) {
+export async function fakeFapiSettings(settings: {
+  token_ttl_secs?: number;
+  foreign_signing?: boolean;
+  first_factor_age_minutes?: number;
+}) {
   const res = await fetch(`${fakeClerkUrl}/__fake/fapi/settings`, {
     method: 'POST',
     headers: { authorization: `Bearer ${fakeClerkSecret}`, 'content-type': 'application/json' },

@@ -77,6 +77,8 @@ pub(crate) struct Data {
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
     pub rate_limit: Option<RateLimit>,
+    /// API keys, M2M and OAuth tokens issued, by id.
+    pub machine_tokens: BTreeMap<String, api::machines::Issued>,
     /// Requests whose path and query start with the prefix wait until its gate opens.
     pub holds: Vec<(String, tokio::sync::watch::Receiver<bool>)>,
 }
@@ -223,6 +225,40 @@ impl FakeClerk {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
     }
 
+    /// An API key for `subject` (`user_…` or `org_…`): `(id, secret)`.
+    pub fn create_api_key(
+        &self,
+        subject: &str,
+        name: &str,
+        scopes: &[&str],
+        ttl_secs: Option<i64>,
+    ) -> (String, String) {
+        FakeClerkHandle(self.shared.clone()).create_api_key(subject, name, scopes, ttl_secs)
+    }
+
+    /// Revokes a machine token (an API key, an M2M or OAuth token) by id.
+    pub fn revoke_machine_token(&self, id: &str) {
+        if let Some(issued) = self.shared.lock().machine_tokens.get_mut(id) {
+            issued.object["revoked"] = serde_json::json!(true);
+        }
+    }
+
+    /// An opaque M2M token (`mt_…`) for the machine `mch_…`: `(id, token)`.
+    pub fn create_m2m_token(&self, machine: &str, scopes: &[&str], ttl_secs: Option<i64>) -> (String, String) {
+        FakeClerkHandle(self.shared.clone()).create_m2m_token(machine, scopes, ttl_secs)
+    }
+
+    /// An opaque OAuth access token (`oat_…`) for `user`, issued to `client_id`: `(id, token)`.
+    pub fn create_oauth_token(
+        &self,
+        user: &str,
+        client_id: &str,
+        scopes: &[&str],
+        ttl_secs: Option<i64>,
+    ) -> (String, String) {
+        FakeClerkHandle(self.shared.clone()).create_oauth_token(user, client_id, scopes, ttl_secs)
+    }
+
     /// Holds every request whose path and query start with `prefix` until the returned gate is
     /// released (or dropped), at most 30 s. The request is recorded when it arrives.
     pub fn hold(&self, prefix: &str) -> Gate {
@@ -259,6 +295,76 @@ impl FakeClerk {
     pub fn requests(&self, path_prefix: &str) -> Vec<Recorded> {
         self.shared.lock().requests.iter().filter(|r| r.path.starts_with(path_prefix)).cloned().collect()
     }
+}
+
+/// Issues machine tokens into a fake's data (for the `FakeClerk` methods and the
+/// `/__fake/machine-tokens` route alike).
+pub(crate) struct FakeClerkHandle(pub(crate) Shared);
+
+impl FakeClerkHandle {
+    pub(crate) fn create_api_key(
+        &self,
+        subject: &str,
+        name: &str,
+        scopes: &[&str],
+        ttl: Option<i64>,
+    ) -> (String, String) {
+        let body =
+            serde_json::json!({ "name": name, "subject": subject, "scopes": scopes, "seconds_until_expiration": ttl });
+        match api::machines::new_api_key(&self.0, &body) {
+            Ok(key) => (
+                key["id"].as_str().unwrap_or_default().to_owned(),
+                key["secret"].as_str().unwrap_or_default().to_owned(),
+            ),
+            Err(_) => (String::new(), String::new()),
+        }
+    }
+
+    pub(crate) fn create_m2m_token(&self, machine: &str, scopes: &[&str], ttl: Option<i64>) -> (String, String) {
+        let object = serde_json::json!({
+            "object": "machine_to_machine_token", "subject": machine, "scopes": scopes, "claims": null
+        });
+        api::machines::new_token(&self.0, "mt_", object, ttl)
+    }
+
+    pub(crate) fn create_oauth_token(
+        &self,
+        user: &str,
+        client_id: &str,
+        scopes: &[&str],
+        ttl: Option<i64>,
+    ) -> (String, String) {
+        let object = serde_json::json!({
+            "object": "clerk_idp_oauth_access_token", "type": "oauth_token", "client_id": client_id,
+            "subject": user, "scopes": scopes
+        });
+        api::machines::new_token(&self.0, "oat_", object, ttl)
+    }
+}
+
+/// A JWT M2M token for the machine `mch_…`, as Clerk signs one: the instance key, the machine
+/// category in the header, `scopes` space-separated, a `jti`.
+pub fn m2m_jwt(machine: &str, scopes: &[&str], ttl_secs: i64) -> String {
+    let now = now_secs();
+    let key = &test_keys().0;
+    let header = serde_json::json!({ "alg": "RS256", "kid": key.kid, "typ": "JWT", "cat": MACHINE_CATEGORY });
+    let claims = serde_json::json!({
+        "iss": "https://fake.clerk.accounts.dev", "sub": machine, "scopes": scopes.join(" "),
+        "jti": format!("mt_jwt_{:016x}", rand::random::<u64>()), "iat": now, "nbf": now - 5, "exp": now + ttl_secs,
+    });
+    key.sign_with_header(&header, &claims)
+}
+
+/// A JWT OAuth access token for `user` (RFC 9068: header `typ: at+jwt`, `scp`, `client_id`).
+pub fn oauth_jwt(user: &str, client_id: &str, scopes: &[&str], ttl_secs: i64) -> String {
+    let now = now_secs();
+    let key = &test_keys().0;
+    let header = serde_json::json!({ "alg": "RS256", "kid": key.kid, "typ": "at+jwt" });
+    let claims = serde_json::json!({
+        "iss": "https://fake.clerk.accounts.dev", "sub": user, "client_id": client_id, "scp": scopes,
+        "jti": format!("oat_jwt_{:016x}", rand::random::<u64>()), "iat": now, "nbf": now - 5, "exp": now + ttl_secs,
+    });
+    key.sign_with_header(&header, &claims)
 }
 
 /// Claims of a fresh v2 session token for `sub`, as Clerk mints them: 60 s lifetime, `nbf` 10 s back.

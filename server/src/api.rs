@@ -1,4 +1,4 @@
-//! JSON endpoints: `GET /api/me`, and a superuser's download of one person's data.
+//! JSON endpoints: `GET /api/me`, `GET /api/whoami`, and a superuser's download of one person's data.
 
 use app::error::AppError;
 use app::{auth::UserView, state::AppState};
@@ -15,11 +15,38 @@ use backend::{
     staff::login_session::StaffSession,
 };
 
-use crate::auth::RequireUser;
+use crate::auth::{AnyToken, RequireUser};
 
 /// The signed-in user, exactly as the contract shapes it.
 pub async fn me(RequireUser(user): RequireUser) -> Json<UserView> {
     Json(UserView::from(&user))
+}
+
+/// Who called, whatever the kind of token: `GET /api/whoami` accepts session tokens, API keys,
+/// M2M and OAuth tokens (Clerk's `acceptsToken: 'any'`).
+#[derive(serde::Serialize)]
+pub struct WhoAmI {
+    pub token_type: backend::machine::TokenKind,
+    pub subject: Option<String>,
+    pub user_id: Option<ids::ClerkUserId>,
+    pub org_id: Option<ids::ClerkOrgId>,
+    pub scopes: Option<Vec<String>>,
+    pub name: Option<String>,
+}
+
+pub async fn whoami(AnyToken(caller): AnyToken) -> Json<WhoAmI> {
+    let (subject, scopes, name) = match caller.machine() {
+        Some(m) => (Some(m.subject.clone()), Some(m.scopes.clone()), m.name.clone()),
+        None => (caller.user_id().map(|id| id.to_string()), None, None),
+    };
+    Json(WhoAmI {
+        token_type: caller.token_type(),
+        subject,
+        user_id: caller.user_id(),
+        org_id: caller.org_id(),
+        scopes,
+        name,
+    })
 }
 
 /// `GET /admin/users/{id}/export`: what `server export-user` prints, as a download. Superusers

@@ -1,6 +1,6 @@
 //! The authentication middleware, and extractors for plain axum handlers.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use app::{error::AppError, state::AppState};
 use axum::{
@@ -11,7 +11,8 @@ use axum::{
 };
 use backend::{
     admin::access,
-    auth::{Auth, ClientUat, CurrentUser, TokenSource},
+    auth::{Auth, Caller, ClientUat, CurrentUser, TokenSource},
+    machine::{AcceptsToken, Machine},
     staff::{ClientIp, login_session::StaffSession},
 };
 use leptos::prelude::{provide_context, use_context};
@@ -139,10 +140,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match auth_of(parts) {
-            Auth::SignedIn(user) => Ok(Self(user)),
-            Auth::Anonymous => Err(AppError::unauthenticated()),
-            Auth::Rejected(r) => Err(AppError::from(&r)),
+        let auth = auth_of(parts);
+        match auth.session_user() {
+            Ok(Some(user)) => Ok(Self(user.clone())),
+            // A pending session is nobody, but says why.
+            Ok(None) => Err(match &auth {
+                Auth::Rejected(rejection) => AppError::from(rejection),
+                _ => AppError::unauthenticated(),
+            }),
+            Err(r) => Err(AppError::from(&r)),
         }
     }
 }
@@ -154,10 +160,41 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match auth_of(parts) {
-            Auth::SignedIn(user) => Ok(Self(Some(user))),
-            Auth::Anonymous => Ok(Self(None)),
-            Auth::Rejected(r) => Err(AppError::from(&r)),
+        auth_of(parts).session_user().map(|user| Self(user.cloned())).map_err(|r| AppError::from(&r))
+    }
+}
+
+/// Any caller Clerk can authenticate (`acceptsToken: 'any'`): a signed-in user, or a verified
+/// API key, M2M or OAuth token. 401 otherwise; 503 when Clerk cannot verify an opaque token.
+/// For another set of kinds, call `state.auth.caller(&auth, AcceptsToken::…)` in the handler.
+pub struct AnyToken(pub Caller);
+
+impl FromRequestParts<AppState> for AnyToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        caller(parts, state, AcceptsToken::ANY).await.map(Self)
+    }
+}
+
+/// A verified API key, M2M or OAuth token; 401 for anything else (session tokens included).
+pub struct RequireMachine(pub Arc<Machine>);
+
+impl FromRequestParts<AppState> for RequireMachine {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match caller(parts, state, AcceptsToken::MACHINE).await? {
+            Caller::Machine(machine) => Ok(Self(machine)),
+            Caller::User(_) => Err(AppError::Unauthorized("A machine token is required".into())),
         }
+    }
+}
+
+async fn caller(parts: &Parts, state: &AppState, accepts: AcceptsToken) -> Result<Caller, AppError> {
+    match state.auth.caller(&auth_of(parts), accepts).await {
+        Ok(Some(caller)) => Ok(caller),
+        Ok(None) => Err(AppError::unauthenticated()),
+        Err(rejection) => Err(AppError::from(&rejection)),
     }
 }

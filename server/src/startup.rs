@@ -20,6 +20,7 @@ use backend::{
     clerk::{TokenVerifier, api::ClerkApi},
     devmode::DevClerk,
     invalidation_bus::InvalidationBus,
+    machine::MachineVerifier,
     mirror::MirrorPolicy,
     reconcile::Reconciler,
     session_store::{self, cache::SessionCache},
@@ -174,7 +175,10 @@ fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Re
         config.user_cache_ttl,
         config.org_cache_ttl,
     );
-    Ok((Authenticator::new(verifier, directory, config.session_revalidation, config.allow_pending_sessions), api))
+    let machines = MachineVerifier::new(api.clone(), config.machine_token_cache_ttl, config.machine_token_cache_size);
+    let auth =
+        Authenticator::new(verifier, directory, machines, config.session_revalidation, config.allow_pending_sessions);
+    Ok((auth, api))
 }
 
 fn router(state: AppState) -> Router {
@@ -190,6 +194,7 @@ fn router(state: AppState) -> Router {
             shell(leptos_options.clone())
         })
         .route("/api/me", get(api::me))
+        .route("/api/whoami", get(api::whoami))
         .route("/admin/users/{id}/export", get(api::export_user))
         .route("/webhooks/clerk", post(webhook::clerk))
         .fallback_service(static_files::service(&state))

@@ -172,5 +172,6 @@ fn AccountDetails(
             (false, _) => view! { <div id="clerk-org-switcher" class="clerk-mount"></div> }.into_any(),
             _ => ().into_any(),
         }}
+        <crate::pages::api_keys::ApiKeysSection />
     }
 }

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod account;
+pub mod api_keys;
 pub mod error;
 pub mod home;
 pub mod not_found;

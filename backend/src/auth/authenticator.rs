@@ -17,6 +17,7 @@ use crate::{
         verify::{unix_now, unverified_iat},
     },
     invalidation::Changed,
+    machine::{MachineCredential, MachineVerifier, TokenKind},
 };
 
 /// Where the token came from: the `Authorization` header wins over the `__session` cookie.
@@ -75,13 +76,22 @@ pub struct Authenticator {
     allow_pending: bool,
     /// Clerk sessions ended by a webhook: refused even while their last token is unexpired.
     ended_sessions: moka::sync::Cache<ClerkSessionId, ()>,
+    /// API keys, M2M and OAuth tokens, for routes that accept them.
+    pub machines: MachineVerifier,
 }
 
 impl Authenticator {
-    pub fn new(verifier: TokenVerifier, directory: UserDirectory, revalidation: Duration, allow_pending: bool) -> Self {
+    pub fn new(
+        verifier: TokenVerifier,
+        directory: UserDirectory,
+        machines: MachineVerifier,
+        revalidation: Duration,
+        allow_pending: bool,
+    ) -> Self {
         Self {
             verifier,
             directory,
+            machines,
             revalidation: revalidation.as_secs() as i64,
             allow_pending,
             // As long as the database remembers them.
@@ -123,6 +133,14 @@ impl Authenticator {
         session: Option<&Session>,
         org_header: Option<&str>,
     ) -> Changed<Auth> {
+        // A machine token (Clerk reads them from the header only) is verified by the routes that
+        // accept it; nothing is looked up here.
+        if let Some(TokenSource::Header(token)) = &token {
+            let kind = TokenKind::of(token);
+            if kind != TokenKind::SessionToken {
+                return Changed::nothing(Auth::Machine(MachineCredential::new(kind, token)));
+            }
+        }
         // Like Clerk, a header token takes the API path and ignores cookies, so the server
         // session is not even read: no database round trip for Bearer requests.
         let session = if matches!(token, Some(TokenSource::Header(_))) { None } else { session };
@@ -277,6 +295,7 @@ impl crate::invalidation::Forget for Authenticator {
             I::Memberships => self.directory.invalidate_memberships(),
             I::SessionEnded(sid) => self.session_ended(sid),
             I::All => self.directory.invalidate_all(),
+            I::MachineToken(id) => self.machines.opaque.forget(id),
             I::ServerSession(_) | I::ServerSessions | I::Listings => {}
         }
     }

@@ -2,11 +2,13 @@
 //! one. The result is an [`Auth`] that middleware stores and guards read.
 
 mod authenticator;
+mod caller;
 pub mod clerk_session;
 mod directory;
 pub mod reverification;
 
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
+pub use caller::Caller;
 pub use directory::{DirectoryError, UserDirectory};
 
 use ids::ClerkSessionId;
@@ -126,6 +128,9 @@ pub enum Rejection {
 pub enum Auth {
     Anonymous,
     SignedIn(CurrentUser),
+    /// A machine token in the `Authorization` header, verified only by a route that accepts
+    /// its kind ([`Authenticator::caller`]); to every other route it is not a session token.
+    Machine(crate::machine::MachineCredential),
     Rejected(Rejection),
 }
 
@@ -134,6 +139,18 @@ impl Auth {
         match self {
             Self::SignedIn(user) => Some(user),
             _ => None,
+        }
+    }
+
+    /// The verdict for a route that takes session tokens only (every route unless it says
+    /// otherwise): the user, `Ok(None)` for nobody (a pending session included, as Clerk), or
+    /// why not.
+    pub fn session_user(&self) -> Result<Option<&CurrentUser>, Rejection> {
+        match self {
+            Self::SignedIn(user) => Ok(Some(user)),
+            Self::Anonymous | Self::Rejected(Rejection::Pending) => Ok(None),
+            Self::Machine(_) => Err(Rejection::Token(crate::clerk::TokenError::NotASessionToken)),
+            Self::Rejected(rejection) => Err(rejection.clone()),
         }
     }
 }

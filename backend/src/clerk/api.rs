@@ -120,6 +120,43 @@ impl ClerkApi {
         self.send(reqwest::Method::DELETE, &path, None).await
     }
 
+    /// `POST {path}` with `body`: one of the verify endpoints of opaque machine tokens (see
+    /// `crate::machine::opaque`, which names them).
+    pub async fn verify_token(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    // The machine endpoints have no `/v1`: `@clerk/backend` 3.25.0 builds their client with
+    // `skipApiVersionInUrl: true`.
+
+    /// `GET /api_keys?subject=&include_invalid=false`: `{data, total_count}`, newest first.
+    pub async fn list_api_keys(&self, subject: &str) -> Result<Value, ApiError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("subject", subject)
+            .append_pair("include_invalid", "false")
+            .finish();
+        self.send(reqwest::Method::GET, &format!("/api_keys?{query}"), None).await
+    }
+
+    /// `GET /api_keys/{id}`.
+    pub async fn get_api_key(&self, id: &str) -> Result<Value, ApiError> {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        self.send(reqwest::Method::GET, &format!("/api_keys/{id}"), None).await
+    }
+
+    /// `POST /api_keys {name, subject, scopes, created_by, seconds_until_expiration}`: the
+    /// created key, with its `secret` (the only time it is shown).
+    pub async fn create_api_key(&self, key: &Value) -> Result<Value, ApiError> {
+        self.send(reqwest::Method::POST, "/api_keys", Some(key)).await
+    }
+
+    /// `POST /api_keys/{id}/revoke {revocation_reason}`: the revoked key.
+    pub async fn revoke_api_key(&self, id: &str, reason: Option<&str>) -> Result<Value, ApiError> {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let body = serde_json::json!({ "revocation_reason": reason });
+        self.send(reqwest::Method::POST, &format!("/api_keys/{id}/revoke"), Some(&body)).await
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let secret = self.secret_key.as_ref().ok_or(ApiError::NotConfigured)?;
         let url = self.base.join(path).map_err(|_| ApiError::NotConfigured)?;

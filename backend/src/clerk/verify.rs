@@ -31,6 +31,12 @@ pub enum TokenError {
     BadSignature,
     #[error("the token is not a session token")]
     NotASessionToken,
+    /// A token of a kind the route does not accept (Clerk's `token-type-mismatch`).
+    #[error("this kind of token is not accepted here")]
+    TypeNotAccepted,
+    /// An API key, M2M or OAuth token Clerk does not know, or has revoked, or that expired.
+    #[error("the machine token is invalid, revoked or expired")]
+    MachineTokenInvalid,
     #[error("the token has no subject")]
     MissingSubject,
     #[error("the token has expired")]
@@ -111,6 +117,11 @@ impl TokenVerifier {
         }
     }
 
+    /// The clock skew allowed on time claims, in seconds.
+    pub fn skew(&self) -> i64 {
+        self.skew
+    }
+
     /// Verified tokens in memory (for tests and operators).
     pub fn cached_tokens(&self) -> u64 {
         self.verified.run_pending_tasks();
@@ -178,7 +189,8 @@ impl TokenVerifier {
         Ok(claims)
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<DecodingKey>, TokenError> {
+    /// The instance key that signed a token with this `kid` (any Clerk JWT: machine tokens too).
+    pub async fn key_for(&self, kid: Option<&str>) -> Result<Arc<DecodingKey>, TokenError> {
         match &self.keys {
             KeySource::Pem(key) => Ok(Arc::clone(key)),
             KeySource::Jwks(cache) => {
@@ -220,6 +232,13 @@ pub fn unverified_claims(token: &str) -> Option<serde_json::Value> {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     let payload = token.split('.').nth(1)?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
+}
+
+/// A token's header, read without verifying anything.
+pub fn unverified_header(token: &str) -> Option<serde_json::Value> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let header = token.split('.').next()?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?).ok()
 }
 
 /// A token's `iat`, read without verifying anything: Clerk compares it with `__client_uat`

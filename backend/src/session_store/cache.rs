@@ -103,7 +103,7 @@ impl crate::invalidation::Forget for SessionCache {
             },
             // A deleted user's or an ended Clerk session's server sessions were ended in SQL.
             I::User(_) | I::SessionEnded(_) | I::ServerSessions | I::All => self.clear(),
-            I::Memberships | I::Listings => {}
+            I::Memberships | I::Listings | I::MachineToken(_) => {}
         }
     }
 }

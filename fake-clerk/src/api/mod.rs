@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod invitations;
+pub(crate) mod machines;
 mod users;
 
 use crate::{Fault, Recorded, Shared, now_millis, test_keys};
@@ -36,6 +37,14 @@ pub(crate) fn router(shared: Shared) -> Router {
             "/v1/organizations/{id}/memberships/{user_id}",
             axum::routing::patch(patch_membership).delete(delete_membership),
         )
+        .route("/api_keys", get(machines::list).post(machines::create))
+        .route("/api_keys/verify", axum::routing::post(machines::verify_api_key))
+        .route("/api_keys/{id}", get(machines::get))
+        .route("/api_keys/{id}/secret", get(machines::secret))
+        .route("/api_keys/{id}/revoke", axum::routing::post(machines::revoke))
+        .route("/m2m_tokens/verify", axum::routing::post(machines::verify_m2m))
+        .route("/oauth_applications/access_tokens/verify", axum::routing::post(machines::verify_oauth))
+        .route("/__fake/machine-tokens", axum::routing::post(issue_machine_token))
         .layer(middleware::from_fn_with_state(shared.clone(), record_and_misbehave))
         .with_state(shared)
 }
@@ -78,9 +87,9 @@ async fn record_and_misbehave(State(shared): State<Shared>, req: Request, next: 
     let fault = {
         let mut data = shared.lock();
         let mut hit = None;
-        // JWKS is not rate limited (Clerk's system limits).
+        // JWKS is not rate limited (Clerk's system limits), nor the fake's own routes.
         if path != "/v1/jwks"
-            && path.starts_with("/v1/")
+            && !path.starts_with("/__fake/")
             && let Some(Err(retry_after_secs)) = data.rate_limit.as_mut().map(|l| l.take())
         {
             hit = Some(Fault::RateLimited { retry_after_secs });
@@ -147,6 +156,29 @@ async fn mint_session_token(body: Bytes) -> Response {
         claims[key] = value;
     }
     Json(json!({ "jwt": test_keys().0.sign(&claims) })).into_response()
+}
+
+/// Not Clerk's: lets a test outside this process (the browser tests, the bench) get a machine
+/// token. Body: `{kind: "m2m"|"m2m_jwt"|"oauth"|"oauth_jwt"|"api_key", subject, scopes, ttl_secs}`;
+/// answers `{id, token}`.
+async fn issue_machine_token(State(shared): State<Shared>, body: Bytes) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return clerk_error(StatusCode::BAD_REQUEST, "form_param_format_invalid", "body must be a JSON object");
+    };
+    let subject = body["subject"].as_str().unwrap_or_default();
+    let scopes: Vec<&str> =
+        body["scopes"].as_array().map(|l| l.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let ttl = body["ttl_secs"].as_i64();
+    let fake = crate::FakeClerkHandle(shared);
+    let (id, token) = match body["kind"].as_str().unwrap_or_default() {
+        "m2m" => fake.create_m2m_token(subject, &scopes, ttl),
+        "oauth" => fake.create_oauth_token(subject, "client_fake", &scopes, ttl),
+        "m2m_jwt" => (String::new(), crate::m2m_jwt(subject, &scopes, ttl.unwrap_or(3600))),
+        "oauth_jwt" => (String::new(), crate::oauth_jwt(subject, "client_fake", &scopes, ttl.unwrap_or(3600))),
+        "api_key" => fake.create_api_key(subject, "issued", &scopes, ttl),
+        _ => return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid", "unknown kind"),
+    };
+    Json(json!({ "id": id, "token": token })).into_response()
 }
 
 #[derive(Deserialize)]

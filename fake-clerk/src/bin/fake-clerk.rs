@@ -1,5 +1,6 @@
 //! Runs the fake Clerk as a process, for benchmarks and manual testing. Prints `API_URL=…` and,
-//! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), then serves until killed.
+//! with `--mint USER_ID`, `TOKEN=…` (a session token valid for an hour), `API_KEY=…` (that user's
+//! API key) and `M2M_JWT=…` (a JWT M2M token for `mch_bench`, an hour), then serves until killed.
 //! `--users N` seeds N users (`user_0000000`…) for sync benchmarks and browser tests;
 //! `--addr HOST:PORT` picks where to listen (a random loopback port by default).
 //! `--password P` lets every seeded user sign in through the Frontend API with P, and
@@ -59,6 +60,8 @@ async fn main() {
         let mut claims = session_claims(&user_id);
         claims["exp"] = serde_json::json!(now_secs() + 3600);
         println!("TOKEN={}", clerk.mint(&claims));
+        println!("API_KEY={}", clerk.create_api_key(&user_id, "bench", &["bench"], None).1);
+        println!("M2M_JWT={}", fake_clerk::m2m_jwt("mch_bench", &["bench"], 3600));
     }
     let _ = tokio::signal::ctrl_c().await;
 }

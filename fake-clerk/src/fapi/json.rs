@@ -21,7 +21,8 @@ pub fn token(data: &Data, session: &SessionState, org: Option<&str>, origin: Opt
         "nbf": now - 10,
         "exp": now + data.fapi.settings.token_ttl_secs,
         "v": 2,
-        "fva": [0, -1],
+        // Minutes since the first factor was verified; no second factor.
+        "fva": [data.fapi.settings.first_factor_age_minutes, -1],
     });
     if let Some(origin) = origin {
         claims["azp"] = json!(origin);

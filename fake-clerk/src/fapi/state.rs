@@ -109,10 +109,12 @@ pub struct FapiSettings {
     pub token_ttl_secs: i64,
     /// Sign tokens with a key no JWKS publishes: ClerkJS is signed in, the server refuses it.
     pub foreign_signing: bool,
+    /// The tokens' `fva[0]`: how long ago the user signed in (30 asks for step-up on `strict`).
+    pub first_factor_age_minutes: i64,
 }
 
 impl Default for FapiSettings {
     fn default() -> Self {
-        Self { token_ttl_secs: 60, foreign_signing: false }
+        Self { token_ttl_secs: 60, foreign_signing: false, first_factor_age_minutes: 0 }
     }
 }

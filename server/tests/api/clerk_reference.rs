@@ -22,6 +22,7 @@ testkit::each_backend!(
     backend:
     the_server_and_clerks_authenticate_request_agree_on_every_request,
     step_up_reverification_agrees_with_clerks_has_for_every_preset,
+    machine_tokens_agree_with_clerk_for_every_accepted_kind,
 );
 
 const PRESETS: [&str; 4] = ["strict", "moderate", "lax", "strict_mfa"];
@@ -31,10 +32,12 @@ const REFERENCE: &str = "tests/clerk-reference";
 /// The `iss` of `fake_clerk::session_claims`, without its scheme.
 const ISSUER_HOST: &str = "fake.clerk.accounts.dev";
 
-/// One request: a label for the failure message, and its headers.
+/// One request: a label for the failure message, its headers, and what the route accepts
+/// (Clerk's `acceptsToken`; `None` is its default, session tokens).
 struct Case {
     label: String,
     headers: Vec<(&'static str, String)>,
+    accepts: Option<Value>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -140,7 +143,7 @@ fn tokens(clerk: &FakeClerk) -> Vec<(&'static str, String)> {
 /// the valid one under every carrier rule Clerk has.
 fn cases(clerk: &FakeClerk) -> Vec<Case> {
     let mut cases = Vec::new();
-    let case = |label: String, headers: Vec<(&'static str, String)>| Case { label, headers };
+    let case = |label: String, headers: Vec<(&'static str, String)>| Case { label, headers, accepts: None };
     let tokens = tokens(clerk);
     for (name, token) in &tokens {
         cases.push(case(format!("{name} (Bearer)"), vec![("authorization", format!("Bearer {token}"))]));
@@ -243,9 +246,17 @@ fn clerk_answers(clerk: &FakeClerk, app: &TestApp, cases: &[Case]) -> Vec<Value>
         // for the instance that issues the tokens: Clerk reads the unsuffixed `__session` only
         // for a token whose `iss` is its own Frontend API.
         "publishableKey": format!("pk_live_{}", STANDARD_NO_PAD.encode(format!("{ISSUER_HOST}$"))),
+        "secretKey": FakeClerk::SECRET_KEY,
+        "apiUrl": clerk.api_url(),
         "authorizedParties": [AZP],
         "url": app.url("/api/me"),
-        "cases": cases.iter().map(|c| json!({ "headers": c.headers.to_vec() })).collect::<Vec<_>>(),
+        "cases": cases
+            .iter()
+            .map(|c| match &c.accepts {
+                Some(accepts) => json!({ "headers": c.headers.to_vec(), "acceptsToken": accepts }),
+                None => json!({ "headers": c.headers.to_vec() }),
+            })
+            .collect::<Vec<_>>(),
     });
     let mut node = std::process::Command::new("node")
         .arg("verdicts.mjs")
@@ -326,6 +337,7 @@ async fn step_up_reverification_agrees_with_clerks_has_for_every_preset(backend:
             Case {
                 label: format!("fva {fva}"),
                 headers: vec![("authorization", format!("Bearer {}", clerk.mint(&claims)))],
+                accepts: None,
             }
         })
         .collect();
@@ -363,4 +375,230 @@ async fn step_up_reverification_agrees_with_clerks_has_for_every_preset(backend:
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert!(passed > 5 && passed < cases.len() * PRESETS.len() - 5, "{passed} passed");
+}
+
+/// The machine tokens: each kind, good and bad, opaque (verified by the fake's Backend API, for
+/// both sides) and JWT (verified locally, by both sides).
+fn machine_tokens(clerk: &FakeClerk) -> Vec<(&'static str, String)> {
+    let key = clerk.key();
+    let now = now_secs();
+    let (_, user_key) = clerk.create_api_key("user_alice", "alice's script", &["projects:read"], None);
+    let (_, org_key) = clerk.create_api_key("org_acme", "acme's CI", &["projects:write"], Some(3600));
+    let (revoked_id, revoked_key) = clerk.create_api_key("user_alice", "old", &[], None);
+    clerk.revoke_machine_token(&revoked_id);
+    let (_, expired_key) = clerk.create_api_key("user_alice", "expired", &[], Some(-10));
+    let (_, m2m) = clerk.create_m2m_token("mch_robot", &["jobs:run"], Some(3600));
+    let (revoked_m2m_id, revoked_m2m) = clerk.create_m2m_token("mch_robot", &[], None);
+    clerk.revoke_machine_token(&revoked_m2m_id);
+    let (_, oauth) = clerk.create_oauth_token("user_alice", "client_mcp", &["profile", "email"], Some(3600));
+    let (revoked_oauth_id, revoked_oauth) = clerk.create_oauth_token("user_alice", "client_mcp", &[], None);
+    clerk.revoke_machine_token(&revoked_oauth_id);
+    let m2m_claims = |edit: &dyn Fn(&mut Value)| {
+        let mut claims = json!({ "sub": "mch_robot", "scopes": "jobs:run reports:read", "jti": "mt_jwt_1",
+            "iat": now, "nbf": now - 5, "exp": now + 600, "iss": "https://fake.clerk.accounts.dev", "tier": "gold" });
+        edit(&mut claims);
+        claims
+    };
+    let m2m_header = json!({ "alg": "RS256", "kid": key.kid, "typ": "JWT", "cat": fake_clerk::MACHINE_CATEGORY });
+    let oauth_claims = |edit: &dyn Fn(&mut Value)| {
+        let mut claims = json!({ "sub": "user_alice", "client_id": "client_mcp", "scp": ["profile"], "jti": "oat_jwt_1",
+            "iat": now, "nbf": now - 5, "exp": now + 600, "iss": "https://fake.clerk.accounts.dev" });
+        edit(&mut claims);
+        claims
+    };
+    let oauth_header = |typ: &str| json!({ "alg": "RS256", "kid": key.kid, "typ": typ });
+    vec![
+        ("API key of a user", user_key),
+        ("API key of an organization", org_key),
+        ("revoked API key", revoked_key),
+        ("expired API key", expired_key),
+        ("unknown API key", "ak_unknown0123456789abcdef".to_owned()),
+        ("API key prefix only", "ak_".to_owned()),
+        ("opaque M2M token", m2m),
+        ("revoked M2M token", revoked_m2m),
+        ("unknown M2M token", "mt_unknown0123456789".to_owned()),
+        ("opaque OAuth token", oauth),
+        ("revoked OAuth token", revoked_oauth),
+        ("unknown OAuth token", "oat_unknown0123456789".to_owned()),
+        ("JWT M2M token", key.sign_with_header(&m2m_header, &m2m_claims(&|_| {}))),
+        (
+            "JWT M2M token, no category",
+            key.sign_with_header(&json!({ "alg": "RS256", "kid": key.kid }), &m2m_claims(&|_| {})),
+        ),
+        ("JWT M2M token, session category", key.sign(&m2m_claims(&|_| {}))),
+        (
+            "JWT M2M token, audience as scopes",
+            key.sign_with_header(
+                &m2m_header,
+                &m2m_claims(&|c| {
+                    c.as_object_mut().map(|c| c.remove("scopes"));
+                    c["aud"] = json!(["svc_a", "svc_b"]);
+                }),
+            ),
+        ),
+        (
+            "expired JWT M2M token",
+            key.sign_with_header(
+                &m2m_header,
+                &m2m_claims(&|c| {
+                    c["iat"] = json!(now - 700);
+                    c["nbf"] = json!(now - 700);
+                    c["exp"] = json!(now - 100);
+                }),
+            ),
+        ),
+        (
+            "JWT M2M token without exp",
+            key.sign_with_header(
+                &m2m_header,
+                &m2m_claims(&|c| {
+                    c.as_object_mut().map(|c| c.remove("exp"));
+                }),
+            ),
+        ),
+        ("JWT M2M token, foreign key", fake_clerk::foreign_key().sign_with_header(&m2m_header, &m2m_claims(&|_| {}))),
+        ("JWT M2M token typed at+jwt", key.sign_with_header(&oauth_header("at+jwt"), &m2m_claims(&|_| {}))),
+        ("JWT OAuth token", key.sign_with_header(&oauth_header("at+jwt"), &oauth_claims(&|_| {}))),
+        (
+            "JWT OAuth token, application/at+jwt",
+            key.sign_with_header(&oauth_header("application/at+jwt"), &oauth_claims(&|_| {})),
+        ),
+        (
+            "JWT OAuth token, scope as text",
+            key.sign_with_header(
+                &oauth_header("at+jwt"),
+                &oauth_claims(&|c| {
+                    c.as_object_mut().map(|c| c.remove("scp"));
+                    c["scope"] = json!("profile email");
+                }),
+            ),
+        ),
+        (
+            "expired JWT OAuth token",
+            key.sign_with_header(
+                &oauth_header("at+jwt"),
+                &oauth_claims(&|c| {
+                    c["iat"] = json!(now - 700);
+                    c["exp"] = json!(now - 100);
+                }),
+            ),
+        ),
+        (
+            "JWT OAuth token, foreign key",
+            fake_clerk::foreign_key().sign_with_header(&oauth_header("at+jwt"), &oauth_claims(&|_| {})),
+        ),
+        ("session token", key.sign(&session_claims("user_alice"))),
+        ("garbage", "a.b.c".to_owned()),
+    ]
+}
+
+/// Where this server asks what Clerk's `acceptsToken` asks: `/api/me` takes session tokens only,
+/// `/api/whoami` any kind, `/api/examples/machine` the three machine kinds (a 403 there, for a
+/// missing scope, is still an authenticated caller).
+const ROUTES: [(&str, Option<&str>); 3] =
+    [("/api/me", None), ("/api/whoami", Some("any")), ("/api/examples/machine", Some("machine"))];
+
+#[derive(Debug, PartialEq)]
+struct MachineVerdict {
+    signed_in: bool,
+    token_type: Option<String>,
+    user_id: Option<String>,
+    org_id: Option<String>,
+    subject: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+async fn machine_tokens_agree_with_clerk_for_every_accepted_kind(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
+    let app = TestApp::with_clerk(backend, &clerk, &[("CLERK_AUTHORIZED_PARTIES", AZP)]).await;
+    let mut cases = Vec::new();
+    let mut routes = Vec::new();
+    for (name, token) in machine_tokens(&clerk) {
+        for (route, accepts) in ROUTES {
+            let accepts = accepts.map(|a| match a {
+                "machine" => json!(["api_key", "m2m_token", "oauth_token"]),
+                other => json!(other),
+            });
+            let label = format!("{name} on {route}");
+            cases.push(Case { label, headers: vec![("authorization", format!("Bearer {token}"))], accepts });
+            routes.push(route);
+        }
+    }
+    assert!(cases.len() >= 60, "{} requests", cases.len());
+    let theirs = clerk_answers(&clerk, &app, &cases);
+    let mut differences = Vec::new();
+    let mut signed_in = 0;
+    for ((case, route), answer) in cases.iter().zip(&routes).zip(&theirs) {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        let list = |v: &Value| v.as_array().map(|l| l.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect());
+        let whoami = *route == "/api/whoami";
+        let clerks = MachineVerdict {
+            signed_in: answer["signedIn"] == true,
+            token_type: (answer["signedIn"] == true).then(|| text(&answer["tokenType"])).flatten(),
+            user_id: text(&answer["userId"]),
+            org_id: text(&answer["orgId"]),
+            // Compared where our route says them: `/api/whoami`, for machine tokens.
+            subject: if whoami && answer["tokenType"] != "session_token" { text(&answer["subject"]) } else { None },
+            scopes: if whoami && answer["tokenType"] != "session_token" { list(&answer["scopes"]) } else { None },
+        };
+        let clerks = if *route == "/api/examples/machine" {
+            MachineVerdict { token_type: None, user_id: None, org_id: None, ..clerks }
+        } else {
+            clerks
+        };
+        let mut req = app.client.request(
+            if *route == "/api/examples/machine" { reqwest::Method::POST } else { reqwest::Method::GET },
+            app.url(route),
+        );
+        req = req.header("accept", "application/json").header(case.headers[0].0, &case.headers[0].1);
+        if *route == "/api/examples/machine" {
+            req = req.header("content-type", "application/x-www-form-urlencoded").body("");
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success() || status == 401 || status == 403, "{}: {status} {body}", case.label);
+        let ours = match *route {
+            "/api/me" => MachineVerdict {
+                signed_in: status.is_success(),
+                token_type: status.is_success().then(|| "session_token".to_owned()),
+                user_id: status.is_success().then(|| text(&body["clerk_id"])).flatten(),
+                org_id: status.is_success().then(|| text(&body["org"]["id"])).flatten(),
+                subject: None,
+                scopes: None,
+            },
+            "/api/whoami" => MachineVerdict {
+                signed_in: status.is_success(),
+                token_type: text(&body["token_type"]),
+                user_id: text(&body["user_id"]),
+                org_id: text(&body["org_id"]),
+                subject: if body["token_type"] != "session_token" { text(&body["subject"]) } else { None },
+                scopes: if body["token_type"] != "session_token" { list(&body["scopes"]) } else { None },
+            },
+            _ => MachineVerdict {
+                signed_in: status.is_success() || status == 403,
+                token_type: None,
+                user_id: None,
+                org_id: None,
+                subject: None,
+                scopes: None,
+            },
+        };
+        signed_in += usize::from(clerks.signed_in);
+        if ours != clerks {
+            differences.push(format!(
+                "{}: ours {ours:?}, Clerk's {clerks:?} ({} {})",
+                case.label, answer["status"], answer["reason"]
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} requests differ:\n{}",
+        differences.len(),
+        cases.len(),
+        differences.join("\n")
+    );
+    assert!(signed_in >= 15 && signed_in < cases.len() - 20, "{signed_in} of {} signed in", cases.len());
 }

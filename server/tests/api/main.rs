@@ -18,6 +18,7 @@ mod export_user;
 mod full_disk;
 mod hardening;
 mod health;
+mod machine_tokens;
 mod migrate_users;
 mod multi_instance;
 mod pages;

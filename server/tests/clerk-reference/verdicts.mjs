@@ -1,8 +1,10 @@
 // Clerk's verdict on each request, from Clerk's own code: `authenticateRequest` of the pinned
-// @clerk/backend, fully offline (the instance's public key as `jwtKey`). Reads one JSON document
-// on stdin: { pem, publishableKey, authorizedParties, url, cases: [{ headers }] }, and writes a
-// JSON array with one verdict per case: { signedIn, userId, orgId, status, reason, reverified },
-// where `reverified` is Clerk's `has({ reverification })` for each preset.
+// @clerk/backend, with the instance's public key as `jwtKey` (session and machine JWTs verify
+// offline) and, for opaque machine tokens, the Backend API at `apiUrl` (the fake Clerk). Reads one
+// JSON document on stdin: { pem, publishableKey, secretKey?, apiUrl?, authorizedParties, url,
+// cases: [{ headers, acceptsToken? }] }, and writes a JSON array with one verdict per case:
+// { signedIn, tokenType, userId, orgId, subject, scopes, status, reason, reverified }, where
+// `reverified` is Clerk's `has({ reverification })` for each preset.
 import { createClerkClient } from '@clerk/backend';
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -13,23 +15,28 @@ const input = JSON.parse(await new Promise((resolve) => {
 }));
 
 const clerk = createClerkClient({
-  // Checked for presence only: with a jwtKey nothing is fetched.
-  secretKey: 'sk_live_offline',
+  // Checked for presence only unless a case carries an opaque machine token.
+  secretKey: input.secretKey ?? 'sk_live_offline',
+  apiUrl: input.apiUrl,
   publishableKey: input.publishableKey,
   jwtKey: input.pem,
   telemetry: { disabled: true },
 });
 
 const verdicts = [];
-for (const { headers } of input.cases) {
+for (const { headers, acceptsToken } of input.cases) {
   const state = await clerk.authenticateRequest(new Request(input.url, { headers }), {
     authorizedParties: input.authorizedParties,
+    ...(acceptsToken === undefined ? {} : { acceptsToken }),
   });
   const auth = state.toAuth();
   verdicts.push({
     signedIn: Boolean(auth?.isAuthenticated),
+    tokenType: auth?.tokenType ?? null,
     userId: auth?.userId ?? null,
     orgId: auth?.orgId ?? null,
+    subject: auth?.subject ?? null,
+    scopes: auth?.scopes ?? null,
     status: state.status,
     reason: state.reason ?? null,
     reverified: Object.fromEntries(
