@@ -43,9 +43,35 @@ pub enum AppError {
     /// `"strict"`, or `{"level": …, "afterMinutes": …}`). On the wire it is Clerk's own body
     /// (`{"clerk_error": …}`, which ClerkJS answers with its reverification flow): plain routes
     /// write it themselves, and `server_fn_status` rewrites a server function's answer into it.
-    /// (Clerk's untagged shape as a variant here cost every page 23 KB of brotli wasm.)
+    /// (Clerk's untagged shape as a variant here cost every page 23 KB of brotli wasm.) Clerk's
+    /// body reads back as this variant too (`clerk_error`, its content skipped), so a page's
+    /// server-function call can tell a step-up from any other 403.
     #[error("Please verify it is you to continue")]
-    Reverification(String),
+    #[serde(alias = "clerk_error")]
+    Reverification(#[serde(deserialize_with = "text_or_skipped")] String),
+}
+
+/// The requirement as text; from Clerk's body (an object), nothing: the browser only needs to
+/// know a step-up was asked for. `IgnoredAny` skips it without a JSON value type in the wasm.
+fn text_or_skipped<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct TextOrSkipped;
+    impl<'de> serde::de::Visitor<'de> for TextOrSkipped {
+        type Value = String;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("text, or Clerk's reverification object")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+
+        fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<String, M::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(String::new())
+        }
+    }
+    deserializer.deserialize_any(TextOrSkipped)
 }
 
 /// A message for one form field.
@@ -151,5 +177,19 @@ impl axum::response::IntoResponse for AppError {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn clerks_reverification_body_reads_back_as_a_step_up() {
+        let clerks = r#"{"clerk_error":{"type":"forbidden","reason":"reverification-error","metadata":{"reverification":"strict"}}}"#;
+        assert_eq!(serde_json::from_str::<AppError>(clerks).ok(), Some(AppError::Reverification(String::new())));
+        let ours = serde_json::to_string(&AppError::Reverification("\"strict\"".into())).expect("encodes");
+        assert_eq!(serde_json::from_str::<AppError>(&ours).ok(), Some(AppError::Reverification("\"strict\"".into())));
+        assert!(serde_json::from_str::<AppError>(r#"{"Reverification":5}"#).is_err());
     }
 }
