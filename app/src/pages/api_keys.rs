@@ -128,7 +128,8 @@ pub async fn create_api_key(
             }])
         })?),
     };
-    let new = backend::api_keys::NewApiKey { name: &name, scopes: &scopes, expires_in_days, for_org: for_org == "true" };
+    let new =
+        backend::api_keys::NewApiKey { name: &name, scopes: &scopes, expires_in_days, for_org: for_org == "true" };
     let (key, secret) = backend::api_keys::create(&api, &owners, &new).await.map_err(ssr::from_error)?;
     tracing::info!(key_id = %key.id, subject = %key.subject, "API key created on /account");
     Ok(CreatedApiKey { key: ssr::view(key, &owners, org_name.as_ref()), secret })
