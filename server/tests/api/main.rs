@@ -21,6 +21,7 @@ mod health;
 mod machine_tokens;
 mod migrate_users;
 mod multi_instance;
+mod org_urls;
 mod pages;
 mod readme;
 mod reconcile;
