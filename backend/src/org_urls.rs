@@ -58,7 +58,9 @@ impl OrgUrls {
             raw.split(',').map(str::trim).filter(|p| !p.is_empty()).map(Pattern::parse).collect()
         };
         let organization = list(organization)?;
-        if let Some(p) = organization.iter().find(|p| !p.segments.iter().any(|s| matches!(s, Segment::Slug | Segment::Id))) {
+        if let Some(p) =
+            organization.iter().find(|p| !p.segments.iter().any(|s| matches!(s, Segment::Slug | Segment::Id)))
+        {
             return Err(InvalidValue::new(format!("an organization pattern needs :slug or :id ({p:?})")));
         }
         Ok(Self { organization, personal: list(personal)? })

@@ -6,6 +6,7 @@
 //! API (`fapi`) lets the real ClerkJS sign users in against the same data.
 
 mod api;
+pub mod billing;
 mod fapi;
 mod keys;
 mod objects;
@@ -22,7 +23,7 @@ use serde_json::Value;
 pub use fapi::state::{FRONTEND_API, FapiSettings};
 pub use keys::{KeyPair, MACHINE_CATEGORY, SESSION_CATEGORY, TEMPLATE_CATEGORY, foreign_key, test_keys};
 pub use objects::{membership, organization, user};
-pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at};
+pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at, webhook_sent_at};
 
 /// How the fake misbehaves for a request.
 #[derive(Clone, Debug, PartialEq)]

@@ -27,8 +27,7 @@ pub struct OrgSummary {
 pub async fn org_home(slug: String) -> Result<OrgSummary, AppError> {
     let (user, org) = crate::auth::require_url_org(&slug).await?;
     let state = crate::state::app_state()?;
-    let members =
-        backend::db::memberships::count_in_org(&state.db, &org.clerk_id).await.map_err(AppError::internal)?;
+    let members = backend::db::memberships::count_in_org(&state.db, &org.clerk_id).await.map_err(AppError::internal)?;
     Ok(OrgSummary {
         id: org.clerk_id,
         name: org.name,

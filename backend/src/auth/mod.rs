@@ -3,10 +3,10 @@
 
 mod authenticator;
 mod caller;
-mod url_org;
 pub mod clerk_session;
 mod directory;
 pub mod reverification;
+mod url_org;
 
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use caller::Caller;

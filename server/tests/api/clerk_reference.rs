@@ -651,8 +651,26 @@ async fn plans_agree_with_clerks_has(backend: Backend) {
         ("v1 token", token(json!("u:free,o:pro"), None, true)),
     ];
     let asked = [
-        "pro", "free", "team", "silver", "gold", "user:free", "u:free", "org:pro", "o:pro", "organization:pro",
-        "org:free", "user:pro", "foo:pro", "Free", "user:free:x", "user:", "user", "a:b", "user:a:b", "enterprise",
+        "pro",
+        "free",
+        "team",
+        "silver",
+        "gold",
+        "user:free",
+        "u:free",
+        "org:pro",
+        "o:pro",
+        "organization:pro",
+        "org:free",
+        "user:pro",
+        "foo:pro",
+        "Free",
+        "user:free:x",
+        "user:",
+        "user",
+        "a:b",
+        "user:a:b",
+        "enterprise",
     ];
     let cases: Vec<Case> = tokens
         .iter()

@@ -11,6 +11,7 @@ mod admin_orgs;
 mod admin_users;
 mod auth_sessions;
 mod auth_tokens;
+mod billing;
 mod chaos;
 mod clerk_reference;
 mod cli;

@@ -37,7 +37,12 @@ async fn setup(backend: Backend) -> (FakeClerk, TestApp) {
         clerk.put_organization(org.clone());
         assert_eq!(app.deliver("organization.created", &org).await.0, StatusCode::OK);
         for (user, role) in members {
-            let m = fake_clerk::membership(&format!("orgmem_{id}_{}", user["id"].as_str().unwrap_or_default()), &org, user, role);
+            let m = fake_clerk::membership(
+                &format!("orgmem_{id}_{}", user["id"].as_str().unwrap_or_default()),
+                &org,
+                user,
+                role,
+            );
             clerk.put_membership(m.clone());
             assert_eq!(app.deliver("organizationMembership.created", &m).await.0, StatusCode::OK);
         }
@@ -104,7 +109,8 @@ async fn non_members_and_unknown_slugs_get_404_without_a_hint(backend: Backend) 
     let (clerk, app) = setup(backend).await;
     let bob = token(&clerk, "user_bob", Some(("org_gamma", "gamma", "member")));
     let alice = token(&clerk, "user_alice", None);
-    for (who, path) in [(&bob, "/orgs/acme"), (&alice, "/orgs/nope"), (&alice, "/orgs/gamma"), (&bob, "/orgs/acme/settings")]
+    for (who, path) in
+        [(&bob, "/orgs/acme"), (&alice, "/orgs/nope"), (&alice, "/orgs/gamma"), (&bob, "/orgs/acme/settings")]
     {
         let (status, html) = page(&app, path, who).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
@@ -124,7 +130,8 @@ async fn the_settings_function_checks_the_page_org_on_every_call(backend: Backen
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     // Alice is a member of Beta, not its admin: the token's role elsewhere does not count.
     let alice_admin_elsewhere = token(&clerk, "user_alice", Some(("org_acme", "acme", "admin")));
-    let (status, _) = call(&app, "/api/orgs/rename", &alice_admin_elsewhere, &[("slug", "beta"), ("name", "Mine")]).await;
+    let (status, _) =
+        call(&app, "/api/orgs/rename", &alice_admin_elsewhere, &[("slug", "beta"), ("name", "Mine")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(clerk.requests("/v1/organizations/org_").iter().all(|r| r.method != "PATCH"), "nothing reached Clerk");
     // Alice is Acme's admin, with Beta active in her token: the URL's organization decides.
