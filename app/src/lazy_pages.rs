@@ -154,3 +154,14 @@ impl LazyRoute for Personal {
         view! { <crate::auth::SignedInOnly><pages::orgs::PersonalPage /></crate::auth::SignedInOnly> }.into_any()
     }
 }
+
+pub struct AdminPlans;
+#[lazy_route]
+impl LazyRoute for AdminPlans {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::billing::PlansPage /> }.into_any()
+    }
+}

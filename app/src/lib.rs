@@ -120,6 +120,11 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=(StaticSegment("admin"), StaticSegment("plans"))
+                            view={Lazy::<lazy::AdminPlans>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=(StaticSegment("admin"), StaticSegment("staff"))
                             view={Lazy::<lazy::AdminStaff>::new()}
                             ssr=SsrMode::Async

@@ -78,6 +78,8 @@ pub(crate) struct Data {
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
     pub rate_limit: Option<RateLimit>,
+    /// Clerk Billing's subscription items, by id (the Backend API's shape).
+    pub subscription_items: BTreeMap<String, Value>,
     /// API keys, M2M and OAuth tokens issued, by id.
     pub machine_tokens: BTreeMap<String, api::machines::Issued>,
     /// Requests whose path and query start with the prefix wait until its gate opens.
@@ -224,6 +226,16 @@ impl FakeClerk {
     /// Misbehaves for the next `times` requests under `path_prefix`.
     pub fn fail_times(&self, path_prefix: &str, fault: Fault, times: u32) {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
+    }
+
+    /// Stores a subscription item (its `id` keys it) for the Backend API's billing endpoints.
+    pub fn put_subscription_item(&self, item: Value) {
+        let id = item["id"].as_str().expect("item has an id").to_owned();
+        self.shared.lock().subscription_items.insert(id, item);
+    }
+
+    pub fn subscription_item(&self, id: &str) -> Option<Value> {
+        self.shared.lock().subscription_items.get(id).cloned()
     }
 
     /// An API key for `subject` (`user_…` or `org_…`): `(id, secret)`.

@@ -162,3 +162,50 @@ async fn an_older_billing_event_changes_nothing_and_ended_stays_ended(backend: B
         .await;
     assert_eq!(again["status"], "duplicate");
 }
+
+/// The admin: a user's items on their page, counts by plan on `/admin/plans`, and a superuser's
+/// cancel at period end written through to Clerk, mirrored and audited; plain staff may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_shows_billing_and_a_superuser_cancels_at_period_end() {
+    let clerk = fake_clerk::FakeClerk::start().await;
+    let app =
+        TestApp::with_clerk(Backend::Sqlite, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
+    let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell");
+    let stored = app.mirror(&alice).await;
+    let pro = fake::plan("cplan_pro", "pro", "Pro", 2_000);
+    // A minute ago: Clerk's answer to the cancel is newer.
+    let at = fake_clerk::now_millis() - 60_000;
+    let item = fake::subscription_item("csub_item_a", &pro, "active", "user_alice", at);
+    send(&app, "msg_a", "subscriptionItem.active", &item, at).await;
+    let mut api_item = item.clone();
+    api_item["updated_at"] = serde_json::json!(at);
+    clerk.put_subscription_item(api_item);
+
+    app.create_staff("root@example.com", true).await;
+    app.create_staff("staff@example.com", false).await;
+    let root = app.staff_login("root@example.com").await;
+    let staff = app.staff_login("staff@example.com").await;
+    let id = stored.id.0.to_string();
+    let billing = app.admin_json("/api/admin/billing", &root, &[("kind", "user"), ("id", &id)]).await;
+    assert_eq!(billing["items"][0]["plan"], "Pro (pro)");
+    assert_eq!(billing["items"][0]["status"], "active");
+    let counts = app.admin_json("/api/admin/plans", &root, &[]).await;
+    assert_eq!(counts, serde_json::json!([["pro", "Pro", "active", 1]]));
+    let page = app.admin_page("/admin/plans", &root).await;
+    assert_eq!(page.status(), StatusCode::OK);
+
+    let refused = app.admin_post("/api/admin/billing-cancel", Some(&staff), &[("id", "csub_item_a")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(clerk.requests("/v1/billing").is_empty(), "nothing reached Clerk");
+    let done = app.admin_json("/api/admin/billing-cancel", &root, &[("id", "csub_item_a")]).await;
+    assert_eq!(done, "canceled");
+    let sent = clerk.requests("/v1/billing/subscription_items/csub_item_a");
+    assert_eq!(sent.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["DELETE"]);
+    assert_eq!(item_status(&app, "csub_item_a").await.as_deref(), Some("canceled"));
+    let audit = backend::db::audit_log::list(&app.db, 1).await.expect("audit").items;
+    assert!(audit.iter().any(|e| e.action == "subscription_item.cancel" && e.object_id == "csub_item_a"), "{audit:?}");
+    // Twice is refused, and Clerk is not asked again.
+    let again = app.admin_post("/api/admin/billing-cancel", Some(&root), &[("id", "csub_item_a")]).await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(clerk.requests("/v1/billing").len(), 1);
+}
