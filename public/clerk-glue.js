@@ -19,7 +19,12 @@
   function mountAll() {
     mount('clerk-sign-in', window.Clerk.mountSignIn, { fallbackRedirectUrl: '/account', signUpUrl: '/sign-in' });
     mount('clerk-user-button', window.Clerk.mountUserButton, { afterSignOutUrl: '/' });
-    mount('clerk-org-switcher', window.Clerk.mountOrganizationSwitcher, { hidePersonal: false });
+    // Choosing an organization goes to its URL (`/orgs/:slug`), the personal account to `/me`.
+    mount('clerk-org-switcher', window.Clerk.mountOrganizationSwitcher, {
+      hidePersonal: false,
+      afterSelectOrganizationUrl: '/orgs/:slug',
+      afterSelectPersonalUrl: '/me',
+    });
   }
 
   // "user|org" as the server rendered it (the header's user button carries both), '' when signed out.
@@ -109,13 +114,33 @@
     });
   });
 
+  // Organizations in the URL: a page that names one (`data-url-org`; '' for the personal account)
+  // has ClerkJS make it the active one, so the token catches up with what the server rendered.
+  var switchingTo; // the organization a setActive is under way for, so one is asked at a time
+  function followUrlOrg() {
+    var el = document.querySelector('[data-url-org]');
+    if (!el || !window.Clerk.user) return Promise.resolve();
+    var wanted = el.getAttribute('data-url-org') || null;
+    var current = window.Clerk.organization ? window.Clerk.organization.id : null;
+    if (wanted === current || wanted === switchingTo) return Promise.resolve();
+    switchingTo = wanted;
+    return window.Clerk.setActive({ organization: wanted })
+      .catch(function () {})
+      .then(function () {
+        switchingTo = undefined;
+      });
+  }
+
   function start() {
     if (!window.Clerk) return setTimeout(start, 50);
-    window.Clerk.load().then(function () {
+    window.Clerk.load().then(followUrlOrg).then(function () {
       var rendered = serverState();
       mountAll();
       // Pages render placeholders after hydration and client-side navigation too.
-      new MutationObserver(mountAll).observe(document.body, { childList: true, subtree: true });
+      new MutationObserver(function () {
+        mountAll();
+        followUrlOrg();
+      }).observe(document.body, { childList: true, subtree: true });
       // Sign-in, sign-out or an organization switch: let the server render the new state.
       var reloading = false;
       function onState(state) {

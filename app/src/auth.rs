@@ -246,6 +246,33 @@ mod guards {
         }
     }
 
+    /// The organization a page's URL names (`/orgs/{slug}`), as the active one, for a server
+    /// function that page calls with the slug from its route: the user (with that organization
+    /// active) and the organization. 404 unless it is live here and the user is a member; checked
+    /// on every call, whatever organization the token has.
+    pub async fn require_url_org(
+        slug: &str,
+    ) -> Result<(CurrentUser, backend::db::organizations::Organization), AppError> {
+        let mut user = require_user()?;
+        let state = crate::state::app_state()?;
+        let reference = backend::org_urls::OrgRef::Slug(slug.to_owned());
+        match state.auth.org_in_url(&user, &reference).await {
+            Ok(Some((org, claims))) => {
+                user.org = Some(claims);
+                Ok((user, org))
+            }
+            Ok(None) => Err(AppError::NotFound),
+            Err(rejection) => Err(AppError::from(&rejection)),
+        }
+    }
+
+    /// 403 unless the user's plan, or the active organization's, is `plan` (Clerk's
+    /// `has({plan})` over `pla`: `org:pro` or `user:free` asks one of them, a bare `pro` either).
+    pub fn require_plan(plan: &str) -> Result<CurrentUser, AppError> {
+        let user = require_user()?;
+        if user.has_plan(plan) { Ok(user) } else { Err(AppError::Forbidden(format!("Plan {plan} required"))) }
+    }
+
     impl From<backend::admin::access::StaffMember> for AdminView {
         fn from(m: backend::admin::access::StaffMember) -> Self {
             let backend::admin::access::StaffMember { user_id, email, is_superuser, password_session, impersonated_by } =

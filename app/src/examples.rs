@@ -67,6 +67,15 @@ pub async fn feature_only() -> Result<String, AppError> {
     Ok("hello, teams user".into())
 }
 
+/// Users on the plan `plan` (theirs or the active organization's; default `pro`), as Clerk
+/// Billing puts it in the token's `pla`.
+#[server(prefix = "/api/examples", endpoint = "plan")]
+pub async fn plan_only(#[server(default)] plan: String) -> Result<String, AppError> {
+    let plan = if plan.is_empty() { "pro" } else { plan.as_str() };
+    crate::auth::require_plan(plan)?;
+    Ok(format!("hello, {plan} subscriber"))
+}
+
 /// Step-up: only for a user who verified recently enough for Clerk's preset `level` (`strict`
 /// by default: within 10 minutes). Otherwise 403 with Clerk's reverification body, on which
 /// ClerkJS asks the user to verify and the call can be made again.

@@ -121,3 +121,47 @@ impl LazyRoute for AdminStaff {
         view! { <admin::staff::StaffPage /> }.into_any()
     }
 }
+
+pub struct OrgHome;
+#[lazy_route]
+impl LazyRoute for OrgHome {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <crate::auth::SignedInOnly><pages::orgs::OrgHomePage /></crate::auth::SignedInOnly> }.into_any()
+    }
+}
+
+pub struct OrgSettings;
+#[lazy_route]
+impl LazyRoute for OrgSettings {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <crate::auth::SignedInOnly><pages::orgs::OrgSettingsPage /></crate::auth::SignedInOnly> }.into_any()
+    }
+}
+
+pub struct Personal;
+#[lazy_route]
+impl LazyRoute for Personal {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <crate::auth::SignedInOnly><pages::orgs::PersonalPage /></crate::auth::SignedInOnly> }.into_any()
+    }
+}
+
+pub struct AdminPlans;
+#[lazy_route]
+impl LazyRoute for AdminPlans {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <admin::billing::PlansPage /> }.into_any()
+    }
+}

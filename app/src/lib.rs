@@ -86,6 +86,17 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                         <Route path=StaticSegment("sign-in") view={Lazy::<lazy::SignIn>::new()} />
                         <Route path=StaticSegment("account") view={Lazy::<lazy::Account>::new()} ssr=SsrMode::Async />
+                        <Route path=StaticSegment("me") view={Lazy::<lazy::Personal>::new()} ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("orgs"), ParamSegment("slug"))
+                            view={Lazy::<lazy::OrgHome>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("orgs"), ParamSegment("slug"), StaticSegment("settings"))
+                            view={Lazy::<lazy::OrgSettings>::new()}
+                            ssr=SsrMode::Async
+                        />
                         <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<lazy::AdminLogin>::new()} />
                         <Route path=StaticSegment("admin") view={Lazy::<lazy::AdminDashboard>::new()} ssr=SsrMode::Async />
                         <Route
@@ -106,6 +117,11 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=(StaticSegment("admin"), StaticSegment("orgs"), ParamSegment("id"))
                             view={Lazy::<lazy::AdminOrg>::new()}
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("admin"), StaticSegment("plans"))
+                            view={Lazy::<lazy::AdminPlans>::new()}
                             ssr=SsrMode::Async
                         />
                         <Route

@@ -145,6 +145,11 @@ pub struct Config {
     /// `CLERK_PRUNE_MAX_PERCENT` (default 5): a prune (the CLI's `--prune`, the reconciliation)
     /// that would tombstone more than this share of the live rows tombstones nothing.
     pub prune_max_percent: f64,
+    /// `CLERK_ORGANIZATION_PATTERNS` and `CLERK_PERSONAL_ACCOUNT_PATTERNS` (comma-separated;
+    /// Clerk's `/orgs/:slug,/orgs/:slug/(.*)` and `/me,/me/(.*)` by default; empty turns a side
+    /// off): on a page whose path matches, the URL's organization is the active one for members,
+    /// and on a personal one none is.
+    pub org_urls: crate::org_urls::OrgUrls,
     /// `CLERK_MACHINE_TOKEN_CACHE_SECONDS` (default 60, at most 60): how long a machine token
     /// Clerk verified (an API key, an opaque M2M or OAuth token) is trusted without asking
     /// again, so a revocation made elsewhere takes effect within it.
@@ -276,6 +281,13 @@ impl Config {
                 Some(raw) => parse_percent(&raw).map_err(|reason| bad("CLERK_PRUNE_MAX_PERCENT", reason))?,
                 None => DEFAULT_PRUNE_MAX_PERCENT,
             },
+            org_urls: crate::org_urls::OrgUrls::parse(
+                &get("CLERK_ORGANIZATION_PATTERNS")
+                    .unwrap_or_else(|| crate::org_urls::DEFAULT_ORGANIZATION_PATTERNS.to_owned()),
+                &get("CLERK_PERSONAL_ACCOUNT_PATTERNS")
+                    .unwrap_or_else(|| crate::org_urls::DEFAULT_PERSONAL_ACCOUNT_PATTERNS.to_owned()),
+            )
+            .map_err(|reason| bad("CLERK_ORGANIZATION_PATTERNS", reason))?,
             machine_token_cache_ttl: match seconds(&get, "CLERK_MACHINE_TOKEN_CACHE_SECONDS", 60)? {
                 ttl if ttl <= Duration::from_secs(60) => ttl,
                 _ => return Err(bad("CLERK_MACHINE_TOKEN_CACHE_SECONDS", "may be at most 60")),

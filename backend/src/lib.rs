@@ -17,6 +17,7 @@ pub mod invalidation;
 pub mod invalidation_bus;
 pub mod machine;
 pub mod mirror;
+pub mod org_urls;
 pub mod proxy;
 pub mod reconcile;
 pub mod session_store;

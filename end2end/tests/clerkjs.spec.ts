@@ -74,19 +74,21 @@ test('ClerkJS refreshes a token past its lifetime and the server keeps the user'
   await expect(page.getByTestId('account-name')).toHaveText(member.name);
 });
 
-test('switching organization in the OrganizationSwitcher reaches the server on the next request', async ({ page }) => {
+test('the OrganizationSwitcher goes to the chosen organization\'s URL, and the server follows', async ({ page }) => {
   await signInThroughClerk(page);
   expect((await serverUser(page))?.org).toBeNull();
   await expect(page.getByTestId('active-org')).toHaveText('none');
 
-  for (const [name, id, role] of [
-    ['Organization 1', 'org_0000001', 'org:admin'],
-    ['Organization 2', 'org_0000002', 'org:member'],
+  for (const [name, id, slug, role] of [
+    ['Organization 1', 'org_0000001', 'organization-1', 'org:admin'],
+    ['Organization 2', 'org_0000002', 'organization-2', 'org:member'],
   ]) {
     const loads = countLoads(page);
     await page.locator('.cl-organizationSwitcherTrigger').click();
     await page.locator('.cl-organizationSwitcherPopoverCard').getByText(name, { exact: true }).click();
-    await expect(page.getByTestId('active-org')).toContainText(name);
+    await page.waitForURL(`**/orgs/${slug}`);
+    await expect(page.getByTestId('org-name')).toHaveText(name);
+    await expect(page.getByTestId('org-role')).toHaveText(role);
     await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
     await page.waitForLoadState('load');
     expect(loads()).toBe(1);
@@ -95,6 +97,31 @@ test('switching organization in the OrganizationSwitcher reaches the server on t
     expect(user?.org?.role).toBe(role);
     expect(tokenClaims((await sessionCookie(page))!).o?.id).toBe(id);
   }
+});
+
+test('opening another organization\'s URL makes ClerkJS switch to it, with at most one reload', async ({ page }) => {
+  await signInThroughClerk(page);
+  await page.locator('.cl-organizationSwitcherTrigger').click();
+  await page.locator('.cl-organizationSwitcherPopoverCard').getByText('Organization 1', { exact: true }).click();
+  await page.waitForURL('**/orgs/organization-1');
+  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+  expect((await serverUser(page))?.org?.id).toBe('org_0000001');
+
+  // A link from elsewhere (a bookmark, an email) to Organization 2, with Organization 1 active.
+  const loads = countLoads(page);
+  await page.goto('/orgs/organization-2');
+  await expect(page.getByTestId('org-name')).toHaveText('Organization 2');
+  await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
+  // ClerkJS made it active: the token, and so every other page, has it now.
+  await expect.poll(async () => (await serverUser(page))?.org?.id, { timeout: 10_000 }).toBe('org_0000002');
+  expect(await page.evaluate(() => (window as any).Clerk.organization?.id)).toBe('org_0000002');
+  await page.waitForLoadState('load');
+  expect(loads()).toBeLessThanOrEqual(2); // the visit itself, and at most one reload
+
+  // The personal account's URL leaves no organization active.
+  await page.goto('/me');
+  await expect(page.getByTestId('personal-org')).toBeVisible();
+  await expect.poll(async () => (await serverUser(page))?.org ?? null, { timeout: 10_000 }).toBeNull();
 });
 
 test('signing out with the UserButton signs the server out at once, with one reload', async ({ page, context, baseURL }) => {

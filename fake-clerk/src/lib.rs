@@ -6,6 +6,7 @@
 //! API (`fapi`) lets the real ClerkJS sign users in against the same data.
 
 mod api;
+pub mod billing;
 mod fapi;
 mod keys;
 mod objects;
@@ -22,7 +23,7 @@ use serde_json::Value;
 pub use fapi::state::{FRONTEND_API, FapiSettings};
 pub use keys::{KeyPair, MACHINE_CATEGORY, SESSION_CATEGORY, TEMPLATE_CATEGORY, foreign_key, test_keys};
 pub use objects::{membership, organization, user};
-pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at};
+pub use svix::{SignedWebhook, TEST_WEBHOOK_SECRET, sign_raw, sign_webhook, webhook, webhook_at, webhook_sent_at};
 
 /// How the fake misbehaves for a request.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +78,8 @@ pub(crate) struct Data {
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
     pub rate_limit: Option<RateLimit>,
+    /// Clerk Billing's subscription items, by id (the Backend API's shape).
+    pub subscription_items: BTreeMap<String, Value>,
     /// API keys, M2M and OAuth tokens issued, by id.
     pub machine_tokens: BTreeMap<String, api::machines::Issued>,
     /// Requests whose path and query start with the prefix wait until its gate opens.
@@ -223,6 +226,16 @@ impl FakeClerk {
     /// Misbehaves for the next `times` requests under `path_prefix`.
     pub fn fail_times(&self, path_prefix: &str, fault: Fault, times: u32) {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
+    }
+
+    /// Stores a subscription item (its `id` keys it) for the Backend API's billing endpoints.
+    pub fn put_subscription_item(&self, item: Value) {
+        let id = item["id"].as_str().expect("item has an id").to_owned();
+        self.shared.lock().subscription_items.insert(id, item);
+    }
+
+    pub fn subscription_item(&self, id: &str) -> Option<Value> {
+        self.shared.lock().subscription_items.get(id).cloned()
     }
 
     /// An API key for `subject` (`user_…` or `org_…`): `(id, secret)`.

@@ -47,6 +47,25 @@ pub fn webhook(secret: &str, svix_id: &str, event_type: &str, data: &serde_json:
     webhook_at(secret, svix_id, event_type, data, crate::now_secs())
 }
 
+/// [`webhook`] whose event says it was sent at `event_millis` (the envelope's `timestamp`, the
+/// version of Billing objects that carry no `updated_at`), delivered now.
+pub fn webhook_sent_at(
+    secret: &str,
+    svix_id: &str,
+    event_type: &str,
+    data: &serde_json::Value,
+    event_millis: i64,
+) -> SignedWebhook {
+    let body = serde_json::json!({
+        "data": data,
+        "object": "event",
+        "type": event_type,
+        "timestamp": event_millis,
+        "instance_id": "ins_fake_primary",
+    });
+    sign_raw(secret, svix_id, crate::now_secs(), body.to_string())
+}
+
 /// [`webhook`] with a chosen `svix-timestamp` (Unix seconds).
 pub fn webhook_at(
     secret: &str,

@@ -13,6 +13,7 @@ use backend::{
     admin::access,
     auth::{Auth, Caller, ClientUat, CurrentUser, TokenSource},
     machine::{AcceptsToken, Machine},
+    org_urls::UrlTarget,
     staff::{ClientIp, login_session::StaffSession},
 };
 use leptos::prelude::{provide_context, use_context};
@@ -33,7 +34,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let session = req.extensions().get::<Session>().cloned();
     let client_uat = ClientUat::parse(cookie(req.headers(), CLIENT_UAT_COOKIE));
     let verdict = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
-    let auth = state.invalidations.settle(verdict).await;
+    let mut auth = state.invalidations.settle(verdict).await;
+    if req.method() == axum::http::Method::GET
+        && let Some(target) = state.config.org_urls.target(req.uri().path())
+    {
+        follow_url_org(&state, &mut auth, &target).await;
+    }
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
         Some(session) => match backend::staff::login_session::resolve(&state.db, session).await {
@@ -52,6 +58,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     req.extensions_mut().insert(auth);
     next.run(req).await
+}
+
+/// Organizations in the URL (`CLERK_ORGANIZATION_PATTERNS`): on a page that names one, a member
+/// has it as the active organization, whatever the token says (its features and plans count only
+/// once ClerkJS has made it the token's, which `clerk-glue.js` asks for). On a personal-account
+/// page none is active. Anyone else keeps the token's: the page's own data answers 404.
+async fn follow_url_org(state: &AppState, auth: &mut Auth, target: &UrlTarget) {
+    let Auth::SignedIn(user) = auth else { return };
+    match target {
+        UrlTarget::PersonalAccount => user.org = None,
+        UrlTarget::Organization(reference) => match state.auth.org_in_url(user, reference).await {
+            Ok(Some((_, claims))) => user.org = Some(claims),
+            Ok(None) => {}
+            Err(rejection) => *auth = Auth::Rejected(rejection),
+        },
+    }
 }
 
 /// What [`authenticate`] left in the request (the verdict and the staff session), as Leptos

@@ -78,6 +78,8 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(e) => admin_error(e),
                 })}
             </Transition>
+            <h2>"Subscriptions by plan"</h2>
+            <crate::admin::billing::PlanCountsTable />
         </AdminShell>
     }
 }

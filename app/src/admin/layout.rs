@@ -16,6 +16,7 @@ pub fn AdminShell(children: Children) -> impl IntoView {
                 <a href="/admin">"Dashboard"</a>
                 <a href="/admin/users">"Users"</a>
                 <a href="/admin/orgs">"Organizations"</a>
+                <a href="/admin/plans">"Plans"</a>
                 <a href="/admin/staff">"Staff"</a>
                 <a href="/admin/audit">"Audit log"</a>
                 <ActionForm action=logout attr:class="inline-form admin-logout">

@@ -3,6 +3,7 @@
 //! with `require_admin()`.
 
 pub mod audit;
+pub mod billing;
 pub mod dashboard;
 pub mod layout;
 pub mod login;

@@ -5,4 +5,5 @@ pub mod api_keys;
 pub mod error;
 pub mod home;
 pub mod not_found;
+pub mod orgs;
 pub mod sign_in;

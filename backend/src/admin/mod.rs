@@ -3,6 +3,7 @@
 //! transaction that makes it.
 
 pub mod access;
+pub mod billing;
 pub mod cache;
 pub mod orgs;
 pub mod staff;

@@ -31,6 +31,8 @@ pub struct ClerkSessionRecord {
     #[serde(default)]
     pub features: Features,
     #[serde(default)]
+    pub plans: Features,
+    #[serde(default)]
     pub status: SessionStatus,
     /// The token's `fva` (minutes since each factor was verified), as of `verified_at`.
     #[serde(default)]
@@ -47,6 +49,7 @@ impl ClerkSessionRecord {
             verified_at: crate::clerk::verify::unix_now(),
             actor: claims.actor.clone(),
             features: claims.features.clone(),
+            plans: claims.plans.clone(),
             status: claims.status,
             factor_verification_age: claims.factor_verification_age,
         }
@@ -61,14 +64,15 @@ impl ClerkSessionRecord {
     /// Whether both records say the same about the session, whenever they were verified.
     /// Destructured, so a new field must be decided on here.
     fn same_claims(&self, other: &Self) -> bool {
-        let Self { user, sid, org, verified_at: _, actor, features, status, factor_verification_age } = self;
-        (user, sid, org, actor, features, status, factor_verification_age)
+        let Self { user, sid, org, verified_at: _, actor, features, plans, status, factor_verification_age } = self;
+        (user, sid, org, actor, features, plans, status, factor_verification_age)
             == (
                 &other.user,
                 &other.sid,
                 &other.org,
                 &other.actor,
                 &other.features,
+                &other.plans,
                 &other.status,
                 &other.factor_verification_age,
             )

@@ -140,6 +140,11 @@ impl UserDirectory {
         })
     }
 
+    /// The database the directory reads.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// The user's local membership in an organization (by Clerk org id), from the user's
     /// cached memberships.
     pub async fn membership(

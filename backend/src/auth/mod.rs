@@ -6,12 +6,13 @@ mod caller;
 pub mod clerk_session;
 mod directory;
 pub mod reverification;
+mod url_org;
 
 pub use authenticator::{Authenticator, ClientUat, TokenSource};
 pub use caller::Caller;
 pub use directory::{DirectoryError, UserDirectory};
 
-use ids::ClerkSessionId;
+use ids::{ClerkOrgId, ClerkSessionId};
 use std::sync::Arc;
 
 use crate::{
@@ -43,6 +44,11 @@ pub struct CurrentUser {
     pub actor: Option<Actor>,
     /// The plan's features (v2 `fea`), for [`CurrentUser::has_feature`].
     pub features: Features,
+    /// The plans (`pla`), for [`CurrentUser::has_plan`].
+    pub plans: Features,
+    /// The organization the token's `o:` features and plans describe: they count only while
+    /// it is the active one (not when a URL or `X-Organization-Id` made another one active).
+    pub token_org: Option<ClerkOrgId>,
     /// Minutes since each factor was verified (`fva`, aged to now), for
     /// [`CurrentUser::has_reverified`].
     pub factor_verification_age: Option<[f64; 2]>,
@@ -62,6 +68,8 @@ impl CurrentUser {
             user,
             org,
             factor_verification_age,
+            token_org: record.org.as_ref().map(|o| o.id.clone()),
+            plans: record.plans,
             clerk_session_id: record.sid,
             via,
             status: record.status,
@@ -86,16 +94,24 @@ impl CurrentUser {
     }
 
     /// Clerk's `has({feature})`: `org:x` and `user:x` ask one scope, a bare `x` either. Org
-    /// features count only while an organization is active.
+    /// features count only while the token's organization is the active one.
     pub fn has_feature(&self, feature: &str) -> bool {
-        let org_active = self.org.is_some();
-        match feature.split_once(':') {
-            Some(("org", _)) => org_active && self.features.has(feature),
-            Some(("user", _)) => self.features.has(feature),
-            _ => {
-                self.features.has(&format!("user:{feature}"))
-                    || (org_active && self.features.has(&format!("org:{feature}")))
-            }
+        self.scoped(&self.features).has(feature)
+    }
+
+    /// Clerk's `has({plan})` over `pla`: `org:pro` and `user:free` ask one side, a bare `pro`
+    /// either; org plans count only while the token's organization is the active one.
+    pub fn has_plan(&self, plan: &str) -> bool {
+        self.scoped(&self.plans).has(plan)
+    }
+
+    /// `names` without its organization side unless the token's organization is active.
+    fn scoped<'a>(&self, names: &'a Features) -> std::borrow::Cow<'a, Features> {
+        let org_active = self.org.as_ref().is_some_and(|o| self.token_org.as_ref() == Some(&o.id));
+        if org_active {
+            std::borrow::Cow::Borrowed(names)
+        } else {
+            std::borrow::Cow::Owned(Features { org: Vec::new(), user: names.user.clone() })
         }
     }
 }

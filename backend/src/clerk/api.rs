@@ -120,6 +120,13 @@ impl ClerkApi {
         self.send(reqwest::Method::DELETE, &path, None).await
     }
 
+    /// `DELETE /v1/billing/subscription_items/{id}`: cancels it at the end of its period (no
+    /// `end_now`); the updated item.
+    pub async fn cancel_subscription_item(&self, id: &str) -> Result<Value, ApiError> {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        self.send(reqwest::Method::DELETE, &format!("/v1/billing/subscription_items/{id}"), None).await
+    }
+
     /// `POST {path}` with `body`: one of the verify endpoints of opaque machine tokens (see
     /// `crate::machine::opaque`, which names them).
     pub async fn verify_token(&self, path: &str, body: &Value) -> Result<Value, ApiError> {

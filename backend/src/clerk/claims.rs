@@ -26,6 +26,8 @@ pub struct SessionClaims {
     pub org: Option<OrgClaims>,
     /// v2 `fea`: the plan's features, by scope.
     pub features: Features,
+    /// `pla` (Clerk Billing): the user's and the active organization's plans, by scope.
+    pub plans: Features,
     /// v2 `sts`; v1 tokens (no `sts`) are active.
     pub status: SessionStatus,
     /// `act`: who is impersonating the user, when someone is.
@@ -57,8 +59,8 @@ pub struct Actor {
     pub kind: Option<String>,
 }
 
-/// v2 `fea` split by scope: `o` features belong to the active organization, `u` ones to the
-/// user, and `ou`/`uo` to both.
+/// `fea` or `pla` split by scope: `o` names belong to the active organization, `u` ones to the
+/// user, and `ou`/`uo` to both. (Plans use the same shape: `pla=u:free,o:pro`.)
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Features {
     pub org: Vec<String>,
@@ -66,14 +68,51 @@ pub struct Features {
 }
 
 impl Features {
-    /// Clerk's `has({feature})`: `org:x` and `user:x` ask one scope, a bare `x` either.
-    pub fn has(&self, feature: &str) -> bool {
+    /// Clerk's `has({feature})` / `has({plan})` (`checkForFeatureOrPlan` in `@clerk/shared`
+    /// 4.41.0): `org:x`, `o:x`, `organization:x` ask the organization's, `user:x`, `u:x` the
+    /// user's, a bare `x` either; any other prefix matches nothing. Only the first two
+    /// `:`-separated parts of the request count, as in Clerk.
+    pub fn has(&self, wanted: &str) -> bool {
         let contains = |list: &[String], name: &str| list.iter().any(|f| f == name);
-        match feature.split_once(':') {
-            Some(("org", name)) => contains(&self.org, name),
-            Some(("user", name)) => contains(&self.user, name),
-            _ => contains(&self.org, feature) || contains(&self.user, feature),
+        let mut parts = wanted.split(':');
+        let scope = parts.next().unwrap_or_default();
+        match parts.next() {
+            None => contains(&self.org, scope) || contains(&self.user, scope),
+            // `user:` asks for a plan called "user", as Clerk's `rawId || rawScope` does.
+            Some("") => {
+                matches!(scope, "o" | "org" | "organization") && contains(&self.org, scope)
+                    || matches!(scope, "u" | "user") && contains(&self.user, scope)
+            }
+            Some(name) => match scope {
+                "o" | "org" | "organization" => contains(&self.org, name),
+                "u" | "user" => contains(&self.user, name),
+                _ => false,
+            },
         }
+    }
+
+    /// Clerk's `splitByScope`, exactly: `,`-separated, each part trimmed and split at its first
+    /// `:`; scopes `o`, `u`, `ou`, `uo` (others are skipped). A part with no `:` (an empty one
+    /// from a trailing comma included) makes the whole claim grant nothing, as Clerk's `has()`
+    /// catches its parser's throw and answers false.
+    pub fn split_by_scope(claim: &str) -> Option<Self> {
+        let mut split = Self::default();
+        if claim.is_empty() {
+            return Some(split);
+        }
+        for part in claim.split(',') {
+            let (scope, value) = part.trim().split_once(':')?;
+            match scope {
+                "o" => split.org.push(value.to_owned()),
+                "u" => split.user.push(value.to_owned()),
+                "ou" | "uo" => {
+                    split.org.push(value.to_owned());
+                    split.user.push(value.to_owned());
+                }
+                _ => {}
+            }
+        }
+        Some(split)
     }
 }
 
@@ -88,6 +127,7 @@ pub(crate) struct RawClaims {
     v: Option<i64>,
     o: Option<RawOrgV2>,
     fea: Option<Value>,
+    pla: Option<Value>,
     sts: Option<Value>,
     act: Option<Value>,
     fva: Option<Value>,
@@ -134,6 +174,11 @@ impl RawClaims {
             (true, Some(Value::String(fea))) => parse_features(fea).unwrap_or_default(),
             _ => Features::default(),
         };
+        // Clerk reads `pla` whatever the token's version; a malformed one grants nothing.
+        let plans = match &self.pla {
+            Some(Value::String(pla)) => Features::split_by_scope(pla).unwrap_or_default(),
+            _ => Features::default(),
+        };
         let org = if v2 {
             // A v2 token's flat org_* claims are ignored.
             self.o.and_then(|o| parse_v2_org(o, self.fea.as_ref().and_then(Value::as_str)))
@@ -161,6 +206,7 @@ impl RawClaims {
             iat: self.iat,
             org,
             features,
+            plans,
             status,
             actor,
             factor_verification_age,
@@ -313,6 +359,27 @@ mod tests {
         assert!(f.has("beta") && f.has("user:beta") && !f.has("org:beta"));
         assert!(f.has("org:reports") && f.has("user:reports"));
         assert!(!f.has("nothing"));
+    }
+
+    #[test]
+    fn plans_split_and_answer_as_clerks_parser_does() {
+        let plans = |pla: &str| Features::split_by_scope(pla);
+        let p = plans("u:free,o:pro").expect("parses");
+        assert!(p.has("free") && p.has("pro") && p.has("user:free") && p.has("u:free"));
+        assert!(p.has("org:pro") && p.has("o:pro") && p.has("organization:pro"));
+        assert!(!p.has("org:free") && !p.has("foo:pro") && !p.has("Free"));
+        assert!(p.has("user:free:x"), "only two parts of the request count");
+        assert_eq!(plans(" u:free , o:pro ").expect("trimmed"), p);
+        assert_eq!(plans("u:a:b").expect("first colon").user, ["a:b"]);
+        assert_eq!(plans("x:free,u:a").expect("unknown scope skipped").user, ["a"]);
+        assert_eq!(plans("ou:x").expect("both").org, ["x"]);
+        for bad in ["free", "u:free,", "u:free,,o:pro", " "] {
+            assert_eq!(plans(bad), None, "{bad:?}");
+        }
+        let claims = parse(json!({ "sub": "user_1", "exp": 10, "pla": "u:free,o:pro" }));
+        assert!(claims.plans.has("pro"), "read whatever the version");
+        let claims = parse(json!({ "sub": "user_1", "exp": 10, "v": 2, "pla": "u:free,oops" }));
+        assert_eq!(claims.plans, Features::default(), "malformed grants nothing, the token stands");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use sqlx::{
 use crate::config::DatabaseUrl;
 
 pub mod audit_log;
+pub mod billing;
 mod conn;
 pub mod ended_sessions;
 pub mod erasure;

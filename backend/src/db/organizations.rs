@@ -89,6 +89,12 @@ pub async fn find_by_clerk_id(db: &Db, clerk_id: &ClerkOrgId) -> Result<Option<O
     on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
 }
 
+/// A live organization by its slug (Clerk's slugs are unique and lowercase).
+pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1 AND deleted_at IS NULL");
+    on_pool!(db, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await)
+}
+
 pub async fn find_by_clerk_id_in(conn: Conn<'_>, clerk_id: &ClerkOrgId) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE clerk_id = $1");
     on_conn!(conn, c => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(&mut *c).await)

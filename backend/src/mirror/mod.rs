@@ -1,6 +1,7 @@
 //! Writes to the mirror of Clerk's data that both webhooks and the sync make: one user upsert
 //! (with its generated username), tombstones, and the user a membership needs.
 
+pub mod billing;
 pub mod username_push;
 pub mod usernames;
 

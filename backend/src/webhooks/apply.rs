@@ -13,14 +13,15 @@ use super::{
 use crate::{
     clerk::mapping::{self, MappingError},
     db::{
-        Tx, invitations, memberships, organizations,
+        Tx, billing as db_billing, invitations, memberships, organizations,
         session_index::{EndSessions, end_clerk_sessions_in},
         users,
         users::Upserted,
     },
     invalidation::{Changed, Invalidation},
     mirror::{
-        Fetched, MirrorError, MirrorPolicy, tombstone_organization, tombstone_user, upsert_user, user_for_membership,
+        Fetched, MirrorError, MirrorPolicy, billing, tombstone_organization, tombstone_user, upsert_user,
+        user_for_membership,
     },
 };
 
@@ -77,6 +78,9 @@ pub async fn apply(
         EventKind::Organization(_) => organization_upserted(tx, data).await,
         EventKind::Membership(change) => membership_changed(tx, policy, change, data, fetched).await,
         EventKind::Invitation(step) => invitation_changed(tx, step, data, fetched).await,
+        EventKind::Subscription => subscription_changed(tx, data, event.timestamp).await,
+        EventKind::SubscriptionItem => items_changed(tx, vec![billing::item(data, event.timestamp)?]).await,
+        EventKind::PaymentAttempt => items_changed(tx, billing::payment_attempt_items(data, event.timestamp)?).await,
         EventKind::Other => Ok(Applied::nothing(Status::Ignored, None)),
     }?;
     if applied.value.status == Status::Processed && applied.stale.is_empty() {
@@ -84,6 +88,29 @@ pub async fn apply(
         applied.stale.push(Invalidation::Listings);
     }
     Ok(applied)
+}
+
+/// A subscription and the items it carries; stale when none of them was newer.
+async fn subscription_changed(tx: &mut Tx, data: &Value, at: Option<i64>) -> Result<Changed<Applied>, MirrorError> {
+    let (subscription, items) = billing::subscription(data, at)?;
+    let object = Some(subscription.clerk_id.clone());
+    let mut newer = db_billing::upsert_subscription_in(tx.conn(), &subscription).await?;
+    for item in &items {
+        newer |= db_billing::upsert_item_in(tx.conn(), item).await?;
+    }
+    let status = if newer { Status::Processed } else { Status::Stale };
+    Ok(Changed::nothing(Applied::new(status, object, None)))
+}
+
+/// Subscription items on their own (an item's event, or a payment attempt's).
+async fn items_changed(tx: &mut Tx, items: Vec<db_billing::ItemFields>) -> Result<Changed<Applied>, MirrorError> {
+    let object = items.first().map(|i| i.clerk_id.clone());
+    let mut newer = false;
+    for item in &items {
+        newer |= db_billing::upsert_item_in(tx.conn(), item).await?;
+    }
+    let status = if newer || items.is_empty() { Status::Processed } else { Status::Stale };
+    Ok(Changed::nothing(Applied::new(status, object, None)))
 }
 
 /// The object's `id`, typed by what the caller knows the object is.

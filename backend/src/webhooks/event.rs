@@ -37,12 +37,18 @@ pub enum EventKind {
     Organization(Change),
     Membership(Change),
     Invitation(InvitationStep),
+    /// Clerk Billing: `subscription.*` (a subscription and its items).
+    Subscription,
+    /// `subscriptionItem.*`: one item (its status says which step).
+    SubscriptionItem,
+    /// `paymentAttempt.*`: the items it paid for.
+    PaymentAttempt,
     /// A type the mirror does not handle (its name stays in [`ClerkEvent::name`]).
     Other,
 }
 
 /// Every type the mirror handles, by Clerk's name: the one table both directions read.
-const KNOWN: [(&str, EventKind); 16] = {
+const KNOWN: [(&str, EventKind); 32] = {
     use Change::*;
     use EventKind::*;
     [
@@ -62,6 +68,23 @@ const KNOWN: [(&str, EventKind); 16] = {
         ("organizationInvitation.created", Invitation(InvitationStep::Created)),
         ("organizationInvitation.accepted", Invitation(InvitationStep::Accepted)),
         ("organizationInvitation.revoked", Invitation(InvitationStep::Revoked)),
+        // Clerk Billing (`@clerk/backend` 3.25.0, `WebhookEventType`).
+        ("subscription.created", Subscription),
+        ("subscription.updated", Subscription),
+        ("subscription.active", Subscription),
+        ("subscription.pastDue", Subscription),
+        ("subscriptionItem.created", SubscriptionItem),
+        ("subscriptionItem.updated", SubscriptionItem),
+        ("subscriptionItem.active", SubscriptionItem),
+        ("subscriptionItem.canceled", SubscriptionItem),
+        ("subscriptionItem.upcoming", SubscriptionItem),
+        ("subscriptionItem.ended", SubscriptionItem),
+        ("subscriptionItem.abandoned", SubscriptionItem),
+        ("subscriptionItem.incomplete", SubscriptionItem),
+        ("subscriptionItem.pastDue", SubscriptionItem),
+        ("subscriptionItem.freeTrialEnding", SubscriptionItem),
+        ("paymentAttempt.created", PaymentAttempt),
+        ("paymentAttempt.updated", PaymentAttempt),
     ]
 };
 
@@ -72,12 +95,25 @@ pub struct ClerkEvent {
     name: String,
     /// The event's `data` payload.
     pub data: Value,
+    /// The envelope's `timestamp` (Unix milliseconds): the version of Billing objects whose
+    /// payload has no `updated_at`.
+    pub timestamp: Option<i64>,
 }
 
 impl ClerkEvent {
     pub fn parse(event_type: &str, data: Value) -> Self {
         let kind = KNOWN.iter().find(|(name, _)| *name == event_type).map_or(EventKind::Other, |(_, kind)| *kind);
-        Self { kind, name: event_type.to_owned(), data }
+        Self { kind, name: event_type.to_owned(), data, timestamp: None }
+    }
+
+    /// The same event, sent at `timestamp` (Unix milliseconds).
+    pub fn at(self, timestamp: Option<i64>) -> Self {
+        Self { timestamp, ..self }
+    }
+
+    /// Every type the mirror handles, by Clerk's name (for tests and the docs).
+    pub fn handled() -> impl Iterator<Item = &'static str> {
+        KNOWN.iter().map(|(name, _)| *name)
     }
 
     /// Clerk's name for it, as the webhook log and hooks record it.

@@ -63,7 +63,7 @@ pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8
     if envelope.event_type.is_empty() || !envelope.data.is_object() {
         return Err(Refusal::BadShape);
     }
-    let event = super::event::ClerkEvent::parse(&envelope.event_type, envelope.data);
+    let event = super::event::ClerkEvent::parse(&envelope.event_type, envelope.data).at(envelope.timestamp);
     Ok(Delivery { svix_id: DeliveryId::new(svix_id), event, fetched: None })
 }
 
@@ -73,4 +73,11 @@ struct Envelope {
     #[serde(rename = "type")]
     event_type: String,
     data: Value,
+    /// Unix milliseconds; anything else is read as absent.
+    #[serde(default, deserialize_with = "lenient_millis")]
+    timestamp: Option<i64>,
+}
+
+fn lenient_millis<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    Ok(<Value as serde::Deserialize>::deserialize(deserializer)?.as_i64())
 }

@@ -45,6 +45,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/m2m_tokens/verify", axum::routing::post(machines::verify_m2m))
         .route("/oauth_applications/access_tokens/verify", axum::routing::post(machines::verify_oauth))
         .route("/__fake/machine-tokens", axum::routing::post(issue_machine_token))
+        .route("/v1/billing/subscription_items/{id}", axum::routing::delete(cancel_subscription_item))
         .layer(middleware::from_fn_with_state(shared.clone(), record_and_misbehave))
         .with_state(shared)
 }
@@ -179,6 +180,24 @@ async fn issue_machine_token(State(shared): State<Shared>, body: Bytes) -> Respo
         _ => return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid", "unknown kind"),
     };
     Json(json!({ "id": id, "token": token })).into_response()
+}
+
+/// `DELETE /v1/billing/subscription_items/{id}`: canceled at the end of its period (or now,
+/// with `end_now=true`); the updated item.
+async fn cancel_subscription_item(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let mut data = shared.lock();
+    let Some(item) = data.subscription_items.get_mut(&id) else {
+        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found");
+    };
+    let now = now_millis();
+    item["status"] = json!(if query.get("end_now").is_some_and(|v| v == "true") { "ended" } else { "canceled" });
+    item["canceled_at"] = json!(now);
+    item["updated_at"] = json!(now);
+    Json(item.clone()).into_response()
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,7 @@ testkit::each_backend!(
     the_server_and_clerks_authenticate_request_agree_on_every_request,
     step_up_reverification_agrees_with_clerks_has_for_every_preset,
     machine_tokens_agree_with_clerk_for_every_accepted_kind,
+    plans_agree_with_clerks_has,
 );
 
 const PRESETS: [&str; 4] = ["strict", "moderate", "lax", "strict_mfa"];
@@ -235,6 +236,11 @@ fn clerks(clerk: &FakeClerk, app: &TestApp, cases: &[Case]) -> Vec<(Verdict, Str
 
 /// What `verdicts.mjs` answers for each case, as JSON.
 fn clerk_answers(clerk: &FakeClerk, app: &TestApp, cases: &[Case]) -> Vec<Value> {
+    clerk_answers_with(clerk, app, cases, json!({}))
+}
+
+/// [`clerk_answers`], with more for `verdicts.mjs` to ask (`plans`, `features`).
+fn clerk_answers_with(clerk: &FakeClerk, app: &TestApp, cases: &[Case], ask: Value) -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
     assert!(
         dir.join("node_modules/@clerk/backend").is_dir(),
@@ -257,6 +263,8 @@ fn clerk_answers(clerk: &FakeClerk, app: &TestApp, cases: &[Case]) -> Vec<Value>
                 None => json!({ "headers": c.headers.to_vec() }),
             })
             .collect::<Vec<_>>(),
+        "plans": ask["plans"],
+        "features": ask["features"],
     });
     let mut node = std::process::Command::new("node")
         .arg("verdicts.mjs")
@@ -601,4 +609,103 @@ async fn machine_tokens_agree_with_clerk_for_every_accepted_kind(backend: Backen
         differences.join("\n")
     );
     assert!(signed_in >= 15 && signed_in < cases.len() - 20, "{signed_in} of {} signed in", cases.len());
+}
+
+/// Clerk Billing's `pla` in every shape, asked for every kind of plan name: the example server
+/// function guarded by `require_plan` passes exactly when Clerk's `has({ plan })` does.
+async fn plans_agree_with_clerks_has(backend: Backend) {
+    let clerk = FakeClerk::start().await;
+    clerk.put_user(fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell"));
+    let app = TestApp::with_clerk(backend, &clerk, &[]).await;
+    let acme = json!({ "id": "org_acme", "slg": "acme", "rol": "admin" });
+    let token = |pla: Value, org: Option<&Value>, v1: bool| {
+        let mut claims = session_claims("user_alice");
+        if let Some(c) = claims.as_object_mut() {
+            match pla {
+                Value::Null => c.remove("pla"),
+                pla => c.insert("pla".into(), pla),
+            };
+            if v1 {
+                c.remove("v");
+                c.insert("org_id".into(), json!("org_acme"));
+                c.insert("org_role".into(), json!("org:admin"));
+            } else if let Some(org) = org {
+                c.insert("o".into(), org.clone());
+            }
+        }
+        clerk.mint(&claims)
+    };
+    let tokens = [
+        ("user and org plans", token(json!("u:free,o:pro"), Some(&acme), false)),
+        ("user plan, no organization", token(json!("u:free"), None, false)),
+        ("both scopes", token(json!("ou:team"), Some(&acme), false)),
+        ("spaces around", token(json!(" u:free , o:pro "), Some(&acme), false)),
+        ("trailing comma", token(json!("u:free,o:pro,"), Some(&acme), false)),
+        ("an element without a scope", token(json!("u:free,pro"), Some(&acme), false)),
+        ("an unknown scope", token(json!("x:gold,u:silver"), Some(&acme), false)),
+        ("long scopes in the claim", token(json!("user:free,org:pro"), Some(&acme), false)),
+        ("a colon in the slug", token(json!("u:a:b"), None, false)),
+        ("empty", token(json!(""), Some(&acme), false)),
+        ("a number", token(json!(5), Some(&acme), false)),
+        ("no pla", token(Value::Null, Some(&acme), false)),
+        ("v1 token", token(json!("u:free,o:pro"), None, true)),
+    ];
+    let asked = [
+        "pro",
+        "free",
+        "team",
+        "silver",
+        "gold",
+        "user:free",
+        "u:free",
+        "org:pro",
+        "o:pro",
+        "organization:pro",
+        "org:free",
+        "user:pro",
+        "foo:pro",
+        "Free",
+        "user:free:x",
+        "user:",
+        "user",
+        "a:b",
+        "user:a:b",
+        "enterprise",
+    ];
+    let cases: Vec<Case> = tokens
+        .iter()
+        .map(|(label, token)| Case {
+            label: (*label).to_owned(),
+            headers: vec![("authorization", format!("Bearer {token}"))],
+            accepts: None,
+        })
+        .collect();
+    let theirs = clerk_answers_with(&clerk, &app, &cases, json!({ "plans": asked }));
+    let mut differences = Vec::new();
+    let mut passed = 0;
+    for (case, answer) in cases.iter().zip(&theirs) {
+        assert_eq!(answer["signedIn"], true, "{}", case.label);
+        for plan in asked {
+            let body: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("plan", plan).finish();
+            let res = app
+                .client
+                .post(app.url("/api/examples/plan"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .header(case.headers[0].0, &case.headers[0].1)
+                .body(body)
+                .send()
+                .await
+                .expect("request");
+            let ours = res.status();
+            let clerks = answer["plans"][plan] == true;
+            assert!(ours.is_success() || ours == reqwest::StatusCode::FORBIDDEN, "{} {plan}: {ours}", case.label);
+            passed += usize::from(ours.is_success());
+            if ours.is_success() != clerks {
+                differences.push(format!("{} / {plan:?}: ours {ours}, Clerk's has() {clerks}", case.label));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{} differ:\n{}", differences.len(), differences.join("\n"));
+    assert!(passed > 20 && passed < cases.len() * asked.len() - 50, "{passed} passed");
 }

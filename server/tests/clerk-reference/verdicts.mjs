@@ -3,8 +3,9 @@
 // offline) and, for opaque machine tokens, the Backend API at `apiUrl` (the fake Clerk). Reads one
 // JSON document on stdin: { pem, publishableKey, secretKey?, apiUrl?, authorizedParties, url,
 // cases: [{ headers, acceptsToken? }] }, and writes a JSON array with one verdict per case:
-// { signedIn, tokenType, userId, orgId, subject, scopes, status, reason, reverified }, where
-// `reverified` is Clerk's `has({ reverification })` for each preset.
+// { signedIn, tokenType, userId, orgId, subject, scopes, status, reason, plans, features,
+// reverified }: Clerk's `has({ plan })` for each of `input.plans`, `has({ feature })` for each of
+// `input.features`, and `has({ reverification })` for each preset.
 import { createClerkClient } from '@clerk/backend';
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -39,6 +40,9 @@ for (const { headers, acceptsToken } of input.cases) {
     scopes: auth?.scopes ?? null,
     status: state.status,
     reason: state.reason ?? null,
+    // Clerk Billing: `has({ plan })` and `has({ feature })` for each name asked.
+    plans: Object.fromEntries((input.plans ?? []).map((plan) => [plan, Boolean(auth?.has?.({ plan }))])),
+    features: Object.fromEntries((input.features ?? []).map((feature) => [feature, Boolean(auth?.has?.({ feature }))])),
     reverified: Object.fromEntries(
       ['strict', 'moderate', 'lax', 'strict_mfa'].map((preset) => [preset, Boolean(auth?.has?.({ reverification: preset }))]),
     ),

@@ -379,6 +379,8 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
             <Pager page=o.invitations_page pages=o.invitations_pages total=o.invitations_total base=String::new() param="ipage" />
         })}
 
+        <crate::admin::billing::BillingSection kind="org" id=o.id.0 />
+
         <h2>"History"</h2>
         <crate::admin::audit::AuditTable entries=o.audit.clone() />
     }

@@ -254,6 +254,8 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
             }.into_any()
         }}
 
+        <crate::admin::billing::BillingSection kind="user" id=u.id.0 />
+
         <h2>"Recent webhook events"</h2>
         <EventsTable events=u.events.clone() />
 

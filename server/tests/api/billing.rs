@@ -1,0 +1,211 @@
+//! Clerk Billing through its webhooks: every event type of the pinned `@clerk/backend` lands in
+//! `subscriptions` / `subscription_items`, deliveries in any order and duplicated converge, an
+//! older event changes nothing, and an ended item stays ended.
+
+use crate::common;
+
+use backend::db::billing::{self, Payer};
+use common::TestApp;
+use fake_clerk::{TEST_WEBHOOK_SECRET, billing as fake, webhook_sent_at};
+use reqwest::StatusCode;
+use serde_json::Value;
+use testkit::Backend;
+
+testkit::each_backend!(
+    backend:
+    every_billing_event_type_lands_in_its_rows,
+    shuffled_duplicated_billing_deliveries_converge,
+    an_older_billing_event_changes_nothing_and_ended_stays_ended,
+);
+
+const T0: i64 = 1_800_000_000_000;
+
+async fn app(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await
+}
+
+/// Delivers `data` as `event_type`, sent at `at` (ms); returns the recorded status.
+async fn send(app: &TestApp, id: &str, event_type: &str, data: &Value, at: i64) -> String {
+    let (status, body) = app.post_webhook(&webhook_sent_at(TEST_WEBHOOK_SECRET, id, event_type, data, at)).await;
+    assert_eq!(status, StatusCode::OK, "{event_type}: {body}");
+    body["status"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn item_status(app: &TestApp, id: &str) -> Option<String> {
+    billing::item(&app.db, id).await.expect("query").map(|i| i.status)
+}
+
+async fn every_billing_event_type_lands_in_its_rows(backend: Backend) {
+    let app = app(backend).await;
+    let pro = fake::plan("cplan_pro", "pro", "Pro", 2_000);
+    let handled: Vec<&str> = backend::webhooks::ClerkEvent::handled()
+        .filter(|n| n.starts_with("subscription") || n.starts_with("paymentAttempt"))
+        .collect();
+    assert_eq!(handled.len(), 16, "{handled:?}");
+    let mut at = T0;
+    for (i, event_type) in handled.iter().enumerate() {
+        at += 1_000;
+        let id = format!("msg_billing_{i}");
+        match *event_type {
+            t if t.starts_with("subscriptionItem.") => {
+                // `pastDue` → `past_due`, `freeTrialEnding` keeps the item active.
+                let status = match &t["subscriptionItem.".len()..] {
+                    "pastDue" => "past_due",
+                    "freeTrialEnding" | "created" | "updated" => "active",
+                    other => other,
+                };
+                let item_id = format!("csub_item_{i}");
+                let item = fake::subscription_item(&item_id, &pro, status, "user_alice", at);
+                assert_eq!(send(&app, &id, t, &item, at).await, "processed", "{t}");
+                assert_eq!(item_status(&app, &item_id).await.as_deref(), Some(status), "{t}");
+                let row = billing::item(&app.db, &item_id).await.expect("query").expect("row");
+                assert_eq!(
+                    (row.plan_slug.as_str(), row.amount, row.payer_user_clerk_id.as_deref()),
+                    ("pro", Some(2_000), Some("user_alice"))
+                );
+            }
+            t if t.starts_with("subscription.") => {
+                let status = if t.ends_with("pastDue") { "past_due" } else { "active" };
+                let item_id = format!("csub_item_s{i}");
+                let items = vec![fake::subscription_item(&item_id, &pro, status, "org_acme", at)];
+                let sub_id = format!("csub_{i}");
+                let sub = fake::subscription(&sub_id, "org_acme", status, items, at);
+                assert_eq!(send(&app, &id, t, &sub, at).await, "processed", "{t}");
+                let stored = billing::subscription_status(&app.db, &sub_id).await.expect("query");
+                assert_eq!(stored, Some((status.to_owned(), at)), "{t}");
+                let row = billing::item(&app.db, &item_id).await.expect("query").expect("item row");
+                assert_eq!(
+                    (row.subscription_clerk_id.as_deref(), row.payer_org_clerk_id.as_deref()),
+                    (Some(sub_id.as_str()), Some("org_acme"))
+                );
+            }
+            t => {
+                let item_id = format!("csub_item_p{i}");
+                let items = vec![fake::subscription_item(&item_id, &pro, "active", "user_bob", at)];
+                let attempt = fake::payment_attempt(&format!("cpa_{i}"), "user_bob", "paid", items, at);
+                assert_eq!(send(&app, &id, t, &attempt, at).await, "processed", "{t}");
+                assert_eq!(item_status(&app, &item_id).await.as_deref(), Some("active"), "{t}");
+            }
+        }
+    }
+    let alice = billing::items_of(&app.db, &Payer { user: Some("user_alice".into()), org: None }).await.expect("items");
+    assert_eq!(alice.len(), 10, "one item per subscriptionItem event");
+    let counts = billing::counts_by_plan(&app.db).await.expect("counts");
+    assert!(
+        counts.iter().any(|(slug, name, status, n)| slug == "pro" && name == "Pro" && status == "active" && *n >= 4),
+        "{counts:?}"
+    );
+}
+
+/// One item's life (active → past_due → active → canceled → ended) and its subscription's,
+/// delivered in many orders with duplicates: the rows end as the last version says.
+async fn shuffled_duplicated_billing_deliveries_converge(backend: Backend) {
+    let pro = fake::plan("cplan_pro", "pro", "Pro", 2_000);
+    let steps = [
+        ("active", "subscriptionItem.active"),
+        ("past_due", "subscriptionItem.pastDue"),
+        ("active", "subscriptionItem.active"),
+        ("canceled", "subscriptionItem.canceled"),
+        ("ended", "subscriptionItem.ended"),
+    ];
+    let mut events: Vec<(String, String, Value, i64)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (status, t))| {
+            let at = T0 + i as i64 * 1_000;
+            (
+                format!("msg_item_{i}"),
+                (*t).to_owned(),
+                fake::subscription_item("csub_item_1", &pro, status, "user_alice", T0),
+                at,
+            )
+        })
+        .collect();
+    for (i, status) in ["active", "past_due", "active"].iter().enumerate() {
+        let at = T0 + 500 + i as i64 * 1_000;
+        let sub = fake::subscription("csub_1", "user_alice", status, vec![], at);
+        events.push((format!("msg_sub_{i}"), "subscription.updated".into(), sub, at));
+    }
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for round in 0..4 {
+        let app = app(backend).await;
+        let mut order: Vec<usize> = (0..events.len()).chain(0..events.len()).collect(); // each twice
+        for i in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        for &i in &order {
+            let (id, t, data, at) = &events[i];
+            send(&app, id, t, data, *at).await;
+        }
+        assert_eq!(item_status(&app, "csub_item_1").await.as_deref(), Some("ended"), "round {round}: {order:?}");
+        let sub = billing::subscription_status(&app.db, "csub_1").await.expect("query");
+        assert_eq!(sub, Some(("active".into(), T0 + 2_500)), "round {round}");
+    }
+}
+
+async fn an_older_billing_event_changes_nothing_and_ended_stays_ended(backend: Backend) {
+    let app = app(backend).await;
+    let pro = fake::plan("cplan_pro", "pro", "Pro", 2_000);
+    let item = |status: &str| fake::subscription_item("csub_item_9", &pro, status, "user_alice", T0);
+    assert_eq!(send(&app, "m1", "subscriptionItem.pastDue", &item("past_due"), T0 + 5_000).await, "processed");
+    assert_eq!(send(&app, "m2", "subscriptionItem.active", &item("active"), T0 + 1_000).await, "stale");
+    assert_eq!(item_status(&app, "csub_item_9").await.as_deref(), Some("past_due"));
+    assert_eq!(send(&app, "m3", "subscriptionItem.ended", &item("ended"), T0 + 6_000).await, "processed");
+    assert_eq!(send(&app, "m4", "subscriptionItem.active", &item("active"), T0 + 9_000).await, "stale");
+    assert_eq!(item_status(&app, "csub_item_9").await.as_deref(), Some("ended"));
+    // The same delivery again is a duplicate, whatever it says.
+    let (_, again) = app
+        .post_webhook(&webhook_sent_at(TEST_WEBHOOK_SECRET, "m3", "subscriptionItem.ended", &item("ended"), T0 + 6_000))
+        .await;
+    assert_eq!(again["status"], "duplicate");
+}
+
+/// The admin: a user's items on their page, counts by plan on `/admin/plans`, and a superuser's
+/// cancel at period end written through to Clerk, mirrored and audited; plain staff may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_shows_billing_and_a_superuser_cancels_at_period_end() {
+    let clerk = fake_clerk::FakeClerk::start().await;
+    let app =
+        TestApp::with_clerk(Backend::Sqlite, &clerk, &[("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET)]).await;
+    let alice = fake_clerk::user("user_alice", "alice@example.com", "Alice", "Liddell");
+    let stored = app.mirror(&alice).await;
+    let pro = fake::plan("cplan_pro", "pro", "Pro", 2_000);
+    // A minute ago: Clerk's answer to the cancel is newer.
+    let at = fake_clerk::now_millis() - 60_000;
+    let item = fake::subscription_item("csub_item_a", &pro, "active", "user_alice", at);
+    send(&app, "msg_a", "subscriptionItem.active", &item, at).await;
+    let mut api_item = item.clone();
+    api_item["updated_at"] = serde_json::json!(at);
+    clerk.put_subscription_item(api_item);
+
+    app.create_staff("root@example.com", true).await;
+    app.create_staff("staff@example.com", false).await;
+    let root = app.staff_login("root@example.com").await;
+    let staff = app.staff_login("staff@example.com").await;
+    let id = stored.id.0.to_string();
+    let billing = app.admin_json("/api/admin/billing", &root, &[("kind", "user"), ("id", &id)]).await;
+    assert_eq!(billing["items"][0]["plan"], "Pro (pro)");
+    assert_eq!(billing["items"][0]["status"], "active");
+    let counts = app.admin_json("/api/admin/plans", &root, &[]).await;
+    assert_eq!(counts, serde_json::json!([["pro", "Pro", "active", 1]]));
+    let page = app.admin_page("/admin/plans", &root).await;
+    assert_eq!(page.status(), StatusCode::OK);
+
+    let refused = app.admin_post("/api/admin/billing-cancel", Some(&staff), &[("id", "csub_item_a")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(clerk.requests("/v1/billing").is_empty(), "nothing reached Clerk");
+    let done = app.admin_json("/api/admin/billing-cancel", &root, &[("id", "csub_item_a")]).await;
+    assert_eq!(done, "canceled");
+    let sent = clerk.requests("/v1/billing/subscription_items/csub_item_a");
+    assert_eq!(sent.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["DELETE"]);
+    assert_eq!(item_status(&app, "csub_item_a").await.as_deref(), Some("canceled"));
+    let audit = backend::db::audit_log::list(&app.db, 1).await.expect("audit").items;
+    assert!(audit.iter().any(|e| e.action == "subscription_item.cancel" && e.object_id == "csub_item_a"), "{audit:?}");
+    // Twice is refused, and Clerk is not asked again.
+    let again = app.admin_post("/api/admin/billing-cancel", Some(&root), &[("id", "csub_item_a")]).await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(clerk.requests("/v1/billing").len(), 1);
+}
