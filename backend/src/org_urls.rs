@@ -164,9 +164,10 @@ mod tests {
 
     #[test]
     fn ids_other_names_and_bad_patterns() {
-        let urls = OrgUrls::parse("/o/:id,/o/:id/(.*),/t/:team", "").expect("parses");
+        let urls = OrgUrls::parse("/o/:id,/o/:id/(.*),/t/:team/:slug", "").expect("parses");
         assert_eq!(urls.target("/o/org_1/x"), Some(UrlTarget::Organization(OrgRef::Id("org_1".into()))));
-        assert_eq!(urls.target("/t/x"), None, "a pattern naming no organization is no target");
+        assert_eq!(urls.target("/t/x/acme"), Some(UrlTarget::Organization(OrgRef::Slug("acme".into()))));
+        assert_eq!(urls.target("/t/x"), None);
         assert_eq!(urls.target("/me"), None, "personal patterns off");
         assert!(OrgUrls::parse("/orgs/:team", "").is_err(), "no :slug or :id");
         for bad in ["orgs/:slug", "/orgs/:slug(.*)", "/orgs/*", "/orgs/:slug/x y"] {

@@ -83,9 +83,10 @@ impl Reconciler {
         let quiet = |_: Progress<'_>| {};
         let users = sync::sync_users(&self.db, &self.api, &self.policy, options, &quiet).await;
         let orgs = sync::sync_organizations(&self.db, &self.api, &self.policy, options, &quiet).await;
+        let billing = sync::sync_billing(&self.db, &self.api, options, &quiet).await;
         let mut totals = Totals::default();
         let mut errors = Vec::new();
-        for (what, result) in [("users", &users), ("organizations", &orgs)] {
+        for (what, result) in [("users", &users), ("organizations", &orgs), ("billing", &billing)] {
             match result {
                 Ok(report) => add(&mut totals, report),
                 Err(err) => errors.push(format!("{what}: {err}")),

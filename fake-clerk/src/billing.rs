@@ -63,3 +63,30 @@ pub fn payment_attempt(id: &str, payer_id: &str, status: &str, items: Vec<Value>
 fn money(amount: i64) -> Value {
     json!({ "amount": amount, "amount_formatted": format!("{}.{:02}", amount / 100, amount % 100), "currency": "USD", "currency_symbol": "$" })
 }
+
+/// A subscription as the Backend API answers it (`BillingSubscriptionJSON`): items under
+/// `subscription_items`, each with its own `updated_at` and the full plan (`fee` as money).
+pub fn api_subscription(id: &str, status: &str, items: Vec<Value>, updated_at: i64) -> Value {
+    json!({
+        "object": "commerce_subscription", "id": id, "instance_id": "ins_fake_primary", "status": status,
+        "payer_id": "cpayer_fake", "created_at": updated_at, "updated_at": updated_at, "active_at": updated_at,
+        "past_due_at": null, "subscription_items": items
+    })
+}
+
+/// A subscription item as the Backend API answers it (`BillingSubscriptionItemJSON`).
+pub fn api_subscription_item(id: &str, slug: &str, name: &str, amount: i64, status: &str, updated_at: i64) -> Value {
+    json!({
+        "object": "commerce_subscription_item", "id": id, "instance_id": "ins_fake_primary", "status": status,
+        "plan_period": "month", "payer_id": "cpayer_fake", "period_start": updated_at,
+        "period_end": updated_at + 30 * 86_400_000i64, "is_free_trial": false, "ended_at": null,
+        "created_at": updated_at, "updated_at": updated_at, "canceled_at": null, "past_due_at": null,
+        "plan": {
+            "object": "commerce_plan", "id": format!("cplan_{slug}"), "name": name, "slug": slug, "description": null,
+            "is_default": amount == 0, "is_recurring": true, "has_base_fee": amount > 0, "publicly_visible": true,
+            "fee": money(amount), "annual_fee": null, "annual_monthly_fee": null, "for_payer_type": "user",
+            "features": [], "free_trial_days": null, "free_trial_enabled": false, "avatar_url": null
+        },
+        "plan_id": format!("cplan_{slug}")
+    })
+}

@@ -78,6 +78,8 @@ pub(crate) struct Data {
     /// The `password_digest` (with its hasher) each created user was given.
     pub digests: BTreeMap<String, (String, String)>,
     pub rate_limit: Option<RateLimit>,
+    /// Clerk Billing's subscriptions (the Backend API's shape), by payer (`user_…`/`org_…`).
+    pub billing_subscriptions: BTreeMap<String, Value>,
     /// Clerk Billing's subscription items, by id (the Backend API's shape).
     pub subscription_items: BTreeMap<String, Value>,
     /// API keys, M2M and OAuth tokens issued, by id.
@@ -226,6 +228,18 @@ impl FakeClerk {
     /// Misbehaves for the next `times` requests under `path_prefix`.
     pub fn fail_times(&self, path_prefix: &str, fault: Fault, times: u32) {
         self.shared.lock().faults.push((path_prefix.to_owned(), fault, Some(times)));
+    }
+
+    /// Gives `payer` (`user_…` or `org_…`) a subscription, as `GET /v1/users/{id}/billing/subscription`
+    /// (or `/v1/organizations/…`) answers it; its items are stored for cancelling too.
+    pub fn put_billing_subscription(&self, payer: &str, subscription: Value) {
+        let mut data = self.shared.lock();
+        for item in subscription["subscription_items"].as_array().into_iter().flatten() {
+            if let Some(id) = item["id"].as_str() {
+                data.subscription_items.insert(id.to_owned(), item.clone());
+            }
+        }
+        data.billing_subscriptions.insert(payer.to_owned(), subscription);
     }
 
     /// Stores a subscription item (its `id` keys it) for the Backend API's billing endpoints.

@@ -120,6 +120,14 @@ impl ClerkApi {
         self.send(reqwest::Method::DELETE, &path, None).await
     }
 
+    /// `GET /v1/users/{id}/billing/subscription` (`users`) or
+    /// `/v1/organizations/{id}/billing/subscription` (`organizations`): the payer's
+    /// BillingSubscription, or 404 when there is none.
+    pub async fn billing_subscription(&self, payers: &str, id: &str) -> Result<Value, ApiError> {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        self.send(reqwest::Method::GET, &format!("/v1/{payers}/{id}/billing/subscription"), None).await
+    }
+
     /// `DELETE /v1/billing/subscription_items/{id}`: cancels it at the end of its period (no
     /// `end_now`); the updated item.
     pub async fn cancel_subscription_item(&self, id: &str) -> Result<Value, ApiError> {

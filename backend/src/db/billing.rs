@@ -175,3 +175,15 @@ pub async fn subscription_status(db: &Db, clerk_id: &str) -> Result<Option<(Stri
     let sql = "SELECT status, version FROM subscriptions WHERE clerk_id = $1";
     on_pool!(db, pool => sqlx::query_as(sql).bind(clerk_id).fetch_optional(pool).await)
 }
+
+/// Who may pay, after `after` by local id: `(local id, Clerk id)` of live users with a Clerk
+/// account (`orgs: false`) or of live organizations, `limit` at a time. The list is ours, so
+/// paging it by id cannot skip anyone whatever changes at Clerk meanwhile.
+pub async fn payers_after(db: &Db, orgs: bool, after: i64, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let sql = if orgs {
+        "SELECT id, clerk_id FROM organizations WHERE deleted_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    } else {
+        "SELECT id, clerk_id FROM users WHERE clerk_id IS NOT NULL AND deleted_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    };
+    on_pool!(db, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await)
+}

@@ -39,9 +39,24 @@ pub fn subscription(
     let items = list
         .into_iter()
         .flatten()
-        .map(|item| item_fields(item, Some(&clerk_id), &payer, event_version.unwrap_or(version)))
+        .map(|item| {
+            // The Backend API's items carry their own `updated_at`; webhook items do not.
+            let version = item["updated_at"].as_i64().unwrap_or(event_version.unwrap_or(version));
+            item_fields(item, Some(&clerk_id), &payer, version)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((fields, items))
+}
+
+/// The Backend API's subscription of a payer we know (its JSON names the payer only by
+/// `payer_id`): every row gets `payer`.
+pub fn subscription_of(data: &Value, payer: &Payer) -> Result<(SubscriptionFields, Vec<ItemFields>), MappingError> {
+    let (mut subscription, mut items) = subscription(data, None)?;
+    subscription.payer = payer.clone();
+    for item in &mut items {
+        item.payer = payer.clone();
+    }
+    Ok((subscription, items))
 }
 
 /// A subscription item on its own (`subscriptionItem.*`).
@@ -75,7 +90,11 @@ fn item_fields(
     // Webhooks give `amount` as money (`{amount, currency}`); the plan's is a plain number.
     let (amount, currency) = match &item["amount"] {
         Value::Object(money) => (money.get("amount").and_then(Value::as_i64), money.get("currency").and_then(text)),
-        _ => (plan["amount"].as_i64(), text(&plan["currency"])),
+        // The Backend API's plan has a money `fee`; the webhook's a plain `amount`.
+        _ => match &plan["fee"] {
+            Value::Object(fee) => (fee.get("amount").and_then(Value::as_i64), fee.get("currency").and_then(text)),
+            _ => (plan["amount"].as_i64(), text(&plan["currency"])),
+        },
     };
     Ok(ItemFields {
         clerk_id: text(&item["id"]).ok_or(MappingError("subscription item id"))?,

@@ -1,6 +1,7 @@
 //! Full sync from Clerk's Backend API: every page, batched transactions, rate-limit aware, and
 //! safe to kill and re-run. Rows go through the same mapping and order-safe upserts as webhooks.
 
+mod billing;
 mod fetch;
 pub mod migrate;
 mod organizations;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use billing::sync_billing;
 pub use fetch::Fetcher;
 pub use organizations::sync_organizations;
 pub use users::{generate_missing_usernames, sync_users};

@@ -46,6 +46,8 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/oauth_applications/access_tokens/verify", axum::routing::post(machines::verify_oauth))
         .route("/__fake/machine-tokens", axum::routing::post(issue_machine_token))
         .route("/v1/billing/subscription_items/{id}", axum::routing::delete(cancel_subscription_item))
+        .route("/v1/users/{id}/billing/subscription", get(billing_subscription))
+        .route("/v1/organizations/{id}/billing/subscription", get(billing_subscription))
         .layer(middleware::from_fn_with_state(shared.clone(), record_and_misbehave))
         .with_state(shared)
 }
@@ -180,6 +182,14 @@ async fn issue_machine_token(State(shared): State<Shared>, body: Bytes) -> Respo
         _ => return clerk_error(StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid", "unknown kind"),
     };
     Json(json!({ "id": id, "token": token })).into_response()
+}
+
+/// `GET /v1/{users,organizations}/{id}/billing/subscription`: the payer's, or 404.
+async fn billing_subscription(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    match shared.lock().billing_subscriptions.get(&id) {
+        Some(subscription) => Json(subscription.clone()).into_response(),
+        None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
+    }
 }
 
 /// `DELETE /v1/billing/subscription_items/{id}`: canceled at the end of its period (or now,

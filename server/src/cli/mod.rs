@@ -100,6 +100,11 @@ pub enum Command {
         #[command(flatten)]
         flags: SyncFlags,
     },
+    /// Mirror every user's and organization's Clerk Billing subscription (plan, items, status).
+    SyncBilling {
+        #[command(flatten)]
+        report: ReportFlags,
+    },
     /// Create a Clerk user for every local account without one (staff excepted unless
     /// --only-staff), importing argon2id, bcrypt and Django PBKDF2 password hashes, and link them.
     MigrateUsersToClerk {
@@ -151,6 +156,10 @@ impl Cli {
             Some(Command::SyncOrgs { members, flags }) => {
                 let options = flags.options(&config, members);
                 sync::run(&config, What::Organizations, options, flags.report.json).await
+            }
+            Some(Command::SyncBilling { report }) => {
+                let options = SyncOptions { dry_run: report.dry_run, ..Default::default() };
+                sync::run(&config, What::Billing, options, report.json).await
             }
             Some(Command::ExportUser { clerk_id, email }) => {
                 export::export_user(&config, clerk_id.as_deref(), email.as_deref()).await

@@ -21,6 +21,7 @@ use super::database;
 pub enum What {
     Users,
     Organizations,
+    Billing,
 }
 
 pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) -> anyhow::Result<()> {
@@ -34,6 +35,7 @@ pub async fn run(config: &Config, what: What, options: SyncOptions, json: bool) 
     let result = match what {
         What::Users => sync::sync_users(&db, &api, &policy, options, &progress).await,
         What::Organizations => sync::sync_organizations(&db, &api, &policy, options, &progress).await,
+        What::Billing => sync::sync_billing(&db, &api, options, &progress).await,
     };
     reporter.finish();
     // Even after a failure part way: what was written stays written.

@@ -209,3 +209,62 @@ async fn the_admin_shows_billing_and_a_superuser_cancels_at_period_end() {
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     assert_eq!(clerk.requests("/v1/billing").len(), 1);
 }
+
+/// `server sync-billing`: every mirrored user's and organization's subscription, a page of 200
+/// payers at a time, waiting out a 429, and `--dry-run` writing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_billing_mirrors_every_payers_subscription() {
+    let clerk = fake_clerk::FakeClerk::start().await;
+    let db = testkit::TestDb::new(Backend::Sqlite).await.expect("db");
+    let at = fake_clerk::now_millis() - 60_000;
+    for i in 0..250 {
+        let id = format!("user_{i:05}");
+        let user = fake_clerk::user(&id, &format!("{id}@example.com"), "First", "Last");
+        clerk.put_user(user);
+        if i % 5 == 0 {
+            let item = fake::api_subscription_item(&format!("csub_item_{i}"), "pro", "Pro", 2_000, "active", at);
+            clerk.put_billing_subscription(&id, fake::api_subscription(&format!("csub_{i}"), "active", vec![item], at));
+        }
+    }
+    let org = fake_clerk::organization("org_acme", "Acme", "acme");
+    clerk.put_organization(org);
+    let item = fake::api_subscription_item("csub_item_acme", "team", "Team", 9_900, "past_due", at);
+    clerk.put_billing_subscription("org_acme", fake::api_subscription("csub_acme", "past_due", vec![item], at));
+    let out = common::clerk_cli::run(&clerk, &db, &["sync-users"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::clerk_cli::run(&clerk, &db, &["sync-orgs"]).await;
+    assert!(out.status.success());
+
+    let dry = common::clerk_cli::run(&clerk, &db, &["sync-billing", "--dry-run", "--json"]).await;
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let summary: Value = serde_json::from_slice(&dry.stdout).expect("json");
+    assert_eq!(
+        (summary["fetched"].clone(), summary["dry_run"].clone()),
+        (serde_json::json!(51), serde_json::json!(true))
+    );
+    assert!(billing::counts_by_plan(&db.db).await.expect("counts").is_empty(), "a dry run writes nothing");
+
+    clerk.fail_times("/v1/users/user_00210/billing", fake_clerk::Fault::RateLimited { retry_after_secs: 1 }, 1);
+    let started = std::time::Instant::now();
+    let out = common::clerk_cli::run(&clerk, &db, &["sync-billing", "--json"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(summary["fetched"], 51);
+    assert_eq!(summary["updated"], 51);
+    assert_eq!(summary["requests"], 250 + 1 + 1, "every user, the organization, and the retry after 429");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+    let counts = billing::counts_by_plan(&db.db).await.expect("counts");
+    assert_eq!(
+        counts,
+        [("pro".into(), "Pro".into(), "active".into(), 50), ("team".into(), "Team".into(), "past_due".into(), 1)]
+    );
+    let acme = billing::items_of(&db.db, &Payer { user: None, org: Some("org_acme".into()) }).await.expect("items");
+    assert_eq!((acme[0].amount, acme[0].currency.as_str()), (Some(9_900), "USD"));
+    // Again: nothing is newer.
+    let again = common::clerk_cli::run(&clerk, &db, &["sync-billing", "--json"]).await;
+    let summary: Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(
+        (summary["updated"].clone(), summary["unchanged"].clone()),
+        (serde_json::json!(0), serde_json::json!(51))
+    );
+}
