@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Webhook ingestion: signed, distinct deliveries posted at fixed concurrency on loopback to the
 # release server, on SQLite and on Postgres: EVENTS `user.created` (new users), then EVENTS
-# `user.updated` (a newer version of each). Prints events/s, p50/p99 and the server's CPU time
+# `user.updated` (a newer version of each), then EVENTS Clerk Billing `subscriptionItem.updated`
+# (new items; goal: within 20% of `user.updated`). Prints events/s, p50/p99 and the server's CPU time
 # per event; a run where any delivery is not `processed` (a duplicate, a stale event, an error)
 # fails, so replays never count as throughput.
 #
@@ -31,7 +32,7 @@ run_against() {
     LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "$target_dir/release/server" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-  for kind in user.created user.updated; do
+  for kind in user.created user.updated subscriptionItem.updated; do
     printf '%-9s ' "$label"
     "$target_dir/release/webhook-load" "http://127.0.0.1:$PORT/webhooks/clerk" "$SECRET" "$kind" \
       "$EVENTS" "$CONCURRENCY" "$server_pid"

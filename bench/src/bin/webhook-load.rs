@@ -6,8 +6,9 @@
 //!
 //!   webhook-load URL[,URL…] SECRET KIND [EVENTS=5000] [CONCURRENCY=16] [SERVER_PID]
 //!
-//! KIND is `user.created` (EVENTS new users) or `user.updated` (one newer version of each of
-//! the EVENTS users a `user.created` run made).
+//! KIND is `user.created` (EVENTS new users), `user.updated` (one newer version of each of
+//! the EVENTS users a `user.created` run made) or `subscriptionItem.updated` (EVENTS new Clerk
+//! Billing subscription items).
 
 use std::{
     collections::BTreeMap,
@@ -33,17 +34,34 @@ async fn main() {
     let server_pid: Option<u32> = args.get(6).and_then(|v| v.parse().ok());
     let updated_at = match kind.as_str() {
         "user.created" => 1_700_000_000_000i64,
-        "user.updated" => 1_800_000_000_000i64,
+        "user.updated" | "subscriptionItem.updated" => 1_800_000_000_000i64,
         _ => {
-            eprintln!("KIND must be user.created or user.updated");
+            eprintln!("KIND must be user.created, user.updated or subscriptionItem.updated");
             std::process::exit(2);
         }
     };
 
     // Sign everything up front, so the generator's CPU does not count against the server.
     let run = fake_clerk::now_millis();
+    let plan = fake_clerk::billing::plan("cplan_pro", "pro", "Pro", 2_000);
     let deliveries: Vec<_> = (0..events)
         .map(|i| {
+            if kind == "subscriptionItem.updated" {
+                let item = fake_clerk::billing::subscription_item(
+                    &format!("csub_item_load{i:06}_{run}"),
+                    &plan,
+                    "active",
+                    &format!("user_load{i:06}"),
+                    updated_at,
+                );
+                return fake_clerk::webhook_sent_at(
+                    &secret,
+                    &format!("msg_{kind}_{i}_{run}"),
+                    &kind,
+                    &item,
+                    updated_at,
+                );
+            }
             let id = format!("user_load{i:06}");
             let mut user = fake_clerk::user(&id, &format!("{id}@example.com"), "Load", "Test");
             user["updated_at"] = json!(updated_at);

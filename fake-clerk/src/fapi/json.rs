@@ -27,6 +27,9 @@ pub fn token(data: &Data, session: &SessionState, org: Option<&str>, origin: Opt
     if let Some(origin) = origin {
         claims["azp"] = json!(origin);
     }
+    if let Some(plans) = &data.fapi.settings.plans {
+        claims["pla"] = json!(plans);
+    }
     if let Some(membership) = org.and_then(|org| data.memberships.get(&(org.to_owned(), session.user_id.clone()))) {
         let organization = &membership["organization"];
         claims["o"] = json!({

@@ -111,10 +111,12 @@ pub struct FapiSettings {
     pub foreign_signing: bool,
     /// The tokens' `fva[0]`: how long ago the user signed in (30 asks for step-up on `strict`).
     pub first_factor_age_minutes: i64,
+    /// Clerk Billing's `pla` in every token (`u:free,o:pro`), when set.
+    pub plans: Option<String>,
 }
 
 impl Default for FapiSettings {
     fn default() -> Self {
-        Self { token_ttl_secs: 60, foreign_signing: false, first_factor_age_minutes: 0 }
+        Self { token_ttl_secs: 60, foreign_signing: false, first_factor_age_minutes: 0, plans: None }
     }
 }
