@@ -124,6 +124,18 @@ test('opening another organization\'s URL makes ClerkJS switch to it, with at mo
   await expect.poll(async () => (await serverUser(page))?.org ?? null, { timeout: 10_000 }).toBeNull();
 });
 
+test('Clerk Billing plans in the token reach require_plan', async ({ page }) => {
+  await fakeFapiSettings({ plans: 'u:free' });
+  await signInThroughClerk(page);
+  const ask = (plan: string) =>
+    page.request.post('/api/examples/plan', {
+      form: { plan },
+      headers: { accept: 'application/json', origin: new URL(page.url()).origin },
+    });
+  expect((await ask('user:free')).status()).toBe(200);
+  expect((await ask('pro')).status()).toBe(403);
+});
+
 test('signing out with the UserButton signs the server out at once, with one reload', async ({ page, context, baseURL }) => {
   await signInThroughClerk(page);
   const loads = countLoads(page);

@@ -33,6 +33,7 @@ export async function fakeFapiSettings(settings: {
   token_ttl_secs?: number;
   foreign_signing?: boolean;
   first_factor_age_minutes?: number;
+  plans?: string;
 }) {
   const res = await fetch(`${fakeClerkUrl}/__fake/fapi/settings`, {
     method: 'POST',
