@@ -204,6 +204,11 @@ fn cases(clerk: &FakeClerk) -> Vec<Case> {
     cases
 }
 
+/// Fails listing every difference between the two verdicts.
+fn assert_agree(differences: &[String], of: usize) {
+    assert!(differences.is_empty(), "{} of {of} checks differ:\n{}", differences.len(), differences.join("\n"));
+}
+
 async fn ours(app: &TestApp, case: &Case) -> Verdict {
     let mut req = app.client.get(app.url("/api/me")).header("accept", "application/json");
     for (name, value) in &case.headers {
@@ -299,13 +304,7 @@ async fn the_server_and_clerks_authenticate_request_agree_on_every_request(backe
             differences.push(format!("{}: ours {ours:?}, Clerk's {clerks:?} ({why})", case.label));
         }
     }
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests differ:\n{}",
-        differences.len(),
-        cases.len(),
-        differences.join("\n")
-    );
+    assert_agree(&differences, cases.len());
     // Both sides of the line are exercised.
     assert!(signed_in >= 10 && signed_in < cases.len() - 20, "{signed_in} of {} signed in", cases.len());
 }
@@ -381,7 +380,7 @@ async fn step_up_reverification_agrees_with_clerks_has_for_every_preset(backend:
             }
         }
     }
-    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert_agree(&differences, cases.len() * PRESETS.len());
     assert!(passed > 5 && passed < cases.len() * PRESETS.len() - 5, "{passed} passed");
 }
 
@@ -601,13 +600,7 @@ async fn machine_tokens_agree_with_clerk_for_every_accepted_kind(backend: Backen
             ));
         }
     }
-    assert!(
-        differences.is_empty(),
-        "{} of {} requests differ:\n{}",
-        differences.len(),
-        cases.len(),
-        differences.join("\n")
-    );
+    assert_agree(&differences, cases.len());
     assert!(signed_in >= 15 && signed_in < cases.len() - 20, "{signed_in} of {} signed in", cases.len());
 }
 
@@ -706,6 +699,6 @@ async fn plans_agree_with_clerks_has(backend: Backend) {
             }
         }
     }
-    assert!(differences.is_empty(), "{} differ:\n{}", differences.len(), differences.join("\n"));
+    assert_agree(&differences, cases.len() * asked.len());
     assert!(passed > 20 && passed < cases.len() * asked.len() - 50, "{passed} passed");
 }
