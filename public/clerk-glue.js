@@ -19,12 +19,10 @@
   function mountAll() {
     mount('clerk-sign-in', window.Clerk.mountSignIn, { fallbackRedirectUrl: '/account', signUpUrl: '/sign-in' });
     mount('clerk-user-button', window.Clerk.mountUserButton, { afterSignOutUrl: '/' });
-    // Choosing an organization goes to its URL (`/orgs/:slug`), the personal account to `/me`.
-    mount('clerk-org-switcher', window.Clerk.mountOrganizationSwitcher, {
-      hidePersonal: false,
-      afterSelectOrganizationUrl: '/orgs/:slug',
-      afterSelectPersonalUrl: '/me',
-    });
+    // Choosing an organization goes to its URL (`/orgs/:slug`), the personal account to `/me`:
+    // `reconcile` below navigates there once the new token is written (ClerkJS's own
+    // `afterSelectOrganizationUrl` raced that navigation).
+    mount('clerk-org-switcher', window.Clerk.mountOrganizationSwitcher, { hidePersonal: false });
   }
 
   // "user|org" as the server rendered it (the header's user button carries both), '' when signed out.
@@ -87,10 +85,16 @@
       // Signed in or switched organization: let ClerkJS write the new token's cookie first.
       before = state.session && state.session.getToken ? state.session.getToken() : null;
     }
+    // The same user in another organization (the switcher, another tab): the organization
+    // lives in the URL, so go to its page (or the personal one) rather than reload this one.
+    var sameUser = wanted !== '' && rendered.split('|')[0] === wanted.split('|')[0];
+    var target = !sameUser ? null : state.organization ? '/orgs/' + state.organization.slug : '/me';
     Promise.resolve(before)
       .catch(function () {})
       .then(function () {
-        if (!leaving) window.location.reload();
+        if (leaving) return;
+        if (target && target !== window.location.pathname) window.location.assign(target);
+        else window.location.reload();
       });
   }
 
