@@ -24,7 +24,7 @@ for _ in $(seq 50); do grep -q '^USERS=' "$work/clerk.env" 2>/dev/null && break;
 # shellcheck disable=SC1091
 source "$work/clerk.env"
 # user_0000003 is admin of Organization 1 (`fake-clerk --orgs`); a token good for an hour.
-TOKEN=$(curl -sf -X POST "$API_URL/__fake/session-tokens" -d '{"sub":"user_0000003","ttl_secs":3600}' |
+TOKEN=$(curl -sf -X POST -H "Authorization: Bearer $SECRET_KEY" "$API_URL/__fake/session-tokens" -d '{"sub":"user_0000003","ttl_secs":3600}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["jwt"])')
 
 export DATABASE_URL="sqlite://$work/bench.db" CLERK_SECRET_KEY="$SECRET_KEY" CLERK_API_URL="$API_URL" \
