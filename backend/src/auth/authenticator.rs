@@ -134,12 +134,12 @@ impl Authenticator {
         org_header: Option<&str>,
     ) -> Changed<Auth> {
         // A machine token (Clerk reads them from the header only) is verified by the routes that
-        // accept it; nothing is looked up here.
-        if let Some(TokenSource::Header(token)) = &token {
-            let kind = TokenKind::of(token);
-            if kind != TokenKind::SessionToken {
-                return Changed::nothing(Auth::Machine(MachineCredential::new(kind, token)));
-            }
+        // accept it; nothing is looked up here. An opaque one is known by its prefix; a JWT one
+        // once the session verifier refuses it (below), so a cached session token costs no decode.
+        if let Some(TokenSource::Header(token)) = &token
+            && let Some(kind) = TokenKind::by_prefix(token)
+        {
+            return Changed::nothing(Auth::Machine(MachineCredential::new(kind, token)));
         }
         // Like Clerk, a header token takes the API path and ignores cookies, so the server
         // session is not even read: no database round trip for Bearer requests.
@@ -174,6 +174,14 @@ impl Authenticator {
             // An expired token (Clerk's last one, for a tab that slept) may be covered by the session.
             Err(err) if err.is_expiry() => self.signed_in_by_session(record, session, org_header, Some(err)).await,
             Err(TokenError::KeysUnavailable) => Auth::Rejected(Rejection::Unavailable),
+            // A JWT M2M or OAuth token is "not a session token" to the session verifier; Clerk's
+            // rules tell which machine kind it is (`TokenKind::of`), for routes that accept it.
+            Err(TokenError::NotASessionToken) if matches!(token, TokenSource::Header(_)) => {
+                match TokenKind::of(token.value()) {
+                    TokenKind::SessionToken => Auth::Rejected(Rejection::Token(TokenError::NotASessionToken)),
+                    kind => Auth::Machine(MachineCredential::new(kind, token.value())),
+                }
+            }
             Err(err) => Auth::Rejected(Rejection::Token(err)),
         };
         Changed::nothing(auth)

@@ -54,11 +54,18 @@ impl TokenKind {
             Self::M2mToken
         } else if token.starts_with(OAUTH_TOKEN_PREFIX) || oauth_typ {
             Self::OauthToken
-        } else if token.starts_with(API_KEY_PREFIX) {
-            Self::ApiKey
         } else {
-            Self::SessionToken
+            Self::by_prefix(token).unwrap_or(Self::SessionToken)
         }
+    }
+
+    /// The kind an opaque machine token's prefix names, without decoding anything: the check
+    /// every Bearer request can afford. A JWT-shaped machine token is told apart only once the
+    /// session verifier has refused it ([`TokenKind::of`]).
+    pub fn by_prefix(token: &str) -> Option<Self> {
+        [(M2M_TOKEN_PREFIX, Self::M2mToken), (OAUTH_TOKEN_PREFIX, Self::OauthToken), (API_KEY_PREFIX, Self::ApiKey)]
+            .into_iter()
+            .find_map(|(prefix, kind)| token.starts_with(prefix).then_some(kind))
     }
 
     /// Whether the token is a JWT (verified locally) rather than an opaque secret (verified by
