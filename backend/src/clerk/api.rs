@@ -124,14 +124,14 @@ impl ClerkApi {
     /// `/v1/organizations/{id}/billing/subscription` (`organizations`): the payer's
     /// BillingSubscription, or 404 when there is none.
     pub async fn billing_subscription(&self, payers: &str, id: &str) -> Result<Value, ApiError> {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let id = path_segment(id);
         self.send(reqwest::Method::GET, &format!("/v1/{payers}/{id}/billing/subscription"), None).await
     }
 
     /// `DELETE /v1/billing/subscription_items/{id}`: cancels it at the end of its period (no
     /// `end_now`); the updated item.
     pub async fn cancel_subscription_item(&self, id: &str) -> Result<Value, ApiError> {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let id = path_segment(id);
         self.send(reqwest::Method::DELETE, &format!("/v1/billing/subscription_items/{id}"), None).await
     }
 
@@ -155,7 +155,7 @@ impl ClerkApi {
 
     /// `GET /api_keys/{id}`.
     pub async fn get_api_key(&self, id: &str) -> Result<Value, ApiError> {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let id = path_segment(id);
         self.send(reqwest::Method::GET, &format!("/api_keys/{id}"), None).await
     }
 
@@ -167,7 +167,7 @@ impl ClerkApi {
 
     /// `POST /api_keys/{id}/revoke {revocation_reason}`: the revoked key.
     pub async fn revoke_api_key(&self, id: &str, reason: Option<&str>) -> Result<Value, ApiError> {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let id = path_segment(id);
         let body = serde_json::json!({ "revocation_reason": reason });
         self.send(reqwest::Method::POST, &format!("/api_keys/{id}/revoke"), Some(&body)).await
     }
@@ -196,4 +196,9 @@ impl ClerkApi {
         let code = body["errors"][0]["code"].as_str().unwrap_or_default().to_owned();
         Err(ApiError::Status { status: status.as_u16(), code, message, retry_after })
     }
+}
+
+/// `id` as one path segment: an id that came from a request cannot reach another endpoint.
+fn path_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }

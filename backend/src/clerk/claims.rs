@@ -76,18 +76,13 @@ impl Features {
         let contains = |list: &[String], name: &str| list.iter().any(|f| f == name);
         let mut parts = wanted.split(':');
         let scope = parts.next().unwrap_or_default();
-        match parts.next() {
-            None => contains(&self.org, scope) || contains(&self.user, scope),
-            // `user:` asks for a plan called "user", as Clerk's `rawId || rawScope` does.
-            Some("") => {
-                matches!(scope, "o" | "org" | "organization") && contains(&self.org, scope)
-                    || matches!(scope, "u" | "user") && contains(&self.user, scope)
-            }
-            Some(name) => match scope {
-                "o" | "org" | "organization" => contains(&self.org, name),
-                "u" | "user" => contains(&self.user, name),
-                _ => false,
-            },
+        let Some(name) = parts.next() else { return contains(&self.org, scope) || contains(&self.user, scope) };
+        // Clerk's `rawId || rawScope`: `user:` asks for a name called "user".
+        let name = if name.is_empty() { scope } else { name };
+        match scope {
+            "o" | "org" | "organization" => contains(&self.org, name),
+            "u" | "user" => contains(&self.user, name),
+            _ => false,
         }
     }
 
