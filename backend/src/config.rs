@@ -117,6 +117,10 @@ pub struct Config {
     pub dev_key_file: std::path::PathBuf,
     /// Dev tokens' lifetime (`CLERK_DEV_TOKEN_TTL_SECONDS`, default 60 like Clerk's).
     pub dev_token_ttl: Duration,
+    /// `METRICS_ADDR`: where `/metrics` listens (off when unset; keep it off the public network).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Plans and features dev tokens claim (`CLERK_DEV_PLANS`, `CLERK_DEV_FEATURES`).
+    pub dev_billing: crate::devmode::DevBilling,
     /// `TRUST_PROXY_HEADERS`: behind a load balancer, the client IP (for login throttling) is
     /// the last address in `X-Forwarded-For`. Off by default: the header is trivially forged.
     pub trust_proxy_headers: bool,
@@ -264,6 +268,15 @@ impl Config {
             cookie_secure: flag(&get, "COOKIE_SECURE", production || !cfg!(debug_assertions))?,
             dev_key_file: get("CLERK_DEV_KEY_FILE").unwrap_or_else(|| crate::devmode::DEFAULT_KEY_FILE.into()).into(),
             dev_token_ttl: seconds(&get, "CLERK_DEV_TOKEN_TTL_SECONDS", crate::devmode::DEFAULT_TOKEN_TTL_SECS as u64)?,
+            dev_billing: crate::devmode::DevBilling {
+                plans: get("CLERK_DEV_PLANS"),
+                features: get("CLERK_DEV_FEATURES"),
+            },
+            metrics_addr: get("METRICS_ADDR")
+                .map(|raw| {
+                    raw.parse().map_err(|_| bad("METRICS_ADDR", "expected an address and port, like 127.0.0.1:9100"))
+                })
+                .transpose()?,
             trust_proxy_headers: flag(&get, "TRUST_PROXY_HEADERS", false)?,
             trusted_proxies: match get("TRUSTED_PROXIES") {
                 Some(raw) => {

@@ -50,6 +50,16 @@ pub struct DevClerk {
     encoding: EncodingKey,
     public_pem: String,
     token_ttl: i64,
+    billing: DevBilling,
+}
+
+/// What dev tokens claim of Clerk Billing, in Clerk's own formats (`CLERK_DEV_PLANS`, say
+/// `u:free,o:pro`, becomes `pla`; `CLERK_DEV_FEATURES` becomes `fea`), so `require_plan` and
+/// `require_feature` can be tried without a Clerk account.
+#[derive(Clone, Debug, Default)]
+pub struct DevBilling {
+    pub plans: Option<String>,
+    pub features: Option<String>,
 }
 
 impl DevClerk {
@@ -63,7 +73,13 @@ impl DevClerk {
         let pem = private.to_pkcs8_pem(LineEnding::LF)?;
         let encoding = EncodingKey::from_rsa_pem(pem.as_bytes())?;
         let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
-        Ok(Self { encoding, public_pem, token_ttl })
+        Ok(Self { encoding, public_pem, token_ttl, billing: DevBilling::default() })
+    }
+
+    /// Dev tokens claim these plans and features from now on.
+    pub fn with_billing(mut self, billing: DevBilling) -> Self {
+        self.billing = billing;
+        self
     }
 
     /// The public key, for the verifier (the same path as `CLERK_JWT_KEY`).
@@ -94,6 +110,12 @@ impl DevClerk {
                 "rol": org.role.as_deref().map(|r| r.trim_start_matches("org:")),
                 "per": org.permissions.iter().map(|p| p.trim_start_matches("org:")).collect::<Vec<_>>().join(","),
             });
+        }
+        if let Some(plans) = &self.billing.plans {
+            claims["pla"] = json!(plans);
+        }
+        if let Some(features) = &self.billing.features {
+            claims["fea"] = json!(features);
         }
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("ins_dev_mode".into());

@@ -89,6 +89,7 @@ impl InvalidationBus {
                     bus.listener_pid.store(pid, Ordering::Relaxed);
                 }
                 if !first {
+                    crate::measure::listener_reconnected();
                     tracing::warn!(
                         "invalidation listener reconnected; cleared caches in case notifications were missed"
                     );
@@ -97,8 +98,16 @@ impl InvalidationBus {
                 first = false;
                 loop {
                     match listener.try_recv().await {
-                        Ok(Some(note)) => match serde_json::from_str::<Vec<Invalidation>>(note.payload()) {
-                            Ok(items) => {
+                        Ok(Some(note)) => match serde_json::from_str::<Note>(note.payload()) {
+                            Ok(note) => {
+                                let items = match note {
+                                    Note::Stamped { at, items } => {
+                                        let now = chrono::Utc::now().timestamp_millis();
+                                        crate::measure::bus_lag((now - at) as f64 / 1000.0);
+                                        items
+                                    }
+                                    Note::Plain(items) => items,
+                                };
                                 for item in &items {
                                     bus.apply(item).await;
                                 }
@@ -119,6 +128,15 @@ impl InvalidationBus {
 
 const MAX_NOTIFY_BYTES: usize = 7900;
 
+/// A NOTIFY payload: the items, stamped with when they were published (Unix ms, for the lag
+/// metric). A bare list is what instances before the stamp sent; both are read during a rollout.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Note {
+    Stamped { at: i64, items: Vec<Invalidation> },
+    Plain(Vec<Invalidation>),
+}
+
 /// Tells every instance listening on Postgres to drop `items`, in one NOTIFY; a no-op on
 /// SQLite. Processes without caches of their own (the sync commands) call it directly.
 pub async fn publish(db: &Db, items: &[Invalidation]) {
@@ -126,10 +144,11 @@ pub async fn publish(db: &Db, items: &[Invalidation]) {
     if items.is_empty() {
         return;
     }
-    let Ok(mut payload) = serde_json::to_string(items) else { return };
+    let at = chrono::Utc::now().timestamp_millis();
+    let Ok(mut payload) = serde_json::to_string(&Note::Stamped { at, items: items.to_vec() }) else { return };
     // NOTIFY payloads stop at 8000 bytes; a batch that names more drops everything instead.
     if payload.len() > MAX_NOTIFY_BYTES
-        && let Ok(all) = serde_json::to_string(&[Invalidation::All])
+        && let Ok(all) = serde_json::to_string(&Note::Stamped { at, items: vec![Invalidation::All] })
     {
         payload = all;
     }

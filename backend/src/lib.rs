@@ -16,6 +16,7 @@ pub mod invalid_value;
 pub mod invalidation;
 pub mod invalidation_bus;
 pub mod machine;
+pub mod measure;
 pub mod mirror;
 pub mod org_urls;
 pub mod proxy;

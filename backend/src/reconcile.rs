@@ -81,15 +81,27 @@ impl Reconciler {
             max_prune_percent: self.max_prune_percent,
         };
         let quiet = |_: Progress<'_>| {};
+        let timed = std::time::Instant::now();
         let users = sync::sync_users(&self.db, &self.api, &self.policy, options, &quiet).await;
+        let users_took = timed.elapsed();
         let orgs = sync::sync_organizations(&self.db, &self.api, &self.policy, options, &quiet).await;
+        let orgs_took = timed.elapsed() - users_took;
         let billing = sync::sync_billing(&self.db, &self.api, options, &quiet).await;
+        let billing_took = timed.elapsed() - users_took - orgs_took;
         let mut totals = Totals::default();
         let mut errors = Vec::new();
-        for (what, result) in [("users", &users), ("organizations", &orgs), ("billing", &billing)] {
+        let jobs =
+            [("users", &users, users_took), ("organizations", &orgs, orgs_took), ("billing", &billing, billing_took)];
+        for (what, result, took) in jobs {
             match result {
-                Ok(report) => add(&mut totals, report),
-                Err(err) => errors.push(format!("{what}: {err}")),
+                Ok(report) => {
+                    add(&mut totals, report);
+                    crate::measure::sync_run(what, true, took, report.created, report.updated, report.pruned);
+                }
+                Err(err) => {
+                    errors.push(format!("{what}: {err}"));
+                    crate::measure::sync_run(what, false, took, 0, 0, 0);
+                }
             }
         }
         let error = (!errors.is_empty()).then(|| errors.join("; "));
@@ -97,6 +109,15 @@ impl Reconciler {
         reconcile_runs::prune(&self.db, KEEP_RUNS).await?;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (created, updated, pruned) = (totals.created, totals.updated, totals.pruned);
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        crate::measure::sync_run(
+            "reconcile",
+            error.is_none(),
+            started.elapsed(),
+            count(created),
+            count(updated),
+            count(pruned),
+        );
         if created + updated + pruned > 0 {
             tracing::warn!(
                 created,

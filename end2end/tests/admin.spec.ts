@@ -126,3 +126,52 @@ test('removing a member asks first: declining keeps them, confirming removes the
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Members (0)' })).toBeVisible();
 });
+
+test('the dashboard draws its charts as SVG whose bars follow the counts', async ({ page, consoleProblems }) => {
+  // A failed login first (for another email: a success forgives its own), so the staff login
+  // chart has a bar of its own.
+  await page.goto('/admin/login');
+  await page.getByLabel('Email').fill('not-staff@example.com');
+  await page.getByLabel('Password').fill('not the password either');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('login-error')).toBeVisible();
+  const expected = consoleProblems.findIndex((p) => p.includes('status of 401') && p.includes('/admin/login'));
+  if (expected >= 0) consoleProblems.splice(expected, 1);
+  await page.getByLabel('Email').fill(staffEmail);
+  await page.getByLabel('Password').fill(staffPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('header-staff')).toBeVisible();
+  await page.goto('/admin');
+
+  const charts = page.getByTestId('charts');
+  for (const id of ['signups', 'active', 'webhooks', 'logins', 'plans']) {
+    await expect(charts.locator(`figure[data-chart="${id}"] svg > title`)).toHaveCount(1);
+    await expect(charts.locator(`figure[data-chart="${id}"] svg > desc`)).toHaveCount(1);
+  }
+  // Every chart: bars proportional to their values (the tallest fills 150 units), and the table
+  // for screen readers holds the same numbers.
+  const checks = await page.evaluate(() =>
+    [...document.querySelectorAll('figure.chart')].map((figure) => {
+      const bars = [...figure.querySelectorAll('rect')].map((r) => ({
+        height: Number(r.getAttribute('height')),
+        value: Number(r.getAttribute('data-value')),
+      }));
+      const max = Math.max(1, ...bars.map((b) => b.value));
+      const proportional = bars.every((b) => Math.abs(b.height - Math.round((b.value / max) * 150 * 100) / 100) < 1e-6);
+      const cells = [...figure.querySelectorAll('table tbody td:not(:first-child)')].map((td) => Number(td.textContent));
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      return { id: figure.getAttribute('data-chart'), proportional, bars: bars.length, total: sum(bars.map((b) => b.value)), tableTotal: sum(cells) };
+    }),
+  );
+  expect(checks.map((c) => c.id)).toEqual(['signups', 'active', 'webhooks', 'logins', 'plans']);
+  for (const c of checks) {
+    expect(c.proportional, c.id!).toBe(true);
+    expect(c.tableTotal, c.id!).toBe(c.total);
+  }
+  expect(checks.find((c) => c.id === 'signups')!.bars).toBe(30);
+  expect(checks.find((c) => c.id === 'webhooks')!.bars).toBe(96);
+  expect(checks.find((c) => c.id === 'logins')!.total).toBeGreaterThanOrEqual(1);
+  // Drawn on the server: the bars are in the HTML before any script runs.
+  const html = await (await page.request.get('/admin')).text();
+  expect(html).toContain('data-chart="webhooks"');
+});

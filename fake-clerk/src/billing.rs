@@ -81,12 +81,18 @@ pub fn api_subscription_item(id: &str, slug: &str, name: &str, amount: i64, stat
         "plan_period": "month", "payer_id": "cpayer_fake", "period_start": updated_at,
         "period_end": updated_at + 30 * 86_400_000i64, "is_free_trial": false, "ended_at": null,
         "created_at": updated_at, "updated_at": updated_at, "canceled_at": null, "past_due_at": null,
-        "plan": {
-            "object": "commerce_plan", "id": format!("cplan_{slug}"), "name": name, "slug": slug, "description": null,
-            "is_default": amount == 0, "is_recurring": true, "has_base_fee": amount > 0, "publicly_visible": true,
-            "fee": money(amount), "annual_fee": null, "annual_monthly_fee": null, "for_payer_type": "user",
-            "features": [], "free_trial_days": null, "free_trial_enabled": false, "avatar_url": null
-        },
+        "plan": api_plan(slug, name, amount, "user"),
         "plan_id": format!("cplan_{slug}")
+    })
+}
+
+/// A plan as the Backend API answers it (`BillingPlanJSON`): `fee` as money, for `payer_type`
+/// (`user` or `org`).
+pub fn api_plan(slug: &str, name: &str, amount: i64, payer_type: &str) -> Value {
+    json!({
+        "object": "commerce_plan", "id": format!("cplan_{slug}"), "name": name, "slug": slug, "description": null,
+        "is_default": amount == 0, "is_recurring": true, "has_base_fee": amount > 0, "publicly_visible": true,
+        "fee": money(amount), "annual_fee": null, "annual_monthly_fee": null, "for_payer_type": payer_type,
+        "features": [], "free_trial_days": null, "free_trial_enabled": false, "avatar_url": null
     })
 }

@@ -82,6 +82,8 @@ pub(crate) struct Data {
     pub billing_subscriptions: BTreeMap<String, Value>,
     /// Clerk Billing's subscription items, by id (the Backend API's shape).
     pub subscription_items: BTreeMap<String, Value>,
+    /// Clerk Billing's plans, by id (the Backend API's shape).
+    pub billing_plans: BTreeMap<String, Value>,
     /// API keys, M2M and OAuth tokens issued, by id.
     pub machine_tokens: BTreeMap<String, api::machines::Issued>,
     /// Requests whose path and query start with the prefix wait until its gate opens.
@@ -240,6 +242,12 @@ impl FakeClerk {
             }
         }
         data.billing_subscriptions.insert(payer.to_owned(), subscription);
+    }
+
+    /// Offers a plan (`billing::api_plan`), as `GET /v1/billing/plans` lists it.
+    pub fn put_billing_plan(&self, plan: Value) {
+        let id = plan["id"].as_str().expect("plan has an id").to_owned();
+        self.shared.lock().billing_plans.insert(id, plan);
     }
 
     /// Stores a subscription item (its `id` keys it) for the Backend API's billing endpoints.

@@ -40,6 +40,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     {
         follow_url_org(&state, &mut auth, &target).await;
     }
+    if let Auth::SignedIn(user) = &auth {
+        let org = user.org.as_ref().map(|o| o.id.as_str());
+        crate::observe::record_caller(&req, user.user.clerk_id.as_ref().map(|id| id.as_str()), org);
+    }
     // A session without a staff record costs no query; a staff one reads the cached account.
     let staff = match &session {
         Some(session) => match backend::staff::login_session::resolve(&state.db, session).await {

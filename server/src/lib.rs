@@ -7,6 +7,8 @@ pub mod cli;
 pub mod csrf;
 pub mod health;
 pub mod hooks;
+pub mod metrics_endpoint;
+pub mod observe;
 pub mod security_headers;
 pub mod server_fn_status;
 pub mod startup;

@@ -13,7 +13,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    server::telemetry::init();
+    if let Err(err) = server::telemetry::init() {
+        eprintln!("error: {err}");
+        return ExitCode::FAILURE;
+    }
     match cli.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

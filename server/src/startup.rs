@@ -30,7 +30,6 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 use crate::{api, auth, csrf, health, security_headers, server_fn_status, static_files, webhook};
 
@@ -40,6 +39,7 @@ pub struct Application {
     state: AppState,
     invalidations: Arc<InvalidationBus>,
     reconciler: Option<Reconciler>,
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -62,7 +62,9 @@ impl Application {
         let dev = if config.dev_mode() {
             tracing::warn!("dev mode: no Clerk keys are set, so sign-in is simulated locally (debug builds only)");
             let ttl = config.dev_token_ttl.as_secs() as i64;
-            Some(Arc::new(DevClerk::load_or_create(&config.dev_key_file, ttl)?))
+            Some(Arc::new(
+                DevClerk::load_or_create(&config.dev_key_file, ttl)?.with_billing(config.dev_billing.clone()),
+            ))
         } else {
             None
         };
@@ -104,9 +106,13 @@ impl Application {
         if let Some(warning) = listener.local_addr().ok().and_then(|a| state.config.authorized_parties_warning(a)) {
             tracing::warn!("{warning}");
         }
+        let metrics = match state.config.metrics_addr {
+            Some(addr) => Some(crate::metrics_endpoint::bind(addr).await?),
+            None => None,
+        };
         let router = router(state.clone());
         let reconciler = reconciler(&state, &invalidations);
-        Ok(Self { listener, router, state, invalidations, reconciler })
+        Ok(Self { listener, router, state, invalidations, reconciler, metrics })
     }
 
     /// The database handle the app uses (shared pool), for tests and tooling.
@@ -140,6 +146,12 @@ impl Application {
         let reconciling = self.reconciler.map(Reconciler::spawn);
         let pushing = username_pusher(&self.state);
         let listener_task = self.invalidations.spawn_listener();
+        let metrics = self.metrics.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("metrics on http://{addr}/metrics");
+            }
+            tokio::spawn(crate::metrics_endpoint::serve(listener, self.state.clone()))
+        });
         // Small responses (static files, JSON) must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -147,7 +159,7 @@ impl Application {
         // The peer address is the client's IP for login throttling (see `auth::client_ip`).
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
-        for task in [listener_task, reconciling, pushing].into_iter().flatten() {
+        for task in [listener_task, reconciling, pushing, metrics].into_iter().flatten() {
             task.abort();
         }
         self.state.db.close().await;
@@ -204,7 +216,7 @@ fn router(state: AppState) -> Router {
         .layer(session_layer)
         .layer(middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers::security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::observe::observe))
         .with_state(state)
 }
 

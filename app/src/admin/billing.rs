@@ -22,7 +22,7 @@ pub struct PayerBilling {
     pub viewer_is_superuser: bool,
 }
 
-/// `(plan, name, status, count)`.
+/// `(plan, payer type, status, items)`; a plan nobody is on has status `""` and 0 items.
 pub type PlanCounts = Vec<(String, String, String, i64)>;
 
 #[cfg(feature = "ssr")]
@@ -76,7 +76,11 @@ pub async fn cancel_subscription_item(id: String) -> Result<String, AppError> {
 #[server(prefix = "/api/admin", endpoint = "plans")]
 pub async fn get_plan_counts() -> Result<PlanCounts, AppError> {
     let (_, state) = crate::admin::ssr::admin()?;
-    backend::db::billing::counts_by_plan(&state.db).await.map_err(AppError::internal)
+    let rows = backend::db::billing::counts_by_plan(&state.db).await.map_err(AppError::internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|c| (if c.name.is_empty() { c.slug } else { c.name }, c.payer_type, c.status, c.items))
+        .collect())
 }
 
 #[component]
@@ -131,10 +135,15 @@ pub fn PlanCountsTable() -> impl IntoView {
                 Ok(rows) if rows.is_empty() => view! { <p class="muted">"No subscriptions yet."</p> }.into_any(),
                 Ok(rows) => view! {
                     <div class="table-wrap"><table class="data" data-testid="plan-counts">
-                        <thead><tr><th>"Plan"</th><th>"Status"</th><th>"Items"</th></tr></thead>
+                        <thead><tr><th>"Plan"</th><th>"For"</th><th>"Status"</th><th>"Items"</th></tr></thead>
                         <tbody>
-                            {rows.into_iter().map(|(slug, name, status, n)| view! {
-                                <tr><td>{if name.is_empty() { slug } else { name }}</td><td>{status}</td><td>{n}</td></tr>
+                            {rows.into_iter().map(|(plan, payer, status, n)| view! {
+                                <tr>
+                                    <td>{plan}</td>
+                                    <td>{payer}</td>
+                                    <td>{if status.is_empty() { "no subscribers".to_owned() } else { status }}</td>
+                                    <td>{n}</td>
+                                </tr>
                             }).collect_view()}
                         </tbody>
                     </table></div>
@@ -150,7 +159,7 @@ pub fn PlansPage() -> impl IntoView {
     view! {
         <crate::admin::layout::AdminShell>
             <h1>"Plans"</h1>
-            <p class="muted">"Clerk Billing's subscription items, mirrored from its webhooks and `server sync-billing`."</p>
+            <p class="muted">"Clerk Billing's plans (from `server sync-billing`) and their subscription items, mirrored from its webhooks."</p>
             <PlanCountsTable />
         </crate::admin::layout::AdminShell>
     }

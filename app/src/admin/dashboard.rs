@@ -1,5 +1,5 @@
-//! `/admin`: counts of what we mirror, the last background reconciliation, and the latest
-//! webhook deliveries (failures stand out).
+//! `/admin`: counts of what we mirror, charts (server-rendered SVG), the last background
+//! reconciliation, and the latest webhook deliveries (failures stand out).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,32 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     })
 }
 
+/// The dashboard's charts, each a `<figure>` of SVG and its table, rendered on the server (see
+/// `backend::admin::charts`): the browser only inserts them.
+#[server(prefix = "/api/admin", endpoint = "dashboard-charts")]
+pub async fn get_dashboard_charts() -> Result<Vec<String>, AppError> {
+    let (_admin, state) = super::ssr::admin()?;
+    let charts = backend::admin::charts::dashboard(&state.db).await.map_err(AppError::internal)?;
+    Ok(charts.iter().map(backend::admin::charts::Chart::to_html).collect())
+}
+
+#[component]
+fn Charts() -> impl IntoView {
+    let charts = Resource::new(|| (), |_| get_dashboard_charts());
+    view! {
+        <Transition fallback=|| ()>
+            {move || charts.get().map(|r| match r {
+                Ok(charts) => view! {
+                    <div class="charts" data-testid="charts">
+                        {charts.into_iter().map(|html| view! { <div inner_html=html></div> }).collect_view()}
+                    </div>
+                }.into_any(),
+                Err(e) => admin_error(e),
+            })}
+        </Transition>
+    }
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
@@ -78,6 +104,8 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(e) => admin_error(e),
                 })}
             </Transition>
+            <h2>"Activity"</h2>
+            <Charts />
             <h2>"Subscriptions by plan"</h2>
             <crate::admin::billing::PlanCountsTable />
         </AdminShell>

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod billing;
 pub mod cache;
+pub mod charts;
 pub mod orgs;
 pub mod staff;
 pub mod users;

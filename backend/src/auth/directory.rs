@@ -86,9 +86,11 @@ impl UserDirectory {
         token_exp: i64,
     ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
         let provisioned = std::sync::atomic::AtomicBool::new(false);
+        let loaded = std::sync::atomic::AtomicBool::new(false);
         let user = self
             .users
             .try_get_with(clerk_id.to_owned(), async {
+                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let Some(user) = users::find_by_clerk_id(&self.db, clerk_id).await? {
                     return Ok(Arc::new(user));
                 }
@@ -118,6 +120,7 @@ impl UserDirectory {
                 }
             })
             .await?;
+        crate::measure::cache_lookup("user", !loaded.load(std::sync::atomic::Ordering::Relaxed));
         Ok(match provisioned.load(std::sync::atomic::Ordering::Relaxed) {
             true => Changed::new(user, vec![Invalidation::Listings]),
             false => Changed::nothing(user),
@@ -126,7 +129,9 @@ impl UserDirectory {
 
     /// The mirrored user, without provisioning.
     pub async fn user(&self, clerk_id: &ClerkUserId) -> Result<Option<Arc<User>>, Arc<DirectoryError>> {
-        if let Some(user) = self.users.get(clerk_id).await {
+        let cached = self.users.get(clerk_id).await;
+        crate::measure::cache_lookup("user", cached.is_some());
+        if let Some(user) = cached {
             return Ok(Some(user));
         }
         let found = users::find_by_clerk_id(&self.db, clerk_id).await.map_err(|e| Arc::new(e.into()))?;
@@ -152,13 +157,16 @@ impl UserDirectory {
         user_id: UserId,
         org_clerk_id: &ClerkOrgId,
     ) -> Result<Option<Arc<Membership>>, Arc<DirectoryError>> {
+        let loaded = std::sync::atomic::AtomicBool::new(false);
         let all = self
             .memberships
             .try_get_with(user_id, async {
+                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
                 let rows = memberships::for_user_by_org(&self.db, user_id).await?;
                 Ok(Arc::new(rows.into_iter().map(|(org, m)| (org, Arc::new(m))).collect::<Vec<_>>()))
             })
             .await?;
+        crate::measure::cache_lookup("membership", !loaded.load(std::sync::atomic::Ordering::Relaxed));
         Ok(all.iter().find(|(org, _)| org == org_clerk_id).map(|(_, m)| Arc::clone(m)))
     }
 

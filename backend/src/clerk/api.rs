@@ -120,6 +120,13 @@ impl ClerkApi {
         self.send(reqwest::Method::DELETE, &path, None).await
     }
 
+    /// `GET /v1/billing/plans?payer_type&limit&offset`: `{data, total_count}` of BillingPlan
+    /// (`payer_type` is `user` or `org`; `@clerk/backend` 3.25.0 requires it).
+    pub async fn list_billing_plans(&self, payer_type: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        let path = format!("/v1/billing/plans?payer_type={payer_type}&limit={limit}&offset={offset}");
+        self.send(reqwest::Method::GET, &path, None).await
+    }
+
     /// `GET /v1/users/{id}/billing/subscription` (`users`) or
     /// `/v1/organizations/{id}/billing/subscription` (`organizations`): the payer's
     /// BillingSubscription, or 404 when there is none.

@@ -58,6 +58,25 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// The outcome label of `auth_token_verifications_total`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::MissingKid | Self::UnknownKid => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::NotASessionToken => "not_a_session_token",
+            Self::TypeNotAccepted => "type_not_accepted",
+            Self::MachineTokenInvalid => "invalid",
+            Self::MissingSubject | Self::MissingExpiry => "missing_claim",
+            Self::Expired => "expired",
+            Self::NotYetValid | Self::IssuedInFuture => "not_yet_valid",
+            Self::UnauthorizedParty => "unauthorized_party",
+            Self::NoKeysConfigured => "not_configured",
+            Self::KeysUnavailable => "unavailable",
+        }
+    }
+
     /// Errors a server session may paper over (Clerk also retries these by handshake).
     pub fn is_expiry(&self) -> bool {
         matches!(self, Self::Expired)
@@ -130,11 +149,23 @@ impl TokenVerifier {
 
     pub async fn verify(&self, token: &str) -> Result<Arc<SessionClaims>, TokenError> {
         let now = unix_now();
-        if let Some(claims) = self.verified.get(token) {
+        let cached = self.verified.get(token);
+        crate::measure::cache_lookup("session_token", cached.is_some());
+        let verdict = match cached {
             // A cached verification never outlives the token's own exp.
-            return if claims.exp <= now - self.skew { Err(TokenError::Expired) } else { Ok(claims) };
-        }
+            Some(claims) if claims.exp <= now - self.skew => Err(TokenError::Expired),
+            Some(claims) => Ok(claims),
+            None => self.verify_uncached(token, now).await,
+        };
+        let outcome = match &verdict {
+            Ok(_) => "ok",
+            Err(err) => err.label(),
+        };
+        crate::measure::token_verified(crate::measure::kind::SESSION, outcome);
+        verdict
+    }
 
+    async fn verify_uncached(&self, token: &str, now: i64) -> Result<Arc<SessionClaims>, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         // RS256 only. `@clerk/backend` names RS384 and RS512 too, but verifies with RS256 keys
         // (its JWKS and `jwtKey` both say so), so it refuses them as well: the differential

@@ -163,10 +163,67 @@ pub async fn item(db: &Db, clerk_id: &str) -> Result<Option<SubscriptionItem>, s
     on_pool!(db, pool => sqlx::query_as(&sql).bind(clerk_id).fetch_optional(pool).await)
 }
 
-/// Items by plan and status: `(plan_slug, plan_name, status, count)`, for the admin.
-pub async fn counts_by_plan(db: &Db) -> Result<Vec<(String, String, String, i64)>, sqlx::Error> {
-    let sql = "SELECT plan_slug, MAX(plan_name), status, COUNT(*) FROM subscription_items \
-               GROUP BY plan_slug, status ORDER BY plan_slug, status";
+/// A plan as Clerk lists it (`GET /v1/billing/plans`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanFields {
+    pub clerk_id: String,
+    pub slug: String,
+    pub name: String,
+    /// `user` or `org`.
+    pub payer_type: String,
+    pub is_default: bool,
+    /// In the currency's smallest unit, as Clerk's `fee.amount`.
+    pub fee_amount: Option<i64>,
+    pub currency: String,
+}
+
+/// Inserts or refreshes a plan; `false` when nothing changed. Only the sync writes plans, and
+/// Clerk's listing is their truth, so the newest answer wins.
+pub async fn upsert_plan_in(conn: Conn<'_>, f: &PlanFields) -> Result<bool, sqlx::Error> {
+    let sql = "INSERT INTO billing_plans (clerk_id, slug, name, payer_type, is_default, fee_amount, currency, synced_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (clerk_id) DO UPDATE SET slug = excluded.slug, name = excluded.name, \
+             payer_type = excluded.payer_type, is_default = excluded.is_default, fee_amount = excluded.fee_amount, \
+             currency = excluded.currency, synced_at = excluded.synced_at \
+         WHERE billing_plans.slug <> excluded.slug OR billing_plans.name <> excluded.name \
+             OR billing_plans.payer_type <> excluded.payer_type OR billing_plans.is_default <> excluded.is_default \
+             OR billing_plans.fee_amount IS DISTINCT FROM excluded.fee_amount OR billing_plans.currency <> excluded.currency";
+    let done = on_conn!(conn, c => sqlx::query(sql)
+        .bind(&f.clerk_id)
+        .bind(&f.slug)
+        .bind(&f.name)
+        .bind(&f.payer_type)
+        .bind(f.is_default)
+        .bind(f.fee_amount)
+        .bind(&f.currency)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// One row of the plans page: a plan (known from the sync, or only from its items) and how many
+/// items it has in `status` (`""` and 0 for a plan nobody is on).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlanCount {
+    pub slug: String,
+    pub name: String,
+    pub payer_type: String,
+    pub status: String,
+    pub items: i64,
+}
+
+/// Items by plan and status, every synced plan included, for the admin.
+pub async fn counts_by_plan(db: &Db) -> Result<Vec<PlanCount>, sqlx::Error> {
+    let sql = "SELECT p.slug, p.name, p.payer_type, COALESCE(i.status, '') AS status, COUNT(i.id) AS items \
+               FROM billing_plans p LEFT JOIN subscription_items i ON i.plan_clerk_id = p.clerk_id \
+               GROUP BY p.slug, p.name, p.payer_type, i.status \
+               UNION ALL \
+               SELECT plan_slug, MAX(plan_name), '', status, COUNT(*) FROM subscription_items i \
+               WHERE i.plan_clerk_id IS NULL OR i.plan_clerk_id NOT IN (SELECT clerk_id FROM billing_plans) \
+               GROUP BY plan_slug, status \
+               ORDER BY 1, 4";
     on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)
 }
 

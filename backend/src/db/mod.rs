@@ -20,6 +20,7 @@ use crate::config::DatabaseUrl;
 pub mod audit_log;
 pub mod billing;
 mod conn;
+pub mod dashboard;
 pub mod ended_sessions;
 pub mod erasure;
 pub mod invitations;
@@ -157,6 +158,19 @@ impl Db {
         match self {
             Self::Sqlite(_) => &SQLITE_MIGRATIONS,
             Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Connections `(in use, idle, at most)`, over both SQLite pools.
+    pub fn pool_stats(&self) -> (u32, u32, u32) {
+        let one = |size: u32, idle: usize, max: u32| (size.saturating_sub(idle as u32), idle as u32, max);
+        match self {
+            Self::Sqlite(db) => {
+                let r = one(db.readers.size(), db.readers.num_idle(), db.readers.options().get_max_connections());
+                let w = one(db.writer.size(), db.writer.num_idle(), db.writer.options().get_max_connections());
+                (r.0 + w.0, r.1 + w.1, r.2 + w.2)
+            }
+            Self::Postgres(pool) => one(pool.size(), pool.num_idle(), pool.options().get_max_connections()),
         }
     }
 

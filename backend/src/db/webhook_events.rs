@@ -112,14 +112,40 @@ pub async fn record_failure_in(
     .map(|_| ()))
 }
 
-/// Deletes rows older than `retention`. Safe when every instance runs it.
+/// The hour a delivery counts in (`webhook_hourly.hour`): UTC, `YYYY-MM-DDTHH`.
+pub fn hour_of(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H").to_string()
+}
+
+/// Adds a batch's deliveries and failures to this hour's totals, in the batch's transaction.
+pub async fn count_hour_in(conn: Conn<'_>, deliveries: i64, failures: i64) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
+        "INSERT INTO webhook_hourly (hour, deliveries, failures) VALUES ($1, $2, $3) \
+         ON CONFLICT (hour) DO UPDATE SET deliveries = webhook_hourly.deliveries + excluded.deliveries, \
+             failures = webhook_hourly.failures + excluded.failures",
+    )
+    .bind(hour_of(now()))
+    .bind(deliveries)
+    .bind(failures)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes rows (and hourly totals) older than `retention`. Safe when every instance runs it.
 pub async fn prune(db: &Db, retention: chrono::Duration) -> Result<u64, sqlx::Error> {
     let cutoff = now() - retention;
-    on_writer!(db, pool => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+    let deleted = on_writer!(db, pool => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
         .bind(cutoff)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))
+        .map(|r| r.rows_affected()))?;
+    on_writer!(db, pool => sqlx::query("DELETE FROM webhook_hourly WHERE hour < $1")
+        .bind(hour_of(cutoff))
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(deleted)
 }
 
 pub async fn find(db: &Db, svix_id: &DeliveryId) -> Result<Option<WebhookEventRow>, sqlx::Error> {

@@ -32,7 +32,9 @@ impl JwtMachines {
     ) -> Result<Arc<Machine>, MachineError> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now_ms = unix_now() * 1000;
-        if let Some(machine) = self.verified.get(&hash) {
+        let cached = self.verified.get(&hash);
+        crate::measure::cache_lookup("machine_token", cached.is_some());
+        if let Some(machine) = cached {
             return match machine.expiration {
                 Some(exp) if exp <= now_ms - keys.skew() * 1000 => Err(MachineError::Invalid(kind)),
                 _ => Ok(machine),

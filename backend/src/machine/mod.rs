@@ -121,10 +121,18 @@ impl MachineVerifier {
         credential: &MachineCredential,
     ) -> Result<Arc<Machine>, MachineError> {
         let secret = credential.secret();
-        if TokenKind::is_jwt(secret) {
+        let verdict = if TokenKind::is_jwt(secret) {
             self.jwt.verify(keys, credential.kind, secret).await
         } else {
             self.opaque.verify(credential.kind, secret).await
-        }
+        };
+        let outcome = match &verdict {
+            Ok(_) => "ok",
+            Err(MachineError::Invalid(_)) => "invalid",
+            Err(MachineError::NotConfigured) => "not_configured",
+            Err(MachineError::Unavailable { .. }) => "unavailable",
+        };
+        crate::measure::token_verified(credential.kind.as_str(), outcome);
+        verdict
     }
 }

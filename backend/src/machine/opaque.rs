@@ -63,7 +63,9 @@ impl OpaqueVerifier {
             return Err(MachineError::Invalid(kind));
         }
         let key: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-        if let Some(verdict) = self.verdicts.get(&key).await {
+        let cached = self.verdicts.get(&key).await;
+        crate::measure::cache_lookup("machine_token", cached.is_some());
+        if let Some(verdict) = cached {
             return verdict.into_result(kind);
         }
         if let Some(retry_after) = self.backing_off() {

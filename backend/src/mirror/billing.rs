@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     clerk::mapping::MappingError,
-    db::billing::{ItemFields, Payer, SubscriptionFields},
+    db::billing::{ItemFields, Payer, PlanFields, SubscriptionFields},
 };
 
 fn text(v: &Value) -> Option<String> {
@@ -76,6 +76,20 @@ pub fn payment_attempt_items(data: &Value, event_version: Option<i64>) -> Result
         .flatten()
         .map(|item| item_fields(item, None, &payer, version))
         .collect()
+}
+
+/// A plan from the Backend API's listing (`BillingPlanJSON`: `fee` as money).
+pub fn plan(data: &Value) -> Result<PlanFields, MappingError> {
+    let fee = &data["fee"];
+    Ok(PlanFields {
+        clerk_id: text(&data["id"]).ok_or(MappingError("plan id"))?,
+        slug: text(&data["slug"]).ok_or(MappingError("plan slug"))?,
+        name: text(&data["name"]).unwrap_or_default(),
+        payer_type: text(&data["for_payer_type"]).unwrap_or_default(),
+        is_default: data["is_default"].as_bool().unwrap_or(false),
+        fee_amount: fee["amount"].as_i64(),
+        currency: text(&fee["currency"]).unwrap_or_default(),
+    })
 }
 
 fn item_fields(

@@ -70,6 +70,18 @@ pub struct LoggedIn {
 /// The attempt is reserved before the password is checked, so a burst of parallel guesses
 /// counts every one of them; it is taken back only if the check never ran (server too busy).
 pub async fn log_in(db: &Db, email: &str, password: &str, client: &str) -> Result<LoggedIn, LoginError> {
+    let result = check(db, email, password, client).await;
+    crate::measure::staff_login(match &result {
+        Ok(_) => "success",
+        Err(LoginError::InvalidCredentials) => "invalid",
+        Err(LoginError::Throttled) => "throttled",
+        Err(LoginError::Busy) => "busy",
+        Err(LoginError::Database(_)) => "error",
+    });
+    result
+}
+
+async fn check(db: &Db, email: &str, password: &str, client: &str) -> Result<LoggedIn, LoginError> {
     // Bounded before anything is stored, logged or hashed: every value here is the caller's.
     let Some(email) = EmailAddress::parse(email) else { return Err(LoginError::InvalidCredentials) };
     if password.len() > MAX_PASSWORD_BYTES {

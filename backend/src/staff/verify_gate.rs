@@ -89,11 +89,18 @@ pub async fn hash(password: super::NewPassword) -> Option<String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GateStats {
     pub permits: usize,
+    /// Checks and hashes holding a permit now.
+    pub in_use: usize,
     pub peak: usize,
     pub total: usize,
 }
 
 pub fn stats() -> GateStats {
     let gate = &*GATE;
-    GateStats { permits: gate.size, peak: gate.peak.load(Ordering::SeqCst), total: gate.total.load(Ordering::SeqCst) }
+    GateStats {
+        permits: gate.size,
+        in_use: gate.size.saturating_sub(gate.permits.available_permits()),
+        peak: gate.peak.load(Ordering::SeqCst),
+        total: gate.total.load(Ordering::SeqCst),
+    }
 }

@@ -1,11 +1,12 @@
-//! `server sync-billing`: every mirrored user's and organization's subscription, from the
+//! `server sync-billing`: Clerk's plans (`GET /v1/billing/plans`, for users and for
+//! organizations), then every mirrored user's and organization's subscription, from the
 //! Backend API (`GET /v1/users/{id}/billing/subscription`, `/v1/organizations/{id}/…`; 404 is
 //! "none"), written with the webhooks' order-safe upserts. Payers are paged from our own tables
 //! by id, a transaction per page, so a run can be killed and started again at no cost.
 
 use std::time::Instant;
 
-use super::{Fetcher, Progress, SyncError, SyncOptions, SyncReport};
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, paging::Pages};
 use crate::{
     clerk::api::{ApiError, ClerkApi},
     db::{
@@ -26,6 +27,7 @@ pub async fn sync_billing(
     let started = Instant::now();
     let mut report = SyncReport { dry_run: options.dry_run, ..Default::default() };
     let mut fetcher = Fetcher::new(api, progress);
+    sync_plans(db, api, &mut fetcher, options, &mut report).await?;
     for orgs in [false, true] {
         let (payers, what) =
             if orgs { ("organizations", "organizations' billing") } else { ("users", "users' billing") };
@@ -81,4 +83,53 @@ pub async fn sync_billing(
     report.requests = fetcher.requests;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// Every plan, for users and for organizations; a page per transaction. Plans are only added or
+/// refreshed, never removed, so paging by offset cannot lose one.
+async fn sync_plans(
+    db: &Db,
+    api: &ClerkApi,
+    fetcher: &mut Fetcher<'_>,
+    options: SyncOptions,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    for payer_type in ["user", "org"] {
+        let mut pages = Pages::new(options.pause);
+        while let Some(offset) = pages.next().await {
+            let page = fetcher.call(|| api.list_billing_plans(payer_type, PAGE_SIZE, offset)).await?;
+            let list = page["data"]
+                .as_array()
+                .ok_or_else(|| SyncError::BadResponse("GET /v1/billing/plans: no data array".into()))?;
+            report.fetched += list.len() as u64;
+            let mut plans = Vec::new();
+            for plan in list {
+                match mirror::billing::plan(plan) {
+                    Ok(fields) => plans.push(fields),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "skipping a plan");
+                        report.errors += 1;
+                    }
+                }
+            }
+            if !options.dry_run && !plans.is_empty() {
+                let mut tx = db.begin().await?;
+                for plan in &plans {
+                    if billing::upsert_plan_in(tx.conn(), plan).await? {
+                        report.updated += 1
+                    } else {
+                        report.unchanged += 1
+                    }
+                }
+                tx.commit().await?;
+            }
+            (fetcher.progress)(Progress::Page {
+                what: "plans",
+                fetched: report.fetched,
+                total: page["total_count"].as_u64(),
+            });
+            pages.fetched(list.len());
+        }
+    }
+    Ok(())
 }

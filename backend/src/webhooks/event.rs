@@ -101,6 +101,11 @@ pub struct ClerkEvent {
 }
 
 impl ClerkEvent {
+    /// Clerk's name for a type the mirror handles, or `other`: a closed set, for metric labels.
+    pub fn type_label(&self) -> &'static str {
+        KNOWN.iter().find(|(name, _)| *name == self.name).map_or("other", |(name, _)| name)
+    }
+
     pub fn parse(event_type: &str, data: Value) -> Self {
         let kind = KNOWN.iter().find(|(name, _)| *name == event_type).map_or(EventKind::Other, |(_, kind)| *kind);
         Self { kind, name: event_type.to_owned(), data, timestamp: None }

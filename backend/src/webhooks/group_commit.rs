@@ -109,6 +109,7 @@ impl Writer {
         };
         // The queue made visible: how many waited together, and how long their commit took.
         tracing::debug!(deliveries = jobs.len(), elapsed_ms = started.elapsed().as_millis() as u64, "webhook batch");
+        crate::measure::webhook_batch(jobs.len(), started.elapsed());
         let outcomes = match attempt {
             Ok(outcomes) => outcomes,
             Err(err) => {
@@ -187,6 +188,11 @@ impl Writer {
             if webhook_events::record_all_in(tx.conn(), &rows).await? != rows.len() as u64 {
                 return Err(Abandoned::Retry);
             }
+        }
+        let delivered = outcomes.iter().filter(|o| matches!(o, Outcome::Applied(_))).count();
+        let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
+        if delivered + failed > 0 {
+            webhook_events::count_hour_in(tx.conn(), delivered as i64, failed as i64).await?;
         }
         tx.commit().await?;
         Ok(outcomes)

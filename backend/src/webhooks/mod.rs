@@ -129,8 +129,33 @@ impl WebhookProcessor {
     /// Verifies a delivery here (in parallel with others), then has the writer apply it, and
     /// answers once it is durable.
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Answer, WebhookError> {
+        // Until the signature holds, the type is the sender's word: not a label.
+        let mut event_type = "unverified";
+        let answer = self.verify_and_apply(headers, body, &mut event_type).await;
+        let outcome = match &answer {
+            Ok(answer) => answer.as_str(),
+            Err(WebhookError::NotConfigured) => "not_configured",
+            Err(WebhookError::Refused(_)) => "refused",
+            Err(WebhookError::Unavailable(_)) => "failed",
+        };
+        crate::measure::webhook_delivery(event_type, outcome);
+        answer
+    }
+
+    /// Verified deliveries waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.writer.max_capacity() - self.writer.capacity()
+    }
+
+    async fn verify_and_apply(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        event_type: &mut &'static str,
+    ) -> Result<Answer, WebhookError> {
         let webhook = self.webhook.as_ref().ok_or(WebhookError::NotConfigured)?;
         let mut delivery = verify::verify(webhook, headers, body)?;
+        *event_type = delivery.event.type_label();
         delivery.fetched = self.prefetch(&delivery).await?;
         let (reply, answer) = oneshot::channel();
         let gone = || WebhookError::Unavailable("the server is shutting down".into());

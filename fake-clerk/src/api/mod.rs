@@ -45,6 +45,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/m2m_tokens/verify", axum::routing::post(machines::verify_m2m))
         .route("/oauth_applications/access_tokens/verify", axum::routing::post(machines::verify_oauth))
         .route("/__fake/machine-tokens", axum::routing::post(issue_machine_token))
+        .route("/v1/billing/plans", get(list_billing_plans))
         .route("/v1/billing/subscription_items/{id}", axum::routing::delete(cancel_subscription_item))
         .route("/v1/users/{id}/billing/subscription", get(billing_subscription))
         .route("/v1/organizations/{id}/billing/subscription", get(billing_subscription))
@@ -190,6 +191,27 @@ async fn billing_subscription(State(shared): State<Shared>, Path(id): Path<Strin
         Some(subscription) => Json(subscription.clone()).into_response(),
         None => clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "not found"),
     }
+}
+
+#[derive(Deserialize)]
+struct PlanPage {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    payer_type: Option<String>,
+}
+
+/// `GET /v1/billing/plans?payer_type=user|org`: newest first, as Clerk documents it, paged.
+async fn list_billing_plans(State(shared): State<Shared>, Query(page): Query<PlanPage>) -> Json<Value> {
+    let data = shared.lock();
+    let all: Vec<&Value> = data
+        .billing_plans
+        .values()
+        .rev()
+        .filter(|p| page.payer_type.as_deref().is_none_or(|t| p["for_payer_type"] == t))
+        .collect();
+    let limit = page.limit.unwrap_or(10).clamp(1, 500);
+    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
+    Json(json!({ "data": slice, "total_count": all.len() }))
 }
 
 /// `DELETE /v1/billing/subscription_items/{id}`: canceled at the end of its period (or now,

@@ -1,5 +1,5 @@
-//! The admin dashboard over HTTP: the counts, and the latest webhook events with failures
-//! highlighted.
+//! The admin dashboard over HTTP: the counts, the charts (bars as tall as their counts), and the
+//! latest webhook events with failures highlighted.
 
 use crate::common;
 
@@ -52,4 +52,51 @@ async fn the_dashboard_counts_the_mirror_and_highlights_failed_webhooks(backend:
 
     let html = app.admin_page("/admin", &cookie).await.text().await.expect("html");
     assert_eq!(html.matches("<tr class=\"failed\"").count(), 1, "the failed delivery is highlighted");
+    assert!(html.contains("data-chart=\"signups\""), "the charts are in the server's HTML");
+
+    // Known sign-up days: two users yesterday, one the day before, the staff account today.
+    let now = chrono::Utc::now();
+    for (clerk_id, days) in [("user_a", 1), ("user_b", 1), ("user_c", 2)] {
+        let at = now - chrono::Duration::days(days);
+        backend::on_writer!(&app.db, pool => sqlx::query("UPDATE users SET created_at = $1 WHERE clerk_id = $2")
+            .bind(at).bind(clerk_id).execute(pool).await.map(|_| ()))
+        .expect("update");
+    }
+    let charts = app.admin_json("/api/admin/dashboard-charts", &cookie, &[]).await;
+    let charts: Vec<&str> = charts.as_array().expect("charts").iter().filter_map(Value::as_str).collect();
+    let chart = |id: &str| *charts.iter().find(|c| c.contains(&format!("data-chart=\"{id}\""))).expect("chart");
+    let bars = |html: &str, class: &str| -> Vec<(f64, i64)> {
+        html.split("<rect ")
+            .skip(1)
+            .filter(|r| r.starts_with(&format!("class=\"{class}\"")))
+            .map(|r| {
+                let attr = |name: &str| r.split(&format!(" {name}=\"")).nth(1).and_then(|v| v.split('"').next());
+                let height = attr("height").and_then(|v| v.parse().ok()).expect("height");
+                let value = attr("data-value").and_then(|v| v.parse().ok()).expect("value");
+                (height, value)
+            })
+            .collect()
+    };
+    // Heights follow the counts: the tallest bar is the plot's 150 units, the rest in proportion.
+    let proportional = |bars: &[(f64, i64)], max: i64| {
+        bars.iter().all(|&(h, v)| (h - (v as f64 * 150.0 / max as f64 * 100.0).round() / 100.0).abs() < 1e-9)
+    };
+    let signups = bars(chart("signups"), "s0");
+    assert_eq!(signups.len(), 30, "a bar per day");
+    // Summed, so that a test running across midnight still holds.
+    assert_eq!(signups.iter().map(|b| b.1).sum::<i64>(), 4, "{signups:?}");
+    assert_eq!(signups.iter().map(|b| b.1).max(), Some(2), "{signups:?}");
+    assert!(proportional(&signups, 2), "{signups:?}");
+    assert_eq!(signups.iter().filter(|b| b.0 == 150.0).count(), 1, "{signups:?}");
+    // The six processed deliveries and the one that failed, within the last hour or two.
+    let delivered = bars(chart("webhooks"), "s0");
+    let failed = bars(chart("webhooks"), "s1");
+    assert_eq!((delivered.len(), failed.len()), (48, 48));
+    let recent = |bars: &[(f64, i64)]| bars[46].1 + bars[47].1;
+    assert_eq!((recent(&delivered), recent(&failed)), (6, 1), "{delivered:?} {failed:?}");
+    let max = delivered.iter().chain(&failed).map(|b| b.1).max().unwrap_or(1);
+    assert!(proportional(&delivered, max) && proportional(&failed, max), "{delivered:?} {failed:?}");
+    let html = chart("webhooks");
+    assert!(html.contains("<title id=\"chart-webhooks-t\">") && html.contains("<desc id=\"chart-webhooks-d\">"));
+    assert!(html.contains("<table class=\"sr-only\""), "the numbers as a table");
 }

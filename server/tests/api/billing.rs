@@ -92,7 +92,7 @@ async fn every_billing_event_type_lands_in_its_rows(backend: Backend) {
     assert_eq!(alice.len(), 10, "one item per subscriptionItem event");
     let counts = billing::counts_by_plan(&app.db).await.expect("counts");
     assert!(
-        counts.iter().any(|(slug, name, status, n)| slug == "pro" && name == "Pro" && status == "active" && *n >= 4),
+        counts.iter().any(|c| c.slug == "pro" && c.name == "Pro" && c.status == "active" && c.items >= 4),
         "{counts:?}"
     );
 }
@@ -190,7 +190,8 @@ async fn the_admin_shows_billing_and_a_superuser_cancels_at_period_end() {
     assert_eq!(billing["items"][0]["plan"], "Pro (pro)");
     assert_eq!(billing["items"][0]["status"], "active");
     let counts = app.admin_json("/api/admin/plans", &root, &[]).await;
-    assert_eq!(counts, serde_json::json!([["pro", "Pro", "active", 1]]));
+    // Known only from its items (no sync yet): no payer type.
+    assert_eq!(counts, serde_json::json!([["Pro", "", "active", 1]]));
     let page = app.admin_page("/admin/plans", &root).await;
     assert_eq!(page.status(), StatusCode::OK);
 
@@ -210,8 +211,8 @@ async fn the_admin_shows_billing_and_a_superuser_cancels_at_period_end() {
     assert_eq!(clerk.requests("/v1/billing").len(), 1);
 }
 
-/// `server sync-billing`: every mirrored user's and organization's subscription, a page of 200
-/// payers at a time, waiting out a 429, and `--dry-run` writing nothing.
+/// `server sync-billing`: Clerk's plans, then every mirrored user's and organization's
+/// subscription, a page of 200 payers at a time, waiting out a 429, and `--dry-run` writing nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_billing_mirrors_every_payers_subscription() {
     let clerk = fake_clerk::FakeClerk::start().await;
@@ -228,6 +229,10 @@ async fn sync_billing_mirrors_every_payers_subscription() {
     }
     let org = fake_clerk::organization("org_acme", "Acme", "acme");
     clerk.put_organization(org);
+    // Three plans; nobody is on Enterprise, yet the admin lists it.
+    clerk.put_billing_plan(fake::api_plan("pro", "Pro", 2_000, "user"));
+    clerk.put_billing_plan(fake::api_plan("team", "Team", 9_900, "org"));
+    clerk.put_billing_plan(fake::api_plan("enterprise", "Enterprise", 50_000, "org"));
     let item = fake::api_subscription_item("csub_item_acme", "team", "Team", 9_900, "past_due", at);
     clerk.put_billing_subscription("org_acme", fake::api_subscription("csub_acme", "past_due", vec![item], at));
     let out = common::clerk_cli::run(&clerk, &db, &["sync-users"]).await;
@@ -240,7 +245,7 @@ async fn sync_billing_mirrors_every_payers_subscription() {
     let summary: Value = serde_json::from_slice(&dry.stdout).expect("json");
     assert_eq!(
         (summary["fetched"].clone(), summary["dry_run"].clone()),
-        (serde_json::json!(51), serde_json::json!(true))
+        (serde_json::json!(3 + 51), serde_json::json!(true))
     );
     assert!(billing::counts_by_plan(&db.db).await.expect("counts").is_empty(), "a dry run writes nothing");
 
@@ -249,15 +254,21 @@ async fn sync_billing_mirrors_every_payers_subscription() {
     let out = common::clerk_cli::run(&clerk, &db, &["sync-billing", "--json"]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(summary["fetched"], 51);
-    assert_eq!(summary["updated"], 51);
-    assert_eq!(summary["requests"], 250 + 1 + 1, "every user, the organization, and the retry after 429");
+    assert_eq!(summary["fetched"], 3 + 51);
+    assert_eq!(summary["updated"], 3 + 51);
+    assert_eq!(
+        summary["requests"],
+        2 + 250 + 1 + 1,
+        "plans for users and orgs, every user, the org, the retry after 429"
+    );
+    // The fake filters by `payer_type` (without it each plan would be fetched twice): one call
+    // for each payer type, in the dry run and in this one.
+    assert_eq!(clerk.requests("/v1/billing/plans").len(), 2 + 2);
     assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
     let counts = billing::counts_by_plan(&db.db).await.expect("counts");
-    assert_eq!(
-        counts,
-        [("pro".into(), "Pro".into(), "active".into(), 50), ("team".into(), "Team".into(), "past_due".into(), 1)]
-    );
+    let rows: Vec<(&str, &str, &str, i64)> =
+        counts.iter().map(|c| (c.slug.as_str(), c.payer_type.as_str(), c.status.as_str(), c.items)).collect();
+    assert_eq!(rows, [("enterprise", "org", "", 0), ("pro", "user", "active", 50), ("team", "org", "past_due", 1)]);
     let acme = billing::items_of(&db.db, &Payer { user: None, org: Some("org_acme".into()) }).await.expect("items");
     assert_eq!((acme[0].amount, acme[0].currency.as_str()), (Some(9_900), "USD"));
     // Again: nothing is newer.
@@ -265,6 +276,6 @@ async fn sync_billing_mirrors_every_payers_subscription() {
     let summary: Value = serde_json::from_slice(&again.stdout).expect("json");
     assert_eq!(
         (summary["updated"].clone(), summary["unchanged"].clone()),
-        (serde_json::json!(0), serde_json::json!(51))
+        (serde_json::json!(0), serde_json::json!(3 + 51))
     );
 }

@@ -22,6 +22,7 @@ mod health;
 mod machine_tokens;
 mod migrate_users;
 mod multi_instance;
+mod observability;
 mod org_urls;
 mod pages;
 mod readme;

@@ -18,6 +18,7 @@ testkit::each_backend!(
     dev_routes_do_not_exist_with_real_keys,
     the_header_says_who_is_impersonating,
     a_hydrated_call_gets_each_errors_own_status,
+    dev_tokens_claim_the_configured_plans_and_features,
 );
 
 /// Posts the dev sign-in form as a browser without JavaScript would.
@@ -62,6 +63,36 @@ async fn dev_sign_in_sets_a_real_token_that_the_normal_path_verifies(backend: Ba
     // A tampered dev token fails like any other.
     let forged = format!("{}x", &token[..token.len() - 1]);
     assert_eq!(app.me_bearer(&forged).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// `CLERK_DEV_PLANS` / `CLERK_DEV_FEATURES` put Clerk's `pla` / `fea` in dev tokens, so the plan
+/// guard can be tried with no Clerk account; without them a dev user has no plan.
+async fn dev_tokens_claim_the_configured_plans_and_features(backend: Backend) {
+    async fn has_plan(app: &TestApp, token: &str, plan: &str) -> StatusCode {
+        app.client
+            .post(app.url("/api/examples/plan"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(format!("plan={plan}"))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+    let app = TestApp::spawn_with(backend, &[("CLERK_DEV_PLANS", "u:pro"), ("CLERK_DEV_FEATURES", "u:export")]).await;
+    let token = session_token(&dev_sign_in(&app, "ada%40example.com", "").await).expect("signed in");
+    let claims = backend::clerk::verify::unverified_claims(&token).expect("a JWT");
+    assert_eq!((claims["pla"].as_str(), claims["fea"].as_str()), (Some("u:pro"), Some("u:export")));
+    assert_eq!(has_plan(&app, &token, "pro").await, StatusCode::OK);
+    assert_eq!(has_plan(&app, &token, "user:pro").await, StatusCode::OK);
+    assert_eq!(has_plan(&app, &token, "org:pro").await, StatusCode::FORBIDDEN);
+    assert_eq!(has_plan(&app, &token, "team").await, StatusCode::FORBIDDEN);
+
+    let plain = TestApp::spawn(backend).await;
+    let token = session_token(&dev_sign_in(&plain, "ada%40example.com", "").await).expect("signed in");
+    assert!(backend::clerk::verify::unverified_claims(&token).expect("a JWT").get("pla").is_none());
+    assert_eq!(has_plan(&plain, &token, "pro").await, StatusCode::FORBIDDEN);
 }
 
 async fn account_redirects_anonymous_visitors_to_sign_in(backend: Backend) {

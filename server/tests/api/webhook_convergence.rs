@@ -1,5 +1,6 @@
-//! Convergence: a random history of Clerk events, delivered shuffled and with duplicates, leaves
-//! the mirror equal to Clerk's final state.
+//! Convergence: a random history of Clerk events (users, organizations, memberships and Billing's
+//! subscriptions and items), delivered shuffled and with duplicates, leaves the mirror equal to
+//! Clerk's final state.
 
 use crate::common;
 
@@ -7,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use backend::on_pool;
 use common::TestApp;
-use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, webhook};
+use fake_clerk::{FakeClerk, TEST_WEBHOOK_SECRET, billing, webhook, webhook_sent_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Backend;
@@ -36,8 +37,17 @@ struct Model {
     orgs: BTreeMap<String, Option<Value>>,
     memberships: BTreeMap<(String, String), Value>,
     next_membership: u32,
-    events: Vec<(String, Value)>,
+    /// Subscription items by id: `(payer, status)`.
+    items: BTreeMap<String, (String, String)>,
+    /// Each payer's subscription status.
+    subscriptions: BTreeMap<String, String>,
+    /// `(type, data, sent at)`: Billing's payloads carry no `updated_at`, the envelope's time is
+    /// their version.
+    events: Vec<(String, Value, Option<i64>)>,
 }
+
+/// Item statuses Clerk never leaves.
+const FINAL: [&str; 3] = ["ended", "abandoned", "expired"];
 
 impl Model {
     fn tick(&mut self) -> i64 {
@@ -50,13 +60,13 @@ impl Model {
     }
 
     fn step(&mut self, rng: &mut Rng) {
-        match rng.below(9) {
+        match rng.below(11) {
             0 if self.users.len() < 30 => {
                 let id = format!("user_{:02}", self.users.len());
                 let mut user = fake_clerk::user(&id, &format!("{id}@example.com"), "First", "Last");
                 user["updated_at"] = json!(self.tick());
                 self.users.insert(id, Some(user.clone()));
-                self.events.push(("user.created".into(), user));
+                self.events.push(("user.created".into(), user, None));
             }
             1 | 2 => {
                 let live = Self::live(&self.users);
@@ -70,7 +80,7 @@ impl Model {
                 user["banned"] = json!(rng.below(5) == 0);
                 user["updated_at"] = json!(at);
                 let user = user.clone();
-                self.events.push(("user.updated".into(), user));
+                self.events.push(("user.updated".into(), user, None));
             }
             3 if rng.below(3) == 0 => {
                 let live = Self::live(&self.users);
@@ -80,14 +90,14 @@ impl Model {
                 let id = live[rng.below(live.len())].clone();
                 self.users.insert(id.clone(), None);
                 self.memberships.retain(|(_, u), _| *u != id);
-                self.events.push(("user.deleted".into(), json!({ "object": "user", "id": id, "deleted": true })));
+                self.events.push(("user.deleted".into(), json!({ "object": "user", "id": id, "deleted": true }), None));
             }
             4 if self.orgs.len() < 6 => {
                 let id = format!("org_{}", self.orgs.len());
                 let mut org = fake_clerk::organization(&id, &format!("Org {id}"), &id.replace('_', "-"));
                 org["updated_at"] = json!(self.tick());
                 self.orgs.insert(id, Some(org.clone()));
-                self.events.push(("organization.created".into(), org));
+                self.events.push(("organization.created".into(), org, None));
             }
             5 => {
                 let live = Self::live(&self.orgs);
@@ -100,7 +110,7 @@ impl Model {
                 org["name"] = json!(format!("Org {id} v{at}"));
                 org["updated_at"] = json!(at);
                 let org = org.clone();
-                self.events.push(("organization.updated".into(), org));
+                self.events.push(("organization.updated".into(), org, None));
             }
             6 if rng.below(6) == 0 => {
                 let live = Self::live(&self.orgs);
@@ -113,9 +123,61 @@ impl Model {
                 self.events.push((
                     "organization.deleted".into(),
                     json!({ "object": "organization", "id": id, "deleted": true }),
+                    None,
                 ));
             }
+            9 | 10 => self.billing_step(rng),
             _ => self.membership_step(rng),
+        }
+    }
+
+    /// A new item for a user or an organization, an item changing status (never out of a final
+    /// one), or a payer's subscription changing with a snapshot of its items.
+    fn billing_step(&mut self, rng: &mut Rng) {
+        let pro = billing::plan("cplan_pro", "pro", "Pro", 2_000);
+        let at = self.tick();
+        let item_json = |id: &str, payer: &str, status: &str| billing::subscription_item(id, &pro, status, payer, 0);
+        let open: Vec<String> =
+            self.items.iter().filter(|(_, (_, s))| !FINAL.contains(&s.as_str())).map(|(k, _)| k.clone()).collect();
+        match rng.below(4) {
+            0 | 1 if self.items.len() < 12 || open.is_empty() => {
+                let payers: Vec<String> = Self::live(&self.users).into_iter().chain(Self::live(&self.orgs)).collect();
+                if payers.is_empty() {
+                    return;
+                }
+                let payer = payers[rng.below(payers.len())].clone();
+                let id = format!("csub_item_{:02}", self.items.len());
+                self.items.insert(id.clone(), (payer.clone(), "active".into()));
+                self.events.push(("subscriptionItem.active".into(), item_json(&id, &payer, "active"), Some(at)));
+            }
+            0..=2 if !open.is_empty() => {
+                let id = open[rng.below(open.len())].clone();
+                let (status, kind) = [
+                    ("active", "subscriptionItem.active"),
+                    ("past_due", "subscriptionItem.pastDue"),
+                    ("canceled", "subscriptionItem.canceled"),
+                    ("ended", "subscriptionItem.ended"),
+                    ("abandoned", "subscriptionItem.abandoned"),
+                ][rng.below(5)];
+                let payer = self.items[&id].0.clone();
+                self.items.insert(id.clone(), (payer.clone(), status.into()));
+                self.events.push((kind.into(), item_json(&id, &payer, status), Some(at)));
+            }
+            _ => {
+                let payers: BTreeSet<String> = self.items.values().map(|(p, _)| p.clone()).collect();
+                let Some(payer) = payers.iter().nth(rng.below(payers.len().max(1))).cloned() else { return };
+                let status = if rng.below(3) == 0 { "past_due" } else { "active" };
+                let items = self
+                    .items
+                    .iter()
+                    .filter(|(_, (p, _))| *p == payer)
+                    .map(|(id, (_, s))| item_json(id, &payer, s))
+                    .collect();
+                self.subscriptions.insert(payer.clone(), status.into());
+                let kind = if status == "past_due" { "subscription.pastDue" } else { "subscription.updated" };
+                let sub = billing::subscription(&format!("csub_{payer}"), &payer, status, items, at);
+                self.events.push((kind.into(), sub, Some(at)));
+            }
         }
     }
 
@@ -135,19 +197,19 @@ impl Model {
                     fake_clerk::membership(&format!("orgmem_{}", self.next_membership), &org, &user, "org:member");
                 m["updated_at"] = json!(at);
                 self.memberships.insert(key, m.clone());
-                self.events.push(("organizationMembership.created".into(), m));
+                self.events.push(("organizationMembership.created".into(), m, None));
             }
             Some(mut m) if rng.below(2) == 0 => {
                 m["role"] = json!(if m["role"] == "org:member" { "org:admin" } else { "org:member" });
                 m["organization"] = org;
                 m["updated_at"] = json!(at);
                 self.memberships.insert(key, m.clone());
-                self.events.push(("organizationMembership.updated".into(), m));
+                self.events.push(("organizationMembership.updated".into(), m, None));
             }
             Some(mut m) => {
                 m["updated_at"] = json!(at);
                 self.memberships.remove(&key);
-                self.events.push(("organizationMembership.deleted".into(), m));
+                self.events.push(("organizationMembership.deleted".into(), m, None));
             }
         }
     }
@@ -156,7 +218,7 @@ impl Model {
 async fn shuffled_duplicated_history_converges_to_clerks_final_state(backend: Backend) {
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
     let mut model = Model::default();
-    while model.events.len() < 300 {
+    while model.events.len() < 360 {
         model.step(&mut rng);
     }
 
@@ -171,7 +233,10 @@ async fn shuffled_duplicated_history_converges_to_clerks_final_state(backend: Ba
         .events
         .iter()
         .enumerate()
-        .map(|(i, (kind, data))| webhook(TEST_WEBHOOK_SECRET, &format!("msg_{i}"), kind, data))
+        .map(|(i, (kind, data, at))| match at {
+            Some(at) => webhook_sent_at(TEST_WEBHOOK_SECRET, &format!("msg_{i}"), kind, data, *at),
+            None => webhook(TEST_WEBHOOK_SECRET, &format!("msg_{i}"), kind, data),
+        })
         .collect();
     for i in 0..60 {
         let again = deliveries[(i * 7) % deliveries.len()].body.clone();
@@ -229,5 +294,19 @@ async fn shuffled_duplicated_history_converges_to_clerks_final_state(backend: Ba
         .map(|((o, u), m)| (o.clone(), u.clone(), m["role"].as_str().unwrap_or_default().to_owned()))
         .collect();
     assert_eq!(local, expected);
+
+    // Billing: every item and subscription with its last status, the payer kept.
+    let rows: Vec<(String, Option<String>, Option<String>, String)> = on_pool!(&app.db, pool => sqlx::query_as(
+        "SELECT clerk_id, payer_user_clerk_id, payer_org_clerk_id, status FROM subscription_items")
+        .fetch_all(pool).await)
+    .expect("items");
+    let local: BTreeMap<String, (String, String)> =
+        rows.into_iter().map(|(id, user, org, status)| (id, (user.or(org).unwrap_or_default(), status))).collect();
+    assert!(model.items.len() >= 8, "the history exercises Billing: {} items", model.items.len());
+    assert_eq!(local, model.items);
+    let rows: Vec<(String, String)> = on_pool!(&app.db, pool => sqlx::query_as(
+        "SELECT COALESCE(payer_user_clerk_id, payer_org_clerk_id), status FROM subscriptions").fetch_all(pool).await)
+    .expect("subscriptions");
+    assert_eq!(rows.into_iter().collect::<BTreeMap<_, _>>(), model.subscriptions);
     assert_eq!(backend::db::webhook_events::count(&app.db).await.expect("count"), model.events.len() as i64);
 }

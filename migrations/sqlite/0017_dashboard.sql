@@ -1,0 +1,13 @@
+-- The dashboard's charts. Webhook deliveries and failures per hour, kept by the webhook writer in
+-- the same transaction as the deliveries themselves, so that charting 48 hours reads 48 rows
+-- instead of counting hundreds of thousands; backfilled from the log. `hour` is UTC, 'YYYY-MM-DDTHH'.
+CREATE TABLE webhook_hourly (
+    hour       TEXT PRIMARY KEY NOT NULL,
+    deliveries INTEGER NOT NULL DEFAULT 0,
+    failures   INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO webhook_hourly (hour, deliveries, failures)
+    SELECT substr(received_at, 1, 13), SUM(status <> 'failed'), SUM(status = 'failed')
+    FROM webhook_events GROUP BY substr(received_at, 1, 13);
+-- Staff login failures per hour read the last day of attempts by time.
+CREATE INDEX login_attempts_created_at ON login_attempts (created_at);
