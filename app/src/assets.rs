@@ -2,10 +2,15 @@
 //! `HashedStylesheet` and `HydrationScripts` read `hash.txt` on every request (a stat and a read
 //! each, about 4% of `/`). The names cannot change while the process runs, so they are read
 //! once, and the markup that depends on them is built once.
+//!
+//! The preloads of a lazy page's wasm chunks are ours too ([`register_split_preloads`]):
+//! `leptos_integration_utils` 0.8.9 looks the split manifest up after an `SsrMode::Async` page
+//! has rendered, through whichever reactive owner the worker thread last had, so identical
+//! requests named them only sometimes (and could hand them to another request's page).
 
 use std::{collections::HashMap, sync::OnceLock};
 
-use leptos::{WasmSplitManifest, nonce::use_nonce, prelude::*};
+use leptos::{nonce::use_nonce, prelude::*};
 
 /// What every page links to, built on the first request.
 struct Assets {
@@ -14,13 +19,22 @@ struct Assets {
     wasm: String,
     /// Loads the JS, which fetches the wasm and hydrates the page.
     script: String,
-    /// Which wasm chunks each lazy route needs (`cargo leptos build --split`); Leptos reads it
-    /// from context to preload a page's chunks.
-    splits: Option<WasmSplitManifest>,
+    /// Which wasm chunks each lazy route needs (`cargo leptos build --split`).
+    splits: Option<Splits>,
 }
 
+struct Splits {
+    /// `/pkg`.
+    pkg: String,
+    /// Chunk file stems by lazy route id (`__wasm_split_manifest.json`).
+    chunks: HashMap<String, Vec<String>>,
+    /// The split loader, `__wasm_split.<hash>.js`.
+    loader: String,
+}
+
+static ASSETS: OnceLock<Assets> = OnceLock::new();
+
 fn assets(options: &LeptosOptions) -> &'static Assets {
-    static ASSETS: OnceLock<Assets> = OnceLock::new();
     ASSETS.get_or_init(|| {
         let hashes = options.hash_files.then(|| read_hashes(options)).flatten().unwrap_or_default();
         let hashed = |kind: &str| hashes.get(kind).map(|h| format!(".{h}")).unwrap_or_default();
@@ -38,8 +52,11 @@ fn assets(options: &LeptosOptions) -> &'static Assets {
         );
         let split_js = format!("__wasm_split.{}.js", hashes.get("split").map_or("______________________", |h| h));
         let manifest = format!("__wasm_split_manifest{}.json", hashed("manifest"));
-        let splits = read_split_manifest(options, &manifest)
-            .map(|map| WasmSplitManifest(ArcStoredValue::new((format!("/{pkg}"), map, split_js))));
+        let splits = read_split_manifest(options, &manifest).map(|chunks| Splits {
+            pkg: format!("/{pkg}"),
+            chunks,
+            loader: split_js,
+        });
         Assets { stylesheet: format!("/{pkg}/{name}{}.css", hashed("css")), js, wasm, script, splits }
     })
 }
@@ -65,9 +82,6 @@ fn read_split_manifest(options: &LeptosOptions, file: &str) -> Option<HashMap<St
 #[component]
 pub fn SiteAssets(options: LeptosOptions) -> impl IntoView {
     let assets = assets(&options);
-    if let Some(splits) = &assets.splits {
-        provide_context(splits.clone());
-    }
     let nonce = use_nonce();
     view! {
         <link id="leptos" rel="stylesheet" href=assets.stylesheet.as_str() />
@@ -75,4 +89,32 @@ pub fn SiteAssets(options: LeptosOptions) -> impl IntoView {
         <link rel="preload" href=assets.wasm.as_str() r#as="fetch" r#type="application/wasm" crossorigin="" />
         <script type="module" nonce=nonce>{assets.script.as_str()}</script>
     }
+}
+
+/// Names, in the page's `<head>`, the wasm chunks of the lazy routes rendered so far and the
+/// split loader, in a stable order. Called from a lazy route's view, which runs under that
+/// route's owner: Leptos has just recorded its id, and `leptos_meta` finds this request's head.
+pub(crate) fn register_split_preloads() {
+    use leptos_meta::Link;
+    let Some(splits) = ASSETS.get().and_then(|a| a.splits.as_ref()) else { return };
+    let Some(seen) = use_context::<leptos::PrefetchLazyFn>() else { return };
+    let mut ids: Vec<&'static str> = seen.0.try_read_value().map(|s| s.iter().copied().collect()).unwrap_or_default();
+    ids.sort_unstable();
+    let mut modules: Vec<&str> = Vec::new();
+    for module in ids.iter().filter_map(|id| splits.chunks.get(*id)).flatten() {
+        if !modules.contains(&module.as_str()) {
+            modules.push(module);
+        }
+    }
+    if modules.is_empty() {
+        return;
+    }
+    // `to_html` on leptos_meta's components registers them with the head; it writes no body.
+    for module in modules {
+        let href = format!("{}/{module}.wasm", splits.pkg);
+        let _ =
+            view! { <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin="" /> }.to_html();
+    }
+    let href = format!("{}/{}", splits.pkg, splits.loader);
+    let _ = view! { <Link rel="modulepreload" href=href crossorigin="" /> }.to_html();
 }

@@ -12,6 +12,14 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{admin, pages};
 
+/// A lazy page's view, after naming its wasm chunks in the head (see
+/// [`crate::assets::register_split_preloads`]).
+fn page(view: impl IntoView + 'static) -> AnyView {
+    #[cfg(feature = "ssr")]
+    crate::assets::register_split_preloads();
+    view.into_any()
+}
+
 pub struct SignIn;
 #[lazy_route]
 impl LazyRoute for SignIn {
@@ -19,7 +27,7 @@ impl LazyRoute for SignIn {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <pages::sign_in::SignInPage /> }.into_any()
+        page(view! { <pages::sign_in::SignInPage /> })
     }
 }
 
@@ -30,7 +38,7 @@ impl LazyRoute for Account {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <crate::auth::SignedInOnly><pages::account::AccountPage /></crate::auth::SignedInOnly> }.into_any()
+        page(view! { <crate::auth::SignedInOnly><pages::account::AccountPage /></crate::auth::SignedInOnly> })
     }
 }
 
@@ -41,7 +49,7 @@ impl LazyRoute for AdminLogin {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::login::LoginPage /> }.into_any()
+        page(view! { <admin::login::LoginPage /> })
     }
 }
 
@@ -52,7 +60,7 @@ impl LazyRoute for AdminDashboard {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::dashboard::DashboardPage /> }.into_any()
+        page(view! { <admin::dashboard::DashboardPage /> })
     }
 }
 
@@ -63,7 +71,7 @@ impl LazyRoute for AdminUsers {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::users::list::UsersPage /> }.into_any()
+        page(view! { <admin::users::list::UsersPage /> })
     }
 }
 
@@ -74,7 +82,7 @@ impl LazyRoute for AdminUser {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::users::detail::UserPage /> }.into_any()
+        page(view! { <admin::users::detail::UserPage /> })
     }
 }
 
@@ -85,7 +93,7 @@ impl LazyRoute for AdminOrgs {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::orgs::list::OrgsPage /> }.into_any()
+        page(view! { <admin::orgs::list::OrgsPage /> })
     }
 }
 
@@ -96,7 +104,7 @@ impl LazyRoute for AdminOrg {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::orgs::detail::OrgPage /> }.into_any()
+        page(view! { <admin::orgs::detail::OrgPage /> })
     }
 }
 
@@ -107,7 +115,7 @@ impl LazyRoute for AdminAudit {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::audit::AuditPage /> }.into_any()
+        page(view! { <admin::audit::AuditPage /> })
     }
 }
 
@@ -118,7 +126,7 @@ impl LazyRoute for AdminStaff {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::staff::StaffPage /> }.into_any()
+        page(view! { <admin::staff::StaffPage /> })
     }
 }
 
@@ -129,7 +137,7 @@ impl LazyRoute for OrgHome {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <crate::auth::SignedInOnly><pages::orgs::OrgHomePage /></crate::auth::SignedInOnly> }.into_any()
+        page(view! { <crate::auth::SignedInOnly><pages::orgs::OrgHomePage /></crate::auth::SignedInOnly> })
     }
 }
 
@@ -140,7 +148,7 @@ impl LazyRoute for OrgSettings {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <crate::auth::SignedInOnly><pages::orgs::OrgSettingsPage /></crate::auth::SignedInOnly> }.into_any()
+        page(view! { <crate::auth::SignedInOnly><pages::orgs::OrgSettingsPage /></crate::auth::SignedInOnly> })
     }
 }
 
@@ -151,7 +159,7 @@ impl LazyRoute for Personal {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <crate::auth::SignedInOnly><pages::orgs::PersonalPage /></crate::auth::SignedInOnly> }.into_any()
+        page(view! { <crate::auth::SignedInOnly><pages::orgs::PersonalPage /></crate::auth::SignedInOnly> })
     }
 }
 
@@ -162,6 +170,6 @@ impl LazyRoute for AdminPlans {
         Self
     }
     fn view(_this: Self) -> AnyView {
-        view! { <admin::billing::PlansPage /> }.into_any()
+        page(view! { <admin::billing::PlansPage /> })
     }
 }

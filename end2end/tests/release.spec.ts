@@ -101,3 +101,25 @@ test('pages answer with a nonce-based CSP that hydrates them and refuses an inje
     if (/script-src/.test(consoleProblems[i]) && /inline/.test(consoleProblems[i])) consoleProblems.splice(i, 1);
   }
 });
+
+test('an async page names the same chunk preloads in every response, even 20 at once', async ({ page }) => {
+  await page.goto('/admin/login');
+  await page.getByLabel('Email').fill(staffEmail);
+  await page.getByLabel('Password').fill(staffPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('header-staff')).toBeVisible();
+  // `/admin/users` renders with SsrMode::Async; concurrent requests wake on different threads,
+  // which is what used to lose (or swap) its preloads.
+  const preloads = (html: string) =>
+    [...html.matchAll(/<link[^>]+rel="(?:preload|modulepreload)"[^>]*>/g)]
+      .map((m) => /href="([^"]+)"/.exec(m[0])![1])
+      .filter((href) => /__wasm_split|\.wasm$/.test(href))
+      .sort();
+  const pages = await Promise.all(
+    Array.from({ length: 20 }, () => page.request.get('/admin/users').then((r) => r.text())),
+  );
+  const first = preloads(pages[0]);
+  expect(first.some((href) => href.includes('__wasm_split'))).toBe(true);
+  expect(first.filter((href) => href.endsWith('.wasm')).length).toBeGreaterThan(1);
+  for (const html of pages) expect(preloads(html)).toEqual(first);
+});

@@ -22,6 +22,9 @@ pub struct Dashboard {
     /// `CLERK_RECONCILE_INTERVAL` in seconds, when on.
     pub reconcile_every_secs: Option<u64>,
     pub last_reconcile: Option<ReconcileView>,
+    /// The charts, `<figure>`s of SVG and their tables rendered on the server (see
+    /// `backend::admin::charts`): the browser only inserts them.
+    pub charts: String,
 }
 
 /// The newest background reconciliation run.
@@ -44,6 +47,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let counts = state.admin_cache.counts(&state.db).await.map_err(AppError::internal)?;
     let events = backend::db::webhook_events::recent(&state.db, 20).await.map_err(AppError::internal)?;
     let runs = backend::db::reconcile_runs::recent(&state.db, 1).await.map_err(AppError::internal)?;
+    let charts = backend::admin::charts::dashboard(&state.db).await.map_err(AppError::internal)?;
     Ok(Dashboard {
         active_users: counts.active_users,
         inactive_users: counts.inactive_users,
@@ -63,33 +67,8 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             errors: run.errors,
             error: run.error,
         }),
+        charts: charts.iter().map(backend::admin::charts::Chart::to_html).collect::<Vec<_>>().concat(),
     })
-}
-
-/// The dashboard's charts, each a `<figure>` of SVG and its table, rendered on the server (see
-/// `backend::admin::charts`): the browser only inserts them.
-#[server(prefix = "/api/admin", endpoint = "dashboard-charts")]
-pub async fn get_dashboard_charts() -> Result<Vec<String>, AppError> {
-    let (_admin, state) = super::ssr::admin()?;
-    let charts = backend::admin::charts::dashboard(&state.db).await.map_err(AppError::internal)?;
-    Ok(charts.iter().map(backend::admin::charts::Chart::to_html).collect())
-}
-
-#[component]
-fn Charts() -> impl IntoView {
-    let charts = Resource::new(|| (), |_| get_dashboard_charts());
-    view! {
-        <Transition fallback=|| ()>
-            {move || charts.get().map(|r| match r {
-                Ok(charts) => view! {
-                    <div class="charts" data-testid="charts">
-                        {charts.into_iter().map(|html| view! { <div inner_html=html></div> }).collect_view()}
-                    </div>
-                }.into_any(),
-                Err(e) => admin_error(e),
-            })}
-        </Transition>
-    }
 }
 
 #[component]
@@ -104,8 +83,6 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(e) => admin_error(e),
                 })}
             </Transition>
-            <h2>"Activity"</h2>
-            <Charts />
             <h2>"Subscriptions by plan"</h2>
             <crate::admin::billing::PlanCountsTable />
         </AdminShell>
@@ -131,6 +108,8 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             {tile("organizations", d.organizations, "/admin/orgs")}
             {tile("memberships", d.memberships, "/admin/orgs")}
         </div>
+        <h2>"Activity"</h2>
+        <div class="charts" data-testid="charts" inner_html=d.charts></div>
         <h2>"Reconciliation"</h2>
         <Reconciliation every_secs=d.reconcile_every_secs last=d.last_reconcile />
         <h2>"Latest webhook events"</h2>
