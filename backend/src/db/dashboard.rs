@@ -39,10 +39,12 @@ impl Bucket {
         }
     }
 
-    fn postgres(self, column: &str) -> String {
+    /// `(unit, format)`: rows are grouped by `date_trunc(unit)`, and only the groups formatted
+    /// (`to_char` on every row costs twice as much).
+    fn postgres(self) -> (&'static str, &'static str) {
         match self {
-            Self::Day => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
-            Self::Hour => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"),
+            Self::Day => ("day", "YYYY-MM-DD"),
+            Self::Hour => ("hour", "YYYY-MM-DD\"T\"HH24"),
         }
     }
 }
@@ -66,12 +68,20 @@ async fn per_bucket(db: &Db, table: &str, column: &str, bucket: Bucket, n: i64) 
     let since = now() - bucket.step() * (n - 1) as i32;
     // From the start of the oldest bucket, so its count is whole.
     let since = since.duration_trunc(bucket.step()).unwrap_or(since);
-    let sql = |key: String| format!("SELECT {key} AS bucket, COUNT(*) FROM {table} WHERE {column} >= $1 GROUP BY 1");
     let rows: Vec<(String, i64)> = match db {
         Db::Sqlite(sqlite) => {
-            sqlx::query_as(&sql(bucket.sqlite(column))).bind(since).fetch_all(&sqlite.readers).await?
+            let key = bucket.sqlite(column);
+            let sql = format!("SELECT {key} AS bucket, COUNT(*) FROM {table} WHERE {column} >= $1 GROUP BY 1");
+            sqlx::query_as(&sql).bind(since).fetch_all(&sqlite.readers).await?
         }
-        Db::Postgres(pool) => sqlx::query_as(&sql(bucket.postgres(column))).bind(since).fetch_all(pool).await?,
+        Db::Postgres(pool) => {
+            let (unit, format) = bucket.postgres();
+            let sql = format!(
+                "SELECT to_char(b, '{format}'), n FROM (SELECT date_trunc('{unit}', {column} AT TIME ZONE 'UTC') AS b, \
+                 COUNT(*) AS n FROM {table} WHERE {column} >= $1 GROUP BY 1) counted"
+            );
+            sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
+        }
     };
     Ok(zero_filled(bucket, n, rows))
 }
