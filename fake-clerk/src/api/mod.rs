@@ -193,15 +193,8 @@ async fn billing_subscription(State(shared): State<Shared>, Path(id): Path<Strin
     }
 }
 
-#[derive(Deserialize)]
-struct PlanPage {
-    limit: Option<usize>,
-    offset: Option<usize>,
-    payer_type: Option<String>,
-}
-
 /// `GET /v1/billing/plans?payer_type=user|org`: newest first, as Clerk documents it, paged.
-async fn list_billing_plans(State(shared): State<Shared>, Query(page): Query<PlanPage>) -> Json<Value> {
+async fn list_billing_plans(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
     let data = shared.lock();
     let all: Vec<&Value> = data
         .billing_plans
@@ -209,9 +202,7 @@ async fn list_billing_plans(State(shared): State<Shared>, Query(page): Query<Pla
         .rev()
         .filter(|p| page.payer_type.as_deref().is_none_or(|t| p["for_payer_type"] == t))
         .collect();
-    let limit = page.limit.unwrap_or(10).clamp(1, 500);
-    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
-    Json(json!({ "data": slice, "total_count": all.len() }))
+    page.of(&all)
 }
 
 /// `DELETE /v1/billing/subscription_items/{id}`: canceled at the end of its period (or now,
@@ -238,14 +229,23 @@ struct Page {
     offset: Option<usize>,
     /// `GET /v1/organizations/{id}/memberships?user_id=`: that user's membership only.
     user_id: Option<String>,
+    /// `GET /v1/billing/plans?payer_type=`: `user` or `org`.
+    payer_type: Option<String>,
+}
+
+impl Page {
+    /// `{data, total_count}`: this page of `all` (Clerk's default limit 10, at most 500).
+    fn of(&self, all: &[&Value]) -> Json<Value> {
+        let limit = self.limit.unwrap_or(10).clamp(1, 500);
+        let slice: Vec<Value> = all.iter().skip(self.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
+        Json(json!({ "data": slice, "total_count": all.len() }))
+    }
 }
 
 async fn list_organizations(State(shared): State<Shared>, Query(page): Query<Page>) -> Json<Value> {
     let data = shared.lock();
     let all: Vec<&Value> = data.organizations.values().collect();
-    let limit = page.limit.unwrap_or(10).clamp(1, 500);
-    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
-    Json(json!({ "data": slice, "total_count": all.len() }))
+    page.of(&all)
 }
 
 async fn get_organization(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
@@ -287,9 +287,7 @@ async fn list_memberships(
         .filter(|((org, user), _)| *org == id && page.user_id.as_ref().is_none_or(|u| u == user))
         .map(|(_, m)| m)
         .collect();
-    let limit = page.limit.unwrap_or(10).clamp(1, 500);
-    let slice: Vec<Value> = all.iter().skip(page.offset.unwrap_or(0)).take(limit).map(|v| (*v).clone()).collect();
-    Json(json!({ "data": slice, "total_count": all.len() }))
+    page.of(&all)
 }
 
 async fn patch_membership(
