@@ -71,6 +71,31 @@ pub fn cache_lookup(cache: &'static str, hit: bool) {
     counter!(names::CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
 }
 
+/// A `try_get_with` lookup in `cache`: a miss if its loader ran (see [`Lookup::load`]), else a
+/// hit; counted once, when dropped.
+pub struct Lookup {
+    cache: &'static str,
+    loaded: std::sync::atomic::AtomicBool,
+}
+
+impl Lookup {
+    pub fn new(cache: &'static str) -> Self {
+        Self { cache, loaded: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// The cache's loader: running it makes this lookup a miss.
+    pub async fn load<T>(&self, load: impl Future<Output = T>) -> T {
+        self.loaded.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.await
+    }
+}
+
+impl Drop for Lookup {
+    fn drop(&mut self) {
+        cache_lookup(self.cache, !*self.loaded.get_mut());
+    }
+}
+
 pub fn webhook_delivery(event_type: &'static str, outcome: &'static str) {
     counter!(names::WEBHOOK_DELIVERIES, "event_type" => event_type, "outcome" => outcome).increment(1);
 }

@@ -81,21 +81,15 @@ impl Reconciler {
             max_prune_percent: self.max_prune_percent,
         };
         let quiet = |_: Progress<'_>| {};
-        let timed = std::time::Instant::now();
-        let users = sync::sync_users(&self.db, &self.api, &self.policy, options, &quiet).await;
-        let users_took = timed.elapsed();
-        let orgs = sync::sync_organizations(&self.db, &self.api, &self.policy, options, &quiet).await;
-        let orgs_took = timed.elapsed() - users_took;
-        let billing = sync::sync_billing(&self.db, &self.api, options, &quiet).await;
-        let billing_took = timed.elapsed() - users_took - orgs_took;
+        let users = timed(sync::sync_users(&self.db, &self.api, &self.policy, options, &quiet)).await;
+        let orgs = timed(sync::sync_organizations(&self.db, &self.api, &self.policy, options, &quiet)).await;
+        let billing = timed(sync::sync_billing(&self.db, &self.api, options, &quiet)).await;
         let mut totals = Totals::default();
         let mut errors = Vec::new();
-        let jobs =
-            [("users", &users, users_took), ("organizations", &orgs, orgs_took), ("billing", &billing, billing_took)];
-        for (what, result, took) in jobs {
+        for (what, (result, took)) in [("users", users), ("organizations", orgs), ("billing", billing)] {
             match result {
                 Ok(report) => {
-                    add(&mut totals, report);
+                    add(&mut totals, &report);
                     crate::measure::sync_run(what, true, took, report.created, report.updated, report.pruned);
                 }
                 Err(err) => {
@@ -135,6 +129,13 @@ impl Reconciler {
         }
         Ok(Some(totals))
     }
+}
+
+/// `job`'s result and how long it took.
+async fn timed<T>(job: impl Future<Output = T>) -> (T, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let result = job.await;
+    (result, started.elapsed())
 }
 
 /// This process in `reconcile_runs`: its pid, and a random tag that tells apart instances

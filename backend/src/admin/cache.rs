@@ -111,14 +111,8 @@ impl AdminCache {
     {
         let Some(cache) = self.caches.as_ref().map(pick) else { return load.await };
         let key = (self.generation(), key);
-        let loaded = std::sync::atomic::AtomicBool::new(false);
-        let load = async {
-            loaded.store(true, std::sync::atomic::Ordering::Relaxed);
-            load.await
-        };
-        let answer = cache.try_get_with(key, load).await.map_err(shared_error);
-        crate::measure::cache_lookup("admin", !loaded.load(std::sync::atomic::Ordering::Relaxed));
-        answer
+        let lookup = crate::measure::Lookup::new("admin");
+        cache.try_get_with(key, lookup.load(load)).await.map_err(shared_error)
     }
 }
 

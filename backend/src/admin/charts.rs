@@ -45,12 +45,21 @@ fn esc(text: &str) -> String {
     out
 }
 
+/// The height of a bar of `value` when the tallest is `max`: that one fills the plot.
+fn height(value: i64, max: i64) -> f64 {
+    let plot = HEIGHT - TOP - BOTTOM;
+    (value.max(0) as f64 / max.max(1) as f64 * plot * 100.0).round() / 100.0
+}
+
 impl Chart {
+    /// The largest value of any series.
+    fn max(&self) -> i64 {
+        self.series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0)
+    }
+
     /// The bar height for `value`: the tallest bar fills the plot.
     pub fn height_of(&self, value: i64) -> f64 {
-        let max = self.series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0).max(1);
-        let plot = HEIGHT - TOP - BOTTOM;
-        (value.max(0) as f64 / max as f64 * plot * 100.0).round() / 100.0
+        height(value, self.max())
     }
 
     /// `<figure>` with the SVG and its table.
@@ -64,7 +73,7 @@ impl Chart {
             title = esc(&self.title),
             desc = esc(&self.desc),
         );
-        let max = self.series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0);
+        let max = self.max();
         let baseline = HEIGHT - BOTTOM;
         let _ = write!(
             out,
@@ -78,7 +87,7 @@ impl Chart {
         for (i, label) in self.labels.iter().enumerate() {
             for (s, series) in self.series.iter().enumerate() {
                 let value = series.values.get(i).copied().unwrap_or(0);
-                let h = self.height_of(value);
+                let h = height(value, max);
                 let x = LEFT + slot * i as f64 + slot * 0.1 + bar * s as f64;
                 let _ = write!(
                     out,

@@ -86,41 +86,42 @@ impl UserDirectory {
         token_exp: i64,
     ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
         let provisioned = std::sync::atomic::AtomicBool::new(false);
-        let loaded = std::sync::atomic::AtomicBool::new(false);
+        let lookup = crate::measure::Lookup::new("user");
         let user = self
             .users
-            .try_get_with(clerk_id.to_owned(), async {
-                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
-                if let Some(user) = users::find_by_clerk_id(&self.db, clerk_id).await? {
-                    return Ok(Arc::new(user));
-                }
-                let now = crate::clerk::verify::unix_now();
-                if let Some(until) = self.refused.get(clerk_id).filter(|&until| until > now) {
-                    return Err(DirectoryError::RecentlyRefused { until });
-                }
-                let clerk_user = self.api.get_user(clerk_id).await.inspect_err(|err| {
-                    if let Some(until) = refused_until(err, now, token_exp) {
-                        self.refused.insert(clerk_id.to_owned(), until);
+            .try_get_with(
+                clerk_id.to_owned(),
+                lookup.load(async {
+                    if let Some(user) = users::find_by_clerk_id(&self.db, clerk_id).await? {
+                        return Ok(Arc::new(user));
                     }
-                })?;
-                let mut tx = self.db.begin().await?;
-                let upserted = mirror::upsert_user(&mut tx, &self.policy, &clerk_user).await?;
-                tx.commit().await?;
-                match upserted {
-                    Upserted::Created(user) | Upserted::Updated(user) => {
-                        tracing::info!(%clerk_id, "provisioned user from Clerk");
-                        provisioned.store(true, std::sync::atomic::Ordering::Relaxed);
-                        Ok(Arc::new(user))
+                    let now = crate::clerk::verify::unix_now();
+                    if let Some(until) = self.refused.get(clerk_id).filter(|&until| until > now) {
+                        return Err(DirectoryError::RecentlyRefused { until });
                     }
-                    // A webhook wrote a newer row (or a tombstone) meanwhile: use what is stored.
-                    Upserted::Stale => users::find_by_clerk_id(&self.db, clerk_id)
-                        .await?
-                        .map(Arc::new)
-                        .ok_or(DirectoryError::Database(sqlx::Error::RowNotFound)),
-                }
-            })
+                    let clerk_user = self.api.get_user(clerk_id).await.inspect_err(|err| {
+                        if let Some(until) = refused_until(err, now, token_exp) {
+                            self.refused.insert(clerk_id.to_owned(), until);
+                        }
+                    })?;
+                    let mut tx = self.db.begin().await?;
+                    let upserted = mirror::upsert_user(&mut tx, &self.policy, &clerk_user).await?;
+                    tx.commit().await?;
+                    match upserted {
+                        Upserted::Created(user) | Upserted::Updated(user) => {
+                            tracing::info!(%clerk_id, "provisioned user from Clerk");
+                            provisioned.store(true, std::sync::atomic::Ordering::Relaxed);
+                            Ok(Arc::new(user))
+                        }
+                        // A webhook wrote a newer row (or a tombstone) meanwhile: use what is stored.
+                        Upserted::Stale => users::find_by_clerk_id(&self.db, clerk_id)
+                            .await?
+                            .map(Arc::new)
+                            .ok_or(DirectoryError::Database(sqlx::Error::RowNotFound)),
+                    }
+                }),
+            )
             .await?;
-        crate::measure::cache_lookup("user", !loaded.load(std::sync::atomic::Ordering::Relaxed));
         Ok(match provisioned.load(std::sync::atomic::Ordering::Relaxed) {
             true => Changed::new(user, vec![Invalidation::Listings]),
             false => Changed::nothing(user),
@@ -157,16 +158,17 @@ impl UserDirectory {
         user_id: UserId,
         org_clerk_id: &ClerkOrgId,
     ) -> Result<Option<Arc<Membership>>, Arc<DirectoryError>> {
-        let loaded = std::sync::atomic::AtomicBool::new(false);
+        let lookup = crate::measure::Lookup::new("membership");
         let all = self
             .memberships
-            .try_get_with(user_id, async {
-                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
-                let rows = memberships::for_user_by_org(&self.db, user_id).await?;
-                Ok(Arc::new(rows.into_iter().map(|(org, m)| (org, Arc::new(m))).collect::<Vec<_>>()))
-            })
+            .try_get_with(
+                user_id,
+                lookup.load(async {
+                    let rows = memberships::for_user_by_org(&self.db, user_id).await?;
+                    Ok(Arc::new(rows.into_iter().map(|(org, m)| (org, Arc::new(m))).collect::<Vec<_>>()))
+                }),
+            )
             .await?;
-        crate::measure::cache_lookup("membership", !loaded.load(std::sync::atomic::Ordering::Relaxed));
         Ok(all.iter().find(|(org, _)| org == org_clerk_id).map(|(_, m)| Arc::clone(m)))
     }
 

@@ -21,7 +21,8 @@ impl Bucket {
     fn key(self, at: DateTime<Utc>) -> String {
         match self {
             Self::Day => at.format("%Y-%m-%d").to_string(),
-            Self::Hour => at.format("%Y-%m-%dT%H").to_string(),
+            // The key `webhook_hourly` is written under.
+            Self::Hour => super::webhook_events::hour_of(at),
         }
     }
 
@@ -49,16 +50,17 @@ impl Bucket {
     }
 }
 
-/// The last `n` buckets ending with the current one, each with its count from `rows` (or 0).
-fn zero_filled(bucket: Bucket, n: i64, rows: Vec<(String, i64)>) -> Counts {
-    let found: std::collections::HashMap<String, i64> = rows.into_iter().collect();
+/// The last `n` buckets ending with the current one, each with its value from `rows` (or the
+/// default: nothing counted).
+fn zero_filled<T: Copy + Default>(bucket: Bucket, n: i64, rows: Vec<(String, T)>) -> Vec<(String, T)> {
+    let found: std::collections::HashMap<String, T> = rows.into_iter().collect();
     let newest = now();
     (0..n)
         .rev()
         .map(|back| {
             let key = bucket.key(newest - bucket.step() * back as i32);
-            let count = found.get(&key).copied().unwrap_or(0);
-            (key, count)
+            let value = found.get(&key).copied().unwrap_or_default();
+            (key, value)
         })
         .collect()
 }
@@ -110,8 +112,6 @@ pub async fn webhooks_per_hour(db: &Db, hours: i64) -> Result<Vec<(String, i64, 
         .bind(&since)
         .fetch_all(pool)
         .await)?;
-    let failures: Vec<(String, i64)> = rows.iter().map(|(h, _, f)| (h.clone(), *f)).collect();
-    let deliveries = zero_filled(Bucket::Hour, hours, rows.into_iter().map(|(h, d, _)| (h, d)).collect());
-    let failures = zero_filled(Bucket::Hour, hours, failures);
-    Ok(deliveries.into_iter().zip(failures).map(|((hour, d), (_, f))| (hour, d, f)).collect())
+    let rows = rows.into_iter().map(|(hour, d, f)| (hour, (d, f))).collect();
+    Ok(zero_filled(Bucket::Hour, hours, rows).into_iter().map(|(hour, (d, f))| (hour, d, f)).collect())
 }

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, paging::Pages};
+use super::{Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, page_data, paging::Pages};
 use crate::{
     clerk::api::{ApiError, ClerkApi},
     db::{
@@ -98,12 +98,10 @@ async fn sync_plans(
         let mut pages = Pages::new(options.pause);
         while let Some(offset) = pages.next().await {
             let page = fetcher.call(|| api.list_billing_plans(payer_type, PAGE_SIZE, offset)).await?;
-            let list = page["data"]
-                .as_array()
-                .ok_or_else(|| SyncError::BadResponse("GET /v1/billing/plans: no data array".into()))?;
+            let list = page_data(&page, "GET /v1/billing/plans")?;
             report.fetched += list.len() as u64;
             let mut plans = Vec::new();
-            for plan in list {
+            for plan in &list {
                 match mirror::billing::plan(plan) {
                     Ok(fields) => plans.push(fields),
                     Err(err) => {

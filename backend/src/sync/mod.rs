@@ -21,6 +21,11 @@ pub use users::{generate_missing_usernames, sync_users};
 /// Clerk's maximum page size.
 pub const PAGE_SIZE: usize = 500;
 
+/// The `data` array of one of Clerk's `{data, total_count}` pages.
+fn page_data(page: &serde_json::Value, what: &str) -> Result<Vec<serde_json::Value>, SyncError> {
+    page["data"].as_array().cloned().ok_or_else(|| SyncError::BadResponse(format!("{what}: no data array")))
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct SyncOptions {
     pub prune: bool,

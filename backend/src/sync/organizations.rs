@@ -6,7 +6,7 @@ use std::{collections::HashSet, time::Instant};
 use serde_json::Value;
 
 use super::{
-    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport,
+    Fetcher, PAGE_SIZE, Progress, SyncError, SyncOptions, SyncReport, page_data,
     paging::Pages,
     prune::{membership_exists, prune},
     users::{Plan, plan},
@@ -24,10 +24,6 @@ use crate::{
     },
     mirror::{Fetched, MirrorError, MirrorPolicy, user_for_membership},
 };
-
-fn page_data(page: &Value, what: &str) -> Result<Vec<Value>, SyncError> {
-    page["data"].as_array().cloned().ok_or_else(|| SyncError::BadResponse(format!("{what}: no data array")))
-}
 
 pub async fn sync_organizations(
     db: &Db,
