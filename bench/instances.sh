@@ -14,7 +14,7 @@ WEBHOOK_CONCURRENCY=${WEBHOOK_CONCURRENCY:-16}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
-cargo build --release -q -p server -p fake-clerk -p bench
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${a_pid:-}" "${b_pid:-}" "${clerk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # Not USERS inside: the fake Clerk's env file (sourced below) sets USERS to its own count.
 ACCOUNTS=${USERS:-1200}
-cargo build --release -q -p server -p fake-clerk
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${clerk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }

@@ -14,7 +14,7 @@ DRIFT=${DRIFT:-100}
 PORT=${PORT:-3230}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 
-cargo build --release -q -p server -p fake-clerk
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 server_bin="$target_dir/release/server"
 work=$(mktemp -d)

@@ -15,7 +15,7 @@ DURATION=${DURATION:-5s}
 PORT=${PORT:-3202}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 
-cargo leptos build --release --precompress --split >/dev/null 2>&1
+bench/build-release.sh site
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"; }

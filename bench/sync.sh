@@ -10,7 +10,7 @@ USERS=${USERS:-100000}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
 
-cargo build --release -q -p server -p fake-clerk
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${clerk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }

@@ -9,6 +9,7 @@
 #   bench/webhooks.sh                     # 5000 events of each kind, 16 concurrent
 #   EVENTS=20000 CONCURRENCY=32 bench/webhooks.sh
 #   PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/test bench/webhooks.sh
+#   SERVER_BIN=/path/to/an/earlier/server bench/webhooks.sh   # the same load against another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ PORT=${PORT:-3201}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
-cargo build --release -q -p server -p bench
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
@@ -29,7 +30,7 @@ run_against() {
   # A release build has no dev mode: give it (unused) keys.
   DATABASE_URL="$url" CLERK_SECRET_KEY=sk_test_bench CLERK_API_URL=http://127.0.0.1:9 \
     CLERK_WEBHOOK_SIGNING_SECRET=$SECRET LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
-    LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "$target_dir/release/server" &
+    LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "${SERVER_BIN:-$target_dir/release/server}" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   for kind in user.created user.updated subscriptionItem.updated; do

@@ -12,7 +12,7 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 CONNS=${CONNS:-32}
 PORT=${PORT:-3201}
 
-cargo build --release -q -p server -p fake-clerk -p bench
+bench/build-release.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 cleanup() { kill "${server_pid:-}" "${clerk_pid:-}" 2>/dev/null || true; rm -rf "$work"; }

@@ -13,18 +13,39 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The tools are built unoptimised except for the crates that do real work on every build (the wasm
+# splitter, wasm parsing and encoding, compression, hashing): compiling ~600 crates at opt-level 3
+# with LTO is what made the first `make dev` take 14 to 39 minutes. See docs/first-hour.md.
+quick_install() {
+  local hot=() crate
+  for crate in $HOT_CRATES; do hot+=(--config "profile.release.package.$crate.opt-level=3"); done
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_DEBUG=0 \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_INCREMENTAL=false \
+    cargo install "${hot[@]}" "$@"
+}
+
+# The two installs run side by side: each leaves a core idle while it links or compiles one big
+# crate, so together they finish about a minute sooner than one after the other.
+installs=()
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (slow, once)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a few minutes, once)"
+  HOT_CRATES="wasm_split_cli_support wasmparser wasm-encoder gimli regex-automata brotli
+    brotli-decompressor flate2 miniz_oxide zlib-rs crc32fast adler2 seahash md-5" \
+    quick_install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" &
+  installs+=($!)
 fi
 
-# wasm-bindgen's CLI must match the library version in Cargo.lock exactly.
+# wasm-bindgen's CLI must match the library version in Cargo.lock exactly. It is all real work
+# (it rewrites the wasm on every build), so it keeps cargo's optimised profile.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION\$"; then
-  say "installing wasm-bindgen-cli $WBG_VERSION (slow, once)"
-  # No --locked: its lockfile names a crate version this registry lacks.
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
+  say "installing wasm-bindgen-cli $WBG_VERSION (two minutes, once)"
+  # No --locked: its lockfile names a crate version this registry lacks. Only the binary
+  # cargo-leptos runs (not the test runner).
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --bin wasm-bindgen --force &
+  installs+=($!)
 fi
+for pid in "${installs[@]}"; do wait "$pid"; done
 
 # wasm-opt for release builds: binaryen 132 from npm (it runs under Node). Debian's binaryen 108
 # breaks wasm-bindgen's reference-types output (the page throws `WebAssembly.Table.set()` on

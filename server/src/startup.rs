@@ -143,6 +143,7 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!("listening on http://{addr}");
         spawn_pruning(self.state.db.clone());
+        spawn_search_indexing(self.state.db.clone());
         let reconciling = self.reconciler.map(Reconciler::spawn);
         let pushing = username_pusher(&self.state);
         let listener_task = self.invalidations.spawn_listener();
@@ -268,6 +269,24 @@ fn spawn_pruning(db: Db) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned old webhook events"),
                 Err(err) => tracing::warn!(error = %err, "pruning webhook events failed"),
+            }
+        }
+    });
+}
+
+/// SQLite only: every 5 s, indexes for search the users that writes outside a transaction changed
+/// (transactions index their own changes as they commit; searches find the rest meanwhile).
+fn spawn_search_indexing(db: Db) {
+    if !matches!(db, Db::Sqlite(_)) {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = backend::db::search_index::catch_up(&db).await {
+                tracing::warn!(error = %err, "indexing changed users for search failed");
             }
         }
     });

@@ -84,8 +84,12 @@ impl Tx {
     /// one succeeds; the pool replaces the connection if the failure left it in the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx, failing) => {
-                let result = tx.commit().await;
+            Tx::Sqlite(mut tx, failing) => {
+                // What this transaction changed in users reaches the search index with it.
+                let result = match super::search_index::index_pending_in(&mut tx).await {
+                    Ok(()) => tx.commit().await,
+                    Err(err) => Err(err),
+                };
                 if let Err(err) = &result {
                     tracing::error!(error = %err, "an SQLite commit failed: writes answer 503 until one succeeds");
                 }

@@ -39,6 +39,8 @@ pub(crate) enum Bind {
 pub(crate) struct Filter {
     clauses: Vec<String>,
     pub binds: Vec<Bind>,
+    /// A text search: few rows match, and finding them is the costly part (see [`fetch_page`]).
+    narrow: bool,
 }
 
 impl Filter {
@@ -52,6 +54,11 @@ impl Filter {
         self.clauses.push(clause);
     }
 
+    /// Marks the filter as a text search, whose matches are found once and then paged.
+    pub fn narrows(&mut self) {
+        self.narrow = true;
+    }
+
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
@@ -62,6 +69,7 @@ impl Filter {
         let any: Vec<String> =
             columns.iter().map(|c| format!("lower(COALESCE({c}, '')) LIKE {pattern} ESCAPE '\\'")).collect();
         self.and(format!("({})", any.join(" OR ")));
+        self.narrows();
     }
 }
 
@@ -109,6 +117,11 @@ pub(crate) struct Listing<'a> {
 /// One page of `listing` under `filter`, with the total from one `COUNT` of the same filter. The
 /// count rides along as a scalar subquery (evaluated once), so a page costs one round trip; only
 /// a page past the end, which has no row to carry it, asks for the count on its own.
+///
+/// A text search finds its matches once (a materialized CTE) and counts, sorts and pages those.
+/// Without it the search ran twice, and Postgres's generic plan for a prepared statement (used
+/// after five runs) guessed the pattern matched few rows wherever they were, walked the sort
+/// index and filtered: 8,700 rows read for a page of `q=User12`.
 pub(crate) async fn fetch_page<T>(
     db: &super::Db,
     listing: &Listing<'_>,
@@ -128,6 +141,12 @@ where
     let (limit, offset_param) = (filter.binds.len() + 1, filter.binds.len() + 2);
     let columns = format!("{columns}, ({count_sql}) AS listing_total");
     let page_sql = match key {
+        Some(_) if filter.narrow => format!(
+            "WITH hits AS MATERIALIZED (SELECT {} FROM {from}{where_sql}) \
+             SELECT *, (SELECT COUNT(*) FROM hits) AS listing_total FROM hits \
+             ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}",
+            listing.columns
+        ),
         Some(key) => format!(
             "SELECT {columns} FROM {from} WHERE {key} IN (SELECT {key} FROM {from}{where_sql} \
              ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}) ORDER BY {order_by}"

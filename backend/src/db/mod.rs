@@ -33,6 +33,7 @@ pub mod org_search;
 pub mod organizations;
 pub mod readiness;
 pub mod reconcile_runs;
+pub mod search_index;
 pub mod session_index;
 pub mod staff_accounts;
 pub mod stats;
@@ -112,8 +113,12 @@ impl Db {
                     ensure_dir(dir)?;
                 }
                 // The busy timeout still covers other processes (the CLI's commands) writing.
+                // No ping before each use (sqlx's default): a local file's connection does not go
+                // stale, and on SQLite every call is a round trip to the connection's own thread.
+                // The writer is checked as it is given back instead (below).
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_release(|conn, _| {
                         Box::pin(async move {
@@ -135,7 +140,11 @@ impl Db {
                     })
                     .connect_with(options.clone())
                     .await?;
-                let readers = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .test_before_acquire(false)
+                    .connect_with(options)
+                    .await?;
                 Ok(Self::Sqlite(SqliteDb { readers, writer, write_failing: Arc::default() }))
             }
             DatabaseUrl::Postgres(raw) => {

@@ -250,7 +250,7 @@ fn UsersTable(list: UserList, base: String) -> impl IntoView {
                             <td>{u.created_at}</td>
                             <td>{u.last_sign_in_at.unwrap_or_default()}</td>
                         </tr>
-                    }.into_any()).collect_view()}
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
