@@ -16,7 +16,12 @@ repo=$(pwd)
 
 scratch=$(mktemp -d /var/tmp/first-hour.XXXXXX)
 export CARGO_HOME="$scratch/cargo" XDG_DATA_HOME="$scratch/share"
-export PATH="$CARGO_HOME/bin:$HOME/.cargo/bin:$PATH"
+# Only rustup's proxies from the real ~/.cargo/bin: the tools installed there must not count.
+mkdir -p "$scratch/rustup-bin"
+for tool in cargo rustc rustdoc rustup rustfmt cargo-fmt cargo-clippy clippy-driver; do
+  ln -s "$HOME/.cargo/bin/$tool" "$scratch/rustup-bin/$tool"
+done
+export PATH="$CARGO_HOME/bin:$scratch/rustup-bin:$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$HOME/.cargo/bin" | paste -sd:)"
 unset CARGO_TARGET_DIR
 dev_pid=
 cleanup() {
@@ -34,8 +39,15 @@ cd "$scratch/app"
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# A failed step shows the end of its log.
+step() { local log=$1; shift; "$@" > "$log" 2>&1 || { tail -30 "$log" >&2; exit 1; }; }
+if command -v cargo-leptos >/dev/null || command -v wasm-bindgen >/dev/null; then
+  echo "the scratch PATH still finds installed tools" >&2
+  exit 1
+fi
+
 start=$(now)
-make tools > "$scratch/tools.log" 2>&1
+step "$scratch/tools.log" make tools
 tools=$(took "$start")
 printf 'make tools                 %8s s\n' "$tools"
 
@@ -60,5 +72,5 @@ kill -- -"$dev_pid" 2>/dev/null || true
 dev_pid=
 
 start=$(now)
-make test-tools > "$scratch/test-tools.log" 2>&1
+step "$scratch/test-tools.log" make test-tools
 printf 'make test-tools            %8s s\n' "$(took "$start")"

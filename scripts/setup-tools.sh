@@ -59,6 +59,7 @@ if [ "$(wasm_opt_version "$binaryen_dir/node_modules/.bin/wasm-opt")" != "$BINAR
   npm install --prefix "$binaryen_dir" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION.0.0" >/dev/null
 fi
 # cargo-leptos finds it on PATH; ~/.cargo/bin is where it and wasm-bindgen already live.
+mkdir -p "${CARGO_HOME:-$HOME/.cargo}/bin"
 ln -sf "$binaryen_dir/node_modules/.bin/wasm-opt" "${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt"
 found=$(command -v wasm-opt || true)
 version=$(wasm_opt_version "${found:-/nonexistent}")
