@@ -24,15 +24,11 @@ quick_install() {
     cargo install "${hot[@]}" "$@"
 }
 
-# The two installs run side by side: each leaves a core idle while it links or compiles one big
-# crate, so together they finish about a minute sooner than one after the other.
-installs=()
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a few minutes, once)"
   HOT_CRATES="wasm_split_cli_support wasmparser wasm-encoder gimli regex-automata brotli
     brotli-decompressor flate2 miniz_oxide zlib-rs crc32fast adler2 seahash md-5" \
-    quick_install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" &
-  installs+=($!)
+    quick_install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # wasm-bindgen's CLI must match the library version in Cargo.lock exactly. It is all real work
@@ -42,10 +38,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION\$"; then
   say "installing wasm-bindgen-cli $WBG_VERSION (two minutes, once)"
   # No --locked: its lockfile names a crate version this registry lacks. Only the binary
   # cargo-leptos runs (not the test runner).
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --bin wasm-bindgen --force &
-  installs+=($!)
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --bin wasm-bindgen --force
 fi
-for pid in "${installs[@]}"; do wait "$pid"; done
 
 # wasm-opt for release builds: binaryen 132 from npm (it runs under Node). Debian's binaryen 108
 # breaks wasm-bindgen's reference-types output (the page throws `WebAssembly.Table.set()` on
