@@ -76,9 +76,10 @@ pub fn OrgsPage() -> impl IntoView {
                 </Form>
             }}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || orgs.get().map(|r| match r {
+                // `try_`: see the users list (values disposed under a render that goes on).
+                {move || orgs.try_get().flatten().map(|r| match r {
                     Ok(list) => {
-                        let base = query_string(&[("q", &query.get_untracked().0)]);
+                        let base = query.try_with_untracked(|q| query_string(&[("q", &q.0)])).unwrap_or_default();
                         view! { <OrgsTable list base /> }.into_any()
                     }
                     Err(e) => admin_error(e),

@@ -200,8 +200,13 @@ pub fn UsersPage() -> impl IntoView {
                 }
             }}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || users.get().map(|r| match r {
-                    Ok(list) => view! { <UsersTable list base=query.get_untracked().base() /> }.into_any(),
+                // `try_`: a client that goes away mid-render disposes the page's values while
+                // the SSR task may still run this once more (it panicked with plain reads).
+                {move || users.try_get().flatten().map(|r| match r {
+                    Ok(list) => {
+                        let base = query.try_with_untracked(ListQuery::base).unwrap_or_default();
+                        view! { <UsersTable list base /> }.into_any()
+                    }
                     Err(e) => admin_error(e),
                 })}
             </Transition>
