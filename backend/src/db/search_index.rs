@@ -25,8 +25,14 @@ pub(crate) async fn index_pending_in(conn: &mut SqliteConnection) -> Result<(), 
 /// Indexes what writes outside a transaction noted (they autocommit through the pool); a
 /// search already finds those rows meanwhile. Run every few seconds by the server.
 pub async fn catch_up(db: &Db) -> Result<(), sqlx::Error> {
-    if matches!(db, Db::Sqlite(_)) {
-        // An empty transaction: its commit does the work.
+    let Db::Sqlite(sqlite) = db else { return Ok(()) };
+    // Asked of a reader first: with nothing noted, an empty transaction would hold the one write
+    // connection for nothing, and its commit (which writes nothing, so succeeds even on a full
+    // disk) would tell readiness that writes work again.
+    let noted: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users_search_pending)").fetch_one(&sqlite.readers).await?;
+    if noted {
+        // An otherwise empty transaction: its commit does the work.
         db.begin().await?.commit().await?;
     }
     Ok(())
