@@ -31,14 +31,17 @@ if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     quick_install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
 
-# wasm-bindgen's CLI must match the library version in Cargo.lock exactly. It is all real work
-# (it rewrites the wasm on every build), so it keeps cargo's optimised profile.
+# wasm-bindgen's CLI must match the library version in Cargo.lock exactly. Its wasm rewriting
+# (walrus, wasmparser, the bindgen passes) runs on every build and stays optimised; the rest of
+# the package (its test runner's HTTP server and TLS, argument parsing) does not.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION\$"; then
   say "installing wasm-bindgen-cli $WBG_VERSION (two minutes, once)"
   # No --locked: its lockfile names a crate version this registry lacks. Only the binary
   # cargo-leptos runs (not the test runner).
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --bin wasm-bindgen --force
+  HOT_CRATES="wasm-bindgen-cli wasm-bindgen-cli-support wasm-bindgen-shared walrus wasmparser
+    wasm-encoder gimli leb128 id-arena hashbrown indexmap rustc-demangle serde_json rayon rayon-core" \
+    quick_install wasm-bindgen-cli --version "$WBG_VERSION" --bin wasm-bindgen --force
 fi
 
 # wasm-opt for release builds: binaryen 132 from npm (it runs under Node). Debian's binaryen 108

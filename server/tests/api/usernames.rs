@@ -46,7 +46,11 @@ async fn a_generated_username_reaches_clerk_and_survives_later_updates(backend: 
     assert!(clerk_has(&clerk, "user_alice", &generated).await, "written to Clerk");
     let patch = clerk.requests("/v1/users/user_alice").into_iter().find(|r| r.method == "PATCH").expect("a PATCH");
     assert_eq!(patch.body, Some(json!({ "username": generated })));
-    assert!(users::pending_username_pushes(&app.db, ids::UserId(0), 10).await.expect("query").is_empty());
+    // The pusher marks the row done after Clerk answers, so that mark can trail Clerk's copy.
+    let pushed = eventually(Duration::from_secs(10), || async {
+        users::pending_username_pushes(&app.db, ids::UserId(0), 10).await.expect("query").is_empty()
+    });
+    assert!(pushed.await, "the push is marked done");
 
     // Clerk's next user.updated carries it now.
     let mut renamed = clerk.user("user_alice").expect("user");
