@@ -47,7 +47,7 @@ pub enum Answer {
 /// `CLERK_WEBHOOK_SIGNING_SECRET` is not a Svix secret (`whsec_…`).
 #[derive(Debug, thiserror::Error)]
 #[error("CLERK_WEBHOOK_SIGNING_SECRET: not a valid Svix secret ({0})")]
-pub struct InvalidSigningSecret(svix::webhooks::WebhookError);
+pub struct InvalidSigningSecret(standardwebhooks::WebhookError);
 
 impl Answer {
     pub fn as_str(self) -> &'static str {
@@ -76,7 +76,7 @@ pub enum WebhookError {
 pub struct WebhookProcessor {
     db: Db,
     api: ClerkApi,
-    webhook: Option<svix::webhooks::Webhook>,
+    webhook: Option<standardwebhooks::Webhook>,
     writer: mpsc::Sender<Job>,
 }
 
@@ -90,7 +90,7 @@ impl WebhookProcessor {
         policy: MirrorPolicy,
         hooks: WebhookHooks,
     ) -> Result<Self, InvalidSigningSecret> {
-        let webhook = signing_secret.map(svix::webhooks::Webhook::new).transpose().map_err(InvalidSigningSecret)?;
+        let webhook = signing_secret.map(standardwebhooks::Webhook::new).transpose().map_err(InvalidSigningSecret)?;
         let writer = Writer { db: db.clone(), policy, hooks, invalidations }.spawn();
         Ok(Self { db, api, webhook, writer })
     }

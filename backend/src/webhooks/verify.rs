@@ -1,9 +1,11 @@
-//! Svix signature verification on the raw body, before anything is parsed.
+//! Svix signature verification on the raw body, before anything is parsed (by the Standard
+//! Webhooks reference library: Svix signs by that standard).
 //! See https://docs.svix.com/receiving/verifying-payloads/how-manual
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ids::DeliveryId;
 use serde_json::Value;
+use standardwebhooks::Webhook;
 
 /// Webhook bodies larger than this are refused before verification.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -33,26 +35,34 @@ pub struct Delivery {
     pub fetched: Option<crate::mirror::Fetched>,
 }
 
-/// The delivery's id from a complete set of headers: Svix's (`svix-*`) or the Standard
-/// Webhooks names (`webhook-*`), which Svix also sends. The `svix` crate verifies either set.
-fn delivery_id(headers: &HeaderMap) -> Option<String> {
-    [("svix-id", "svix-timestamp", "svix-signature"), ("webhook-id", "webhook-timestamp", "webhook-signature")]
-        .into_iter()
-        .find_map(|(id, timestamp, signature)| {
-            let id = headers.get(id).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())?;
-            (headers.contains_key(timestamp) && headers.contains_key(signature)).then(|| id.to_owned())
-        })
+/// Svix's header names, and the Standard Webhooks ones, which Svix also sends.
+const SVIX_HEADERS: [&str; 3] = ["svix-id", "svix-timestamp", "svix-signature"];
+const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
+/// The delivery's id (text), timestamp and signature: the first complete set of either names.
+fn signed_headers(headers: &HeaderMap) -> Option<(&str, [&HeaderValue; 3])> {
+    [SVIX_HEADERS, STANDARD_HEADERS].into_iter().find_map(|names| {
+        let [id, timestamp, signature] = names.map(|name| headers.get(name));
+        let id = id?;
+        let text = id.to_str().ok().filter(|v| !v.is_empty())?;
+        Some((text, [id, timestamp?, signature?]))
+    })
 }
 
 /// Verifies the signature over the exact bytes received, then checks the envelope's shape.
-pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8]) -> Result<Delivery, Refusal> {
-    use svix::webhooks::WebhookError as E;
+pub fn verify(webhook: &Webhook, headers: &HeaderMap, body: &[u8]) -> Result<Delivery, Refusal> {
+    use standardwebhooks::WebhookError as E;
 
-    let svix_id = delivery_id(headers).ok_or(Refusal::MissingHeader)?;
+    let (svix_id, values) = signed_headers(headers).ok_or(Refusal::MissingHeader)?;
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::TooLarge);
     }
-    webhook.verify(body, headers).map_err(|e| match e {
+    // The reference library reads the Standard Webhooks names only.
+    let mut signed = HeaderMap::with_capacity(3);
+    for (name, value) in STANDARD_HEADERS.into_iter().zip(values) {
+        signed.insert(HeaderName::from_static(name), value.clone());
+    }
+    webhook.verify(body, &signed).map_err(|e| match e {
         E::TimestampTooOldError | E::FutureTimestampError => Refusal::StaleTimestamp,
         E::MissingHeader(_) => Refusal::MissingHeader,
         _ => Refusal::BadSignature,
@@ -64,7 +74,7 @@ pub fn verify(webhook: &svix::webhooks::Webhook, headers: &HeaderMap, body: &[u8
         return Err(Refusal::BadShape);
     }
     let event = super::event::ClerkEvent::parse(&envelope.event_type, envelope.data).at(envelope.timestamp);
-    Ok(Delivery { svix_id: DeliveryId::new(svix_id), event, fetched: None })
+    Ok(Delivery { svix_id: DeliveryId::new(svix_id.to_owned()), event, fetched: None })
 }
 
 /// Svix's envelope around Clerk's event; other fields are skipped unparsed.
