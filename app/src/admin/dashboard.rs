@@ -84,7 +84,7 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
             <h2>"Subscriptions by plan"</h2>
-            <crate::billing::PlanCountsTable />
+            <crate::admin::billing::PlanCountsTable />
         </AdminShell>
     }
 }
