@@ -43,7 +43,8 @@ impl InvalidationBus {
     /// Forgets what a write made stale, here and on every instance, and hands back its result.
     pub async fn settle<T>(&self, changed: Changed<T>) -> T {
         if !changed.stale.is_empty() {
-            self.invalidate(&changed.stale).await;
+            // Boxed: rare, and its NOTIFY would otherwise size every request's future.
+            Box::pin(self.invalidate(&changed.stale)).await;
         }
         changed.value
     }

@@ -38,7 +38,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if req.method() == axum::http::Method::GET
         && let Some(target) = state.config.org_urls.target(req.uri().path())
     {
-        follow_url_org(&state, &mut auth, &target).await;
+        Box::pin(follow_url_org(&state, &mut auth, &target)).await;
     }
     if let Auth::SignedIn(user) = &auth {
         let org = user.org.as_ref().map(|o| o.id.as_str());
@@ -155,8 +155,9 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
-fn auth_of(parts: &Parts) -> Auth {
-    parts.extensions.get::<Auth>().cloned().unwrap_or(Auth::Anonymous)
+/// What [`authenticate`] decided, borrowed: a guard clones only the user it hands out.
+fn auth_of(parts: &Parts) -> &Auth {
+    parts.extensions.get::<Auth>().unwrap_or(&Auth::Anonymous)
 }
 
 /// The signed-in user; 401 (or 503) otherwise.
@@ -170,7 +171,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
         match auth.session_user() {
             Ok(Some(user)) => Ok(Self(user.clone())),
             // A pending session is nobody, but says why.
-            Ok(None) => Err(match &auth {
+            Ok(None) => Err(match auth {
                 Auth::Rejected(rejection) => AppError::from(rejection),
                 _ => AppError::unauthenticated(),
             }),
@@ -186,7 +187,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        auth_of(parts).session_user().map(|user| Self(user.cloned())).map_err(|r| AppError::from(&r))
+        let auth = auth_of(parts);
+        auth.session_user().map(|user| Self(user.cloned())).map_err(|r| AppError::from(&r))
     }
 }
 
@@ -218,7 +220,7 @@ impl FromRequestParts<AppState> for RequireMachine {
 }
 
 async fn caller(parts: &Parts, state: &AppState, accepts: AcceptsToken) -> Result<Caller, AppError> {
-    match state.auth.caller(&auth_of(parts), accepts).await {
+    match state.auth.caller(auth_of(parts), accepts).await {
         Ok(Some(caller)) => Ok(caller),
         Ok(None) => Err(AppError::unauthenticated()),
         Err(rejection) => Err(AppError::from(&rejection)),

@@ -270,7 +270,8 @@ impl Authenticator {
         if from_token.as_ref().is_some_and(|o| o.id == requested) {
             return from_token;
         }
-        match self.directory.membership(user.id, &requested).await {
+        // Boxed: only requests naming another organization pay for the membership load's future.
+        match Box::pin(self.directory.membership(user.id, &requested)).await {
             Ok(Some(m)) => Some(OrgClaims {
                 id: requested.clone(),
                 slug: None,

@@ -85,6 +85,20 @@ impl UserDirectory {
         clerk_id: &ClerkUserId,
         token_exp: i64,
     ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
+        // The warm path is one lookup; the load (a query, maybe a Backend API call and a
+        // transaction) is boxed, so its large future is built only on a miss.
+        if let Some(user) = self.users.get(clerk_id).await {
+            crate::measure::cache_lookup("user", true);
+            return Ok(Changed::nothing(user));
+        }
+        Box::pin(self.load_or_provision(clerk_id, token_exp)).await
+    }
+
+    async fn load_or_provision(
+        &self,
+        clerk_id: &ClerkUserId,
+        token_exp: i64,
+    ) -> Result<Changed<Arc<User>>, Arc<DirectoryError>> {
         let provisioned = std::sync::atomic::AtomicBool::new(false);
         let lookup = crate::measure::Lookup::new("user");
         let user = self

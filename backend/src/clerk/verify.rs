@@ -87,7 +87,7 @@ pub struct TokenVerifier {
     keys: KeySource,
     skew: i64,
     authorized_parties: Vec<String>,
-    verified: moka::sync::Cache<String, Arc<SessionClaims>>,
+    verified: moka::sync::Cache<String, Arc<SessionClaims>, foldhash::quality::RandomState>,
 }
 
 /// Why the verifier cannot start with the configured keys.
@@ -132,7 +132,7 @@ impl TokenVerifier {
             verified: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .expire_after(UntilTokenExpires { skew: skew.as_secs() as i64 })
-                .build(),
+                .build_with_hasher(foldhash::quality::RandomState::default()),
         }
     }
 
@@ -155,7 +155,8 @@ impl TokenVerifier {
             // A cached verification never outlives the token's own exp.
             Some(claims) if claims.exp <= now - self.skew => Err(TokenError::Expired),
             Some(claims) => Ok(claims),
-            None => self.verify_uncached(token, now).await,
+            // Boxed: the cold path (JWKS fetch, RSA) would otherwise size every request's future.
+            None => Box::pin(self.verify_uncached(token, now)).await,
         };
         let outcome = match &verdict {
             Ok(_) => "ok",
