@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # /admin/users with 10,000 mirrored users, on SQLite and on Postgres (release server, wrk on
-# loopback): a deep page (?page=100) and a search matching about 1% of users (q=User12: 111
-# users), each as the SSR page and as the JSON server function alone (the query without SSR),
+# loopback): a deep page (?page=100, and the same page as page 99's Next link names it, read on
+# from page 99's last row), and a search matching about 1% of users (q=User12: 111 users), each
+# as the SSR page and as the JSON server function alone (the query without SSR),
 # with the admin read cache on (the default, ADMIN_CACHE_SECONDS=2) and off (every request
 # runs its queries: the figure that holds after every write). Prints req/s, p50 and p99, the
 # uncached ratios against the original package's Django admin measured on this machine
@@ -85,7 +86,13 @@ serve_and_measure() {
   curl -sf -H "Cookie: $cookie" "$base/admin/users?page=100" | grep -q '10001 total · page 100 of 201'
   curl -sf -H "Cookie: $cookie" "$base/admin/users?q=User12" | grep -q '111 total'
 
+  # The same page reached by Next from page 99: its link names page 99's last row (keyset paging).
+  next=$(curl -sf -H "Cookie: $cookie" "$base/admin/users?page=99" |
+    grep -o 'href="[^"]*" rel="next"' | sed -e 's/^href="//' -e 's/" rel="next"$//' -e 's/&amp;/\&/g')
+  curl -sf -H "Cookie: $cookie" "$base/admin/users$next" | grep -q '10001 total · page 100 of 201'
+
   run page100_ssr -H "Cookie: $cookie" "$base/admin/users?page=100"
+  run page100_next_ssr -H "Cookie: $cookie" "$base/admin/users$next"
   run search1pct_ssr -H "Cookie: $cookie" "$base/admin/users?q=User12"
   BODY="page=100" ORIGIN="$base" run page100_query_only -s "$work/post.lua" -H "Cookie: $cookie" "$base/api/admin/users"
   BODY="q=User12" ORIGIN="$base" run search1pct_query_only -s "$work/post.lua" -H "Cookie: $cookie" "$base/api/admin/users"
@@ -109,6 +116,7 @@ fi
 echo "uncached SSR against the Django admin (${BASELINE_DEEP} req/s deep page, ${BASELINE_SEARCH} req/s 1% search):"
 awk -v deep="$BASELINE_DEEP" -v search="$BASELINE_SEARCH" '
   $2 == "uncached" && $3 == "page100_ssr" { printf "  %-9s deep page %6.0fx\n", $1, $4 / deep }
+  $2 == "uncached" && $3 == "page100_next_ssr" { printf "  %-9s deep page by Next %6.0fx\n", $1, $4 / deep }
   $2 == "uncached" && $3 == "search1pct_ssr" { printf "  %-9s 1%% search %6.0fx\n", $1, $4 / search }
 ' "$work/results.txt"
 echo "goals: 100x on SQLite, 50x on Postgres"

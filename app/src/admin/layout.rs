@@ -50,15 +50,22 @@ pub fn Pager(
     /// The query parameter that holds the page number.
     #[prop(default = "page")]
     param: &'static str,
+    /// More of the Next link's query (`after=<id>`: keyset paging).
+    #[prop(optional_no_strip)]
+    next: Option<String>,
 ) -> impl IntoView {
     let link = move |p: i64| {
         if base.is_empty() { format!("?{param}={p}") } else { format!("?{base}&{param}={p}") }
+    };
+    let next_link = match next {
+        Some(extra) => format!("{}&{extra}", link(page + 1)),
+        None => link(page + 1),
     };
     view! {
         <div class="pager" data-testid="pager">
             <span>{format!("{total} total · page {page} of {pages}")}</span>
             {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← Previous"</a> })}
-            {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"Next →"</a> })}
+            {(page < pages).then(|| view! { <a href=next_link rel="next">"Next →"</a> })}
         </div>
     }
 }

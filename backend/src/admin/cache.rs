@@ -16,6 +16,7 @@ use std::{
     time::Duration,
 };
 
+use ids::UserId;
 use moka::future::Cache;
 
 use crate::db::{
@@ -28,6 +29,8 @@ use crate::db::{
 };
 
 type Keyed<K> = (u64, K);
+/// A page of the user list: its filter, its number, and the row it reads on from.
+type UsersKey = (UserFilter, i64, Option<UserId>);
 
 pub struct AdminCache {
     generation: AtomicU64,
@@ -36,7 +39,7 @@ pub struct AdminCache {
 }
 
 struct Caches {
-    users: Cache<Keyed<(UserFilter, i64)>, Arc<Page<UserListItem>>>,
+    users: Cache<Keyed<UsersKey>, Arc<Page<UserListItem>>>,
     orgs: Cache<Keyed<(String, i64)>, Arc<Page<Organization>>>,
     counts: Cache<Keyed<()>, Arc<Counts>>,
 }
@@ -81,9 +84,15 @@ impl crate::invalidation::Forget for AdminCache {
 
 impl AdminCache {
     /// [`user_search::search`], cached.
-    pub async fn users(&self, db: &Db, filter: &UserFilter, page: i64) -> Result<Arc<Page<UserListItem>>, sqlx::Error> {
-        let load = async { Ok(Arc::new(user_search::search(db, filter, page).await?)) };
-        self.through(|c| &c.users, (filter.clone(), page), load).await
+    pub async fn users(
+        &self,
+        db: &Db,
+        filter: &UserFilter,
+        page: i64,
+        after: Option<UserId>,
+    ) -> Result<Arc<Page<UserListItem>>, sqlx::Error> {
+        let load = async { Ok(Arc::new(user_search::search(db, filter, page, after).await?)) };
+        self.through(|c| &c.users, (filter.clone(), page, after), load).await
     }
 
     /// [`org_search::search`], cached.

@@ -114,6 +114,28 @@ pub(crate) struct Listing<'a> {
     pub key: Option<&'a str>,
 }
 
+/// Keyset paging: the rows that follow a known row in the listing's order, found through the
+/// sort's index instead of an OFFSET walk past every earlier row.
+pub(crate) struct Seek<'a> {
+    /// The condition on the sort key, with `{}` where the known row's key goes.
+    pub condition: &'a str,
+    pub after: i64,
+}
+
+/// [`fetch_page_seeking`] without a known row: the page by OFFSET.
+pub(crate) async fn fetch_page<T>(
+    db: &super::Db,
+    listing: &Listing<'_>,
+    filter: &Filter,
+    page: i64,
+) -> Result<Page<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    T: Send + Unpin,
+{
+    fetch_page_seeking(db, listing, filter, page, None).await
+}
+
 /// One page of `listing` under `filter`, with the total from one `COUNT` of the same filter. The
 /// count rides along as a scalar subquery (evaluated once), so a page costs one round trip; only
 /// a page past the end, which has no row to carry it, asks for the count on its own.
@@ -122,11 +144,16 @@ pub(crate) struct Listing<'a> {
 /// Without it the search ran twice, and Postgres's generic plan for a prepared statement (used
 /// after five runs) guessed the pattern matched few rows wherever they were, walked the sort
 /// index and filtered: 8,700 rows read for a page of `q=User12`.
-pub(crate) async fn fetch_page<T>(
+///
+/// With `seek` (and no text search), the page starts after the known row; `page` then only
+/// numbers it. A known row that is gone (deleted meanwhile), or nothing after it, falls back to
+/// the page by OFFSET.
+pub(crate) async fn fetch_page_seeking<T>(
     db: &super::Db,
     listing: &Listing<'_>,
     filter: &Filter,
     page: i64,
+    seek: Option<Seek<'_>>,
 ) -> Result<Page<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
@@ -138,8 +165,19 @@ where
     let Listing { columns, from, order_by, key } = listing;
     let where_sql = filter.sql();
     let count_sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
-    let (limit, offset_param) = (filter.binds.len() + 1, filter.binds.len() + 2);
     let columns = format!("{columns}, ({count_sql}) AS listing_total");
+    let seek = seek.filter(|_| !filter.narrow && key.is_some());
+    let mut page_binds = filter.binds.clone();
+    // The page's own condition: the filter's, and with a known row, what follows it.
+    let page_where = match &seek {
+        Some(seek) => {
+            page_binds.push(Bind::Int(seek.after));
+            let condition = seek.condition.replace("{}", &format!("${}", page_binds.len()));
+            if where_sql.is_empty() { format!(" WHERE {condition}") } else { format!("{where_sql} AND {condition}") }
+        }
+        None => where_sql.clone(),
+    };
+    let (limit, offset_param) = (page_binds.len() + 1, page_binds.len() + 2);
     let page_sql = match key {
         Some(_) if filter.narrow => format!(
             "WITH hits AS MATERIALIZED (SELECT {} FROM {from}{where_sql}) \
@@ -148,26 +186,30 @@ where
             listing.columns
         ),
         Some(key) => format!(
-            "SELECT {columns} FROM {from} WHERE {key} IN (SELECT {key} FROM {from}{where_sql} \
+            "SELECT {columns} FROM {from} WHERE {key} IN (SELECT {key} FROM {from}{page_where} \
              ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}) ORDER BY {order_by}"
         ),
         None => {
             format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset_param}")
         }
     };
-    let mut page_binds = filter.binds.clone();
-    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(offset)]);
+    let seeking = seek.is_some();
+    page_binds.extend([Bind::Int(PAGE_SIZE), Bind::Int(if seeking { 0 } else { offset })]);
     let (total, items) = crate::on_pool!(db, pool => {
         let rows = crate::bind_all!(sqlx::query(&page_sql), &page_binds).fetch_all(pool).await?;
-        let total: i64 = match rows.first() {
-            Some(row) => row.try_get("listing_total")?,
-            None if offset == 0 => 0,
-            None => crate::bind_all!(sqlx::query_scalar(&count_sql), &filter.binds).fetch_one(pool).await?,
+        let total: Option<i64> = match rows.first() {
+            Some(row) => Some(row.try_get("listing_total")?),
+            None if seeking => None,
+            None if offset == 0 => Some(0),
+            None => Some(crate::bind_all!(sqlx::query_scalar(&count_sql), &filter.binds).fetch_one(pool).await?),
         };
         let items = rows.iter().map(T::from_row).collect::<Result<Vec<T>, _>>()?;
         (total, items)
     });
-    Ok(Page { items, total, page, per_page: PAGE_SIZE })
+    match total {
+        Some(total) => Ok(Page { items, total, page, per_page: PAGE_SIZE }),
+        None => Box::pin(fetch_page_seeking(db, listing, filter, page, None)).await,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use ids::{ClerkUserId, UserId};
 
 use super::{
     Db,
-    listing::{Bind, Filter, Listing, Page, fetch_page, like_pattern},
+    listing::{Bind, Filter, Listing, Page, Seek, fetch_page_seeking, like_pattern},
 };
 
 /// What a row of the list shows: fewer columns than a whole `User`, so a page decodes fast.
@@ -48,6 +48,17 @@ impl UserSort {
             Self::Email => "email ASC, id ASC",
         }
     }
+
+    /// The rows after a known one in this order, as one row-value comparison the sort's index
+    /// answers. None for the last sign-in, whose `NULLS LAST` no row value expresses: it pages
+    /// by OFFSET.
+    fn after(self) -> Option<&'static str> {
+        match self {
+            Self::Created => Some("(created_at, id) < (SELECT created_at, id FROM users WHERE id = {})"),
+            Self::Email => Some("(email, id) > (SELECT email, id FROM users WHERE id = {})"),
+            Self::LastSignIn => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -64,8 +75,15 @@ pub struct UserFilter {
     pub sort: UserSort,
 }
 
-/// One page of users matching `filter`: the page's rows and one `COUNT` of all matches.
-pub async fn search(db: &Db, filter: &UserFilter, page: i64) -> Result<Page<UserListItem>, sqlx::Error> {
+/// One page of users matching `filter`: the page's rows and one `COUNT` of all matches. With
+/// `after` (the previous page's last row, as the admin's Next link names it), the page is read
+/// from there through the sort's index; a deep page then costs what the first one does.
+pub async fn search(
+    db: &Db,
+    filter: &UserFilter,
+    page: i64,
+    after: Option<UserId>,
+) -> Result<Page<UserListItem>, sqlx::Error> {
     let mut f = Filter::default();
     if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         search_text(db, &mut f, text);
@@ -92,7 +110,8 @@ pub async fn search(db: &Db, filter: &UserFilter, page: i64) -> Result<Page<User
         None => {}
     }
     let listing = Listing { columns: LIST_COLUMNS, from: "users", order_by: filter.sort.order_by(), key: Some("id") };
-    fetch_page(db, &listing, &f, page).await
+    let seek = filter.sort.after().zip(after).map(|(condition, after)| Seek { condition, after: after.0 });
+    fetch_page_seeking(db, &listing, &f, page, seek).await
 }
 
 /// A case-insensitive substring of `search_text` (email, username, names and `clerk_id`), through

@@ -140,10 +140,43 @@ async fn search_filters_and_pages_over_a_thousand_users(backend: Backend) {
     let beyond = list(&app, &cookie, &[("page", "99")]).await;
     assert_eq!((beyond["rows"].as_array().map(Vec::len), beyond["total"].as_i64()), (Some(0), Some(1001)));
 
+    // Next reads on from the previous page's last row (keyset paging): page by page, the same
+    // rows and total as by OFFSET, ties in `created_at` included.
+    for sort in ["created", "email"] {
+        let mut after = String::new();
+        for page in 1..=21 {
+            let page = page.to_string();
+            let by_offset = list(&app, &cookie, &[("sort", sort), ("page", &page)]).await;
+            let by_seek = list(&app, &cookie, &[("sort", sort), ("page", &page), ("after", &after)]).await;
+            assert_eq!(
+                (&by_seek["rows"], &by_seek["total"]),
+                (&by_offset["rows"], &by_offset["total"]),
+                "{sort}, page {page}"
+            );
+            after = by_seek["rows"]
+                .as_array()
+                .and_then(|rows| rows.last())
+                .map(|row| row["id"].to_string())
+                .unwrap_or_default();
+        }
+    }
+    // A row that is gone (or never was) falls back to the page by OFFSET; a bad id is refused.
+    let page_two = list(&app, &cookie, &[("page", "2")]).await;
+    assert_eq!(list(&app, &cookie, &[("page", "2"), ("after", "99999999")]).await["rows"], page_two["rows"]);
+    let bad = app.admin_post("/api/admin/users", Some(&cookie), &[("after", "x'; DROP TABLE users")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.expect("json")["Validation"][0]["field"], "after");
+
     // The page itself renders the query's results on the server, with links that keep it.
     let html = app.admin_page("/admin/users?q=grace&active=yes&page=1", &cookie).await.text().await.expect("html");
     assert!(html.contains("u0007@example.com") && !html.contains("u0008@example.com"));
     assert!(html.contains("10 total · page 1 of 1"), "{html}");
+    // Without a search, Next names this page's last row; with one, it pages by number.
+    let first = app.admin_page("/admin/users", &cookie).await.text().await.expect("html");
+    let last_id = list(&app, &cookie, &[]).await["rows"][49]["id"].to_string();
+    assert!(first.contains(&format!("?page=2&amp;after={last_id}\"")), "{first}");
+    let searched = app.admin_page("/admin/users?q=ada", &cookie).await.text().await.expect("html");
+    assert!(searched.contains("page=2\" rel=\"next\"") && !searched.contains("after="), "{searched}");
 }
 
 async fn setup_with_clerk(backend: Backend) -> (FakeClerk, TestApp, StaffCookie, users::User) {

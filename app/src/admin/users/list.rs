@@ -34,7 +34,9 @@ pub struct UserList {
 
 /// One page of users. `active`, `staff` and `deleted` take `yes` or `no` (anything else: no
 /// filter); `joined_from` and `joined_to` are dates (`YYYY-MM-DD`, UTC, both inclusive);
-/// `sort` is `created` (default), `last_sign_in` or `email`.
+/// `sort` is `created` (default), `last_sign_in` or `email`. `after`, a user id (the Next link's,
+/// the previous page's last row), reads the page from that row on instead of counting past
+/// every earlier one; `page` then only numbers it.
 #[server(prefix = "/api/admin", endpoint = "users")]
 pub async fn list_users(
     #[server(default)] q: String,
@@ -43,7 +45,7 @@ pub async fn list_users(
     #[server(default)] deleted: String,
     #[server(flatten)] joined: JoinedRange,
     #[server(default)] sort: String,
-    #[server(default)] page: i64,
+    #[server(flatten)] at: PageAt,
 ) -> Result<UserList, AppError> {
     use backend::db::user_search::{UserFilter, UserSort};
 
@@ -52,6 +54,9 @@ pub async fn list_users(
     let (_admin, state) = crate::admin::ssr::admin()?;
     let joined_from = day_start(&joined.joined_from, "joined_from", 0)?;
     let joined_before = day_start(&joined.joined_to, "joined_to", 1)?;
+    let PageAt { page, after } = at;
+    let page = whole_number(&page, "page", "A page number")?.unwrap_or(1);
+    let after = whole_number(&after, "after", "A user id")?.map(UserId);
     let filter = UserFilter {
         joined_from,
         joined_before,
@@ -65,7 +70,7 @@ pub async fn list_users(
             _ => UserSort::Created,
         },
     };
-    let found = state.admin_cache.users(&state.db, &filter, page).await.map_err(AppError::internal)?;
+    let found = state.admin_cache.users(&state.db, &filter, page, after).await.map_err(AppError::internal)?;
     let pages = found.pages();
     Ok(UserList {
         rows: found
@@ -88,6 +93,15 @@ pub async fn list_users(
     })
 }
 
+/// Which page, flattened: on the wire it is `page` and `after`, like the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PageAt {
+    /// Strings, as a flattened form field only can be.
+    pub page: String,
+    pub after: String,
+}
+
 /// The joined-date filter, flattened: on the wire it is `joined_from` and `joined_to`, like the
 /// page's query string.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +109,17 @@ pub async fn list_users(
 pub struct JoinedRange {
     pub joined_from: String,
     pub joined_to: String,
+}
+
+/// `raw` as a whole number, none if empty; anything else is refused beside `field`.
+#[cfg(feature = "ssr")]
+fn whole_number(raw: &str, field: &str, message: &str) -> Result<Option<i64>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => raw.parse().map(Some).map_err(|_| {
+            AppError::Validation(vec![crate::error::FieldMessage { field: field.into(), message: message.into() }])
+        }),
+    }
 }
 
 /// The start of the day `raw` (`YYYY-MM-DD`, UTC) plus `days_after` days; empty means none.
@@ -128,9 +153,16 @@ struct ListQuery {
     joined_to: String,
     sort: String,
     page: i64,
+    after: String,
 }
 
 impl ListQuery {
+    /// Whether the next page can be read on from this one's last row: not for a text search
+    /// (its matches are found once, then paged) nor by last sign-in (see `UserSort::after`).
+    fn seekable(&self) -> bool {
+        self.q.trim().is_empty() && self.sort != "last_sign_in"
+    }
+
     /// `key=value&…` without the page, for links that keep the query.
     fn base(&self) -> String {
         query_string(&[
@@ -160,6 +192,7 @@ pub fn UsersPage() -> impl IntoView {
                 joined_to: get("joined_to"),
                 sort: get("sort"),
                 page: get("page").parse().unwrap_or(1),
+                after: get("after"),
             }
         })
     });
@@ -167,7 +200,15 @@ pub fn UsersPage() -> impl IntoView {
         move || query.get(),
         |q| {
             let joined = JoinedRange { joined_from: q.joined_from, joined_to: q.joined_to };
-            list_users(q.q, q.active, q.staff, q.deleted, joined, q.sort, q.page)
+            list_users(
+                q.q,
+                q.active,
+                q.staff,
+                q.deleted,
+                joined,
+                q.sort,
+                PageAt { page: q.page.to_string(), after: q.after },
+            )
         },
     );
 
@@ -204,8 +245,10 @@ pub fn UsersPage() -> impl IntoView {
                 // the SSR task may still run this once more (it panicked with plain reads).
                 {move || users.try_get().flatten().map(|r| match r {
                     Ok(list) => {
-                        let base = query.try_with_untracked(ListQuery::base).unwrap_or_default();
-                        view! { <UsersTable list base /> }.into_any()
+                        let (base, seekable) = query
+                            .try_with_untracked(|q| (q.base(), q.seekable()))
+                            .unwrap_or_default();
+                        view! { <UsersTable list base seekable /> }.into_any()
                     }
                     Err(e) => admin_error(e),
                 })}
@@ -235,9 +278,11 @@ fn flags(u: &backend::db::user_search::UserListItem) -> String {
 }
 
 #[component]
-fn UsersTable(list: UserList, base: String) -> impl IntoView {
+fn UsersTable(list: UserList, base: String, seekable: bool) -> impl IntoView {
     let UserList { rows, total, page, pages } = list;
     let empty = rows.is_empty();
+    // Next reads on from this page's last row (keyset paging) where the order allows it.
+    let next = rows.last().filter(|_| seekable).map(|row| format!("after={}", row.id));
     view! {
         <div class="table-wrap">
             <table class="data" data-testid="users-table">
@@ -260,6 +305,6 @@ fn UsersTable(list: UserList, base: String) -> impl IntoView {
             </table>
         </div>
         {empty.then(|| view! { <p class="muted">"No users match."</p> })}
-        <Pager page pages total base />
+        <Pager page pages total base next />
     }
 }
