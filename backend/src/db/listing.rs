@@ -35,7 +35,7 @@ pub(crate) enum Bind {
 }
 
 /// `WHERE a AND b …`, with `$n` placeholders numbered as they are added.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Filter {
     clauses: Vec<String>,
     pub binds: Vec<Bind>,
@@ -167,16 +167,14 @@ where
     let count_sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
     let columns = format!("{columns}, ({count_sql}) AS listing_total");
     let seek = seek.filter(|_| !filter.narrow && key.is_some());
-    let mut page_binds = filter.binds.clone();
-    // The page's own condition: the filter's, and with a known row, what follows it.
-    let page_where = match &seek {
-        Some(seek) => {
-            page_binds.push(Bind::Int(seek.after));
-            let condition = seek.condition.replace("{}", &format!("${}", page_binds.len()));
-            if where_sql.is_empty() { format!(" WHERE {condition}") } else { format!("{where_sql} AND {condition}") }
-        }
-        None => where_sql.clone(),
-    };
+    // The page's own filter: the listing's, and with a known row, what follows it.
+    let mut paged = filter.clone();
+    if let Some(seek) = &seek {
+        let known = paged.param(Bind::Int(seek.after));
+        paged.and(seek.condition.replace("{}", &known));
+    }
+    let page_where = paged.sql();
+    let mut page_binds = paged.binds;
     let (limit, offset_param) = (page_binds.len() + 1, page_binds.len() + 2);
     let page_sql = match key {
         Some(_) if filter.narrow => format!(
