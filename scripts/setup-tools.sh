@@ -26,6 +26,10 @@ quick_install() {
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a few minutes, once)"
+  # cargo-leptos asks for a vendored OpenSSL (through cargo-generate): compiling its C sources
+  # was the longest single step of the install. With the system's OpenSSL headers present
+  # (Debian: libssl-dev), it links that instead.
+  if pkg-config --exists openssl 2>/dev/null; then export OPENSSL_NO_VENDOR=1; fi
   HOT_CRATES="wasm_split_cli_support wasmparser wasm-encoder gimli regex-automata brotli
     brotli-decompressor flate2 miniz_oxide zlib-rs crc32fast adler2 seahash md-5" \
     quick_install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"

@@ -1,11 +1,28 @@
 //! What the app counts, named in one place for `/metrics` (the `metrics` facade; the server
 //! installs the Prometheus recorder only when `METRICS_ADDR` is set, and without it every call
-//! here is a no-op). Label values are `&'static str` from closed sets, never ids, emails or
+//! here returns at once). Label values are `&'static str` from closed sets, never ids, emails or
 //! tokens, so the number of series stays bounded whatever requests arrive.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use metrics::{counter, gauge, histogram};
+
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Turns the calls below on: call it once a recorder is installed (the server does, for
+/// `METRICS_ADDR`; so must an app that installs a recorder of its own). Until then they return
+/// at once: with no recorder the `metrics` macros still build and hash every labelled key, about
+/// 500 instructions a call, several calls a request.
+pub fn start_recording() {
+    RECORDING.store(true, Ordering::Relaxed);
+}
+
+fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
 
 /// Metric names, for the exporter's bucket settings and the docs.
 pub mod names {
@@ -53,6 +70,16 @@ pub fn describe() {
     describe_counter!(LISTENER_RECONNECTS, "Times the Postgres invalidation listener reconnected.");
 }
 
+/// One HTTP request answered: `route` is the matched template, never the path.
+pub fn http_request(method: &'static str, route: &'static str, status: http::StatusCode, took: Duration) {
+    if !recording() {
+        return;
+    }
+    counter!(names::HTTP_REQUESTS, "method" => method, "route" => route, "status" => status.as_str().to_owned())
+        .increment(1);
+    histogram!(names::HTTP_DURATION, "method" => method, "route" => route).record(took.as_secs_f64());
+}
+
 /// Token kinds, as `auth_token_verifications_total{kind}` names them.
 pub mod kind {
     pub const SESSION: &str = "session_token";
@@ -62,11 +89,17 @@ pub mod kind {
 }
 
 pub fn token_verified(kind: &'static str, outcome: &'static str) {
+    if !recording() {
+        return;
+    }
     counter!(names::TOKEN_VERIFICATIONS, "kind" => kind, "outcome" => outcome).increment(1);
 }
 
 /// One lookup in `cache` (`session_token`, `machine_token`, `user`, `membership`, `admin`).
 pub fn cache_lookup(cache: &'static str, hit: bool) {
+    if !recording() {
+        return;
+    }
     let result = if hit { "hit" } else { "miss" };
     counter!(names::CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
 }
@@ -97,16 +130,25 @@ impl Drop for Lookup {
 }
 
 pub fn webhook_delivery(event_type: &'static str, outcome: &'static str) {
+    if !recording() {
+        return;
+    }
     counter!(names::WEBHOOK_DELIVERIES, "event_type" => event_type, "outcome" => outcome).increment(1);
 }
 
 pub fn webhook_batch(size: usize, took: Duration) {
+    if !recording() {
+        return;
+    }
     histogram!(names::WEBHOOK_BATCH_SIZE).record(size as f64);
     histogram!(names::WEBHOOK_COMMIT).record(took.as_secs_f64());
 }
 
 /// A sync job (`users`, `organizations`, `billing`, `reconcile`) ended.
 pub fn sync_run(job: &'static str, ok: bool, took: Duration, created: u64, updated: u64, pruned: u64) {
+    if !recording() {
+        return;
+    }
     counter!(names::SYNC_RUNS, "job" => job, "outcome" => if ok { "ok" } else { "error" }).increment(1);
     histogram!(names::SYNC_DURATION, "job" => job).record(took.as_secs_f64());
     for (change, n) in [("created", created), ("updated", updated), ("pruned", pruned)] {
@@ -118,28 +160,46 @@ pub fn sync_run(job: &'static str, ok: bool, took: Duration, created: u64, updat
 
 /// `outcome`: `success`, `invalid`, `throttled`, `busy` or `error`.
 pub fn staff_login(outcome: &'static str) {
+    if !recording() {
+        return;
+    }
     counter!(names::STAFF_LOGINS, "outcome" => outcome).increment(1);
 }
 
 pub fn password_checks(running: usize, permits: usize) {
+    if !recording() {
+        return;
+    }
     gauge!(names::ARGON2_IN_USE).set(running as f64);
     gauge!(names::ARGON2_PERMITS).set(permits as f64);
 }
 
 pub fn db_pool(in_use: u32, idle: u32, max: u32) {
+    if !recording() {
+        return;
+    }
     gauge!(names::DB_CONNECTIONS, "state" => "in_use").set(f64::from(in_use));
     gauge!(names::DB_CONNECTIONS, "state" => "idle").set(f64::from(idle));
     gauge!(names::DB_MAX).set(f64::from(max));
 }
 
 pub fn webhook_queue(depth: usize) {
+    if !recording() {
+        return;
+    }
     gauge!(names::WEBHOOK_QUEUE).set(depth as f64);
 }
 
 pub fn bus_lag(seconds: f64) {
+    if !recording() {
+        return;
+    }
     histogram!(names::BUS_LAG).record(seconds.max(0.0));
 }
 
 pub fn listener_reconnected() {
+    if !recording() {
+        return;
+    }
     counter!(names::LISTENER_RECONNECTS).increment(1);
 }

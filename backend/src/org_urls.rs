@@ -106,6 +106,13 @@ impl Pattern {
     /// organization; `Some(Some(org))` otherwise.
     fn captures(&self, path: &str) -> Option<Option<OrgRef>> {
         let path = path.strip_prefix('/')?;
+        // Most paths differ in their first segment: refused before any splitting.
+        if let Some(Segment::Literal(lit)) = self.segments.first() {
+            let first = path.get(..lit.len()).filter(|p| p.eq_ignore_ascii_case(lit));
+            if first.is_none() || !matches!(path.as_bytes().get(lit.len()), None | Some(b'/')) {
+                return None;
+            }
+        }
         let (fixed, tail) = if self.rest {
             // `/a/(.*)` needs the `/` after `a`; what follows may be anything, even nothing.
             let mut cut = 0;
@@ -117,23 +124,28 @@ impl Pattern {
         } else {
             (path.strip_suffix('/').unwrap_or(path), None)
         };
-        let parts: Vec<&str> = if fixed.is_empty() { Vec::new() } else { fixed.split('/').collect() };
-        if parts.len() != self.segments.len() || tail.is_some_and(|t| t.contains(['#', '?'])) {
+        if tail.is_some_and(|t| t.contains(['#', '?'])) {
             return None;
         }
+        // Checked part by part, without collecting them: every signed-in GET runs this.
+        let mut parts = (!fixed.is_empty()).then(|| fixed.split('/')).into_iter().flatten();
         let (mut slug, mut id) = (None, None);
-        for (segment, part) in self.segments.iter().zip(&parts) {
+        for segment in &self.segments {
+            let part = parts.next()?;
             match segment {
                 Segment::Literal(lit) if part.eq_ignore_ascii_case(lit) => {}
                 Segment::Literal(_) => return None,
                 _ if part.is_empty() => return None,
-                Segment::Slug => slug = Some((*part).to_owned()),
-                Segment::Id => id = Some(ClerkOrgId::from(*part)),
+                Segment::Slug => slug = Some(part),
+                Segment::Id => id = Some(part),
                 Segment::Other => {}
             }
         }
+        if parts.next().is_some() {
+            return None;
+        }
         // Clerk prefers the id when a pattern names both.
-        Some(id.map(OrgRef::Id).or(slug.map(OrgRef::Slug)))
+        Some(id.map(|id| OrgRef::Id(ClerkOrgId::from(id))).or(slug.map(|slug| OrgRef::Slug(slug.to_owned()))))
     }
 }
 

@@ -35,7 +35,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let client_uat = ClientUat::parse(cookie(req.headers(), CLIENT_UAT_COOKIE));
     let verdict = state.auth.authenticate(token, client_uat, session.as_ref(), org_header.as_deref()).await;
     let mut auth = state.invalidations.settle(verdict).await;
+    // Only a signed-in user has an organization to follow: others skip the patterns.
     if req.method() == axum::http::Method::GET
+        && matches!(auth, Auth::SignedIn(_))
         && let Some(target) = state.config.org_urls.target(req.uri().path())
     {
         Box::pin(follow_url_org(&state, &mut auth, &target)).await;
@@ -130,7 +132,9 @@ pub async fn redirect_anonymous_pages(req: Request, next: Next) -> Response {
 }
 
 fn token_from(headers: &HeaderMap) -> Option<TokenSource> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    // `from_utf8` checks a 700-byte token word by word, `to_str` byte by byte; any byte a token
+    // cannot hold fails its verification anyway.
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| std::str::from_utf8(v.as_bytes()).ok()) {
         let value = value.trim();
         // Clerk takes "Bearer <t>", or a bare token; other schemes are not ours.
         if let Some(token) = value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) {

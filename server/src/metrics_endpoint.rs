@@ -41,6 +41,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
                 return None;
             }
             backend::measure::describe();
+            backend::measure::start_recording();
             // Histogram samples wait in buffers until drained: drain them even if nobody scrapes.
             let upkeep = handle.clone();
             tokio::spawn(async move {

@@ -11,7 +11,6 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use backend::measure::names;
 use tracing::Instrument;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,9 +34,7 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let mut res = next.run(req).instrument(span.clone()).await;
     let status = res.status();
     let took = started.elapsed();
-    metrics::counter!(names::HTTP_REQUESTS, "method" => method, "route" => route, "status" => status.as_str().to_owned())
-        .increment(1);
-    metrics::histogram!(names::HTTP_DURATION, "method" => method, "route" => route).record(took.as_secs_f64());
+    backend::measure::http_request(method, route, status, took);
     span.in_scope(|| {
         let micros = took.as_micros() as u64;
         if status.is_server_error() {

@@ -20,6 +20,9 @@ use crate::{
     mirror::{self, MirrorError, MirrorPolicy},
 };
 
+/// The caches' hasher: looked up on every request (SipHash cost twice as much).
+type Hasher = foldhash::quality::RandomState;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     #[error("database: {0}")]
@@ -54,10 +57,10 @@ pub struct UserDirectory {
     api: ClerkApi,
     /// Provisioned users get a generated username like any other mirrored user.
     policy: MirrorPolicy,
-    users: moka::future::Cache<ClerkUserId, Arc<User>>,
+    users: moka::future::Cache<ClerkUserId, Arc<User>, Hasher>,
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
-    memberships: moka::future::Cache<UserId, UserMemberships>,
+    memberships: moka::future::Cache<UserId, UserMemberships, Hasher>,
     /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
     /// one valid token cannot make every request call the Backend API. Bounded: the key is a
     /// verified `sub`, and entries die within the hour tokens may live.
@@ -70,9 +73,15 @@ impl UserDirectory {
             db,
             api,
             policy,
-            users: moka::future::Cache::builder().max_capacity(100_000).time_to_live(user_ttl).build(),
+            users: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(user_ttl)
+                .build_with_hasher(Hasher::default()),
             refused: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(3600)).build(),
-            memberships: moka::future::Cache::builder().max_capacity(100_000).time_to_live(org_ttl).build(),
+            memberships: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(org_ttl)
+                .build_with_hasher(Hasher::default()),
         }
     }
 
