@@ -119,7 +119,9 @@ impl UserDirectory {
                         return Ok(Arc::new(user));
                     }
                     let now = crate::clerk::verify::unix_now();
-                    if let Some(until) = self.refused.get(clerk_id).filter(|&until| until > now) {
+                    // Through the whole second `until`: whole seconds from before the call, so a
+                    // strict `>` could ask again almost at once after a `Retry-After: 1`.
+                    if let Some(until) = self.refused.get(clerk_id).filter(|&until| until >= now) {
                         return Err(DirectoryError::RecentlyRefused { until });
                     }
                     let clerk_user = self.api.get_user(clerk_id).await.inspect_err(|err| {
