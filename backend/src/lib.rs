@@ -28,3 +28,7 @@ pub mod webhooks;
 
 pub use config::{Config, ConfigError};
 pub use db::Db;
+
+/// The hasher of the caches read on every request (verified tokens, users, memberships, ended
+/// sessions): foldhash, seeded per process, at about half SipHash's cost on these keys.
+pub(crate) type CacheHasher = foldhash::quality::RandomState;

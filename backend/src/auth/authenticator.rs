@@ -75,7 +75,7 @@ pub struct Authenticator {
     revalidation: i64,
     allow_pending: bool,
     /// Clerk sessions ended by a webhook: refused even while their last token is unexpired.
-    ended_sessions: moka::sync::Cache<ClerkSessionId, (), foldhash::quality::RandomState>,
+    ended_sessions: moka::sync::Cache<ClerkSessionId, (), crate::CacheHasher>,
     /// API keys, M2M and OAuth tokens, for routes that accept them.
     pub machines: MachineVerifier,
 }
@@ -98,7 +98,7 @@ impl Authenticator {
             ended_sessions: moka::sync::Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_live(revalidation.max(crate::db::ended_sessions::retention().to_std().unwrap_or_default()))
-                .build_with_hasher(foldhash::quality::RandomState::default()),
+                .build_with_hasher(crate::CacheHasher::default()),
         }
     }
 

@@ -7,6 +7,7 @@ use ids::{ClerkOrgId, ClerkUserId, UserId};
 use std::{sync::Arc, time::Duration};
 
 use crate::{
+    CacheHasher,
     clerk::{
         api::{ApiError, ClerkApi},
         mapping,
@@ -19,9 +20,6 @@ use crate::{
     invalidation::{Changed, Invalidation},
     mirror::{self, MirrorError, MirrorPolicy},
 };
-
-/// The caches' hasher: looked up on every request (SipHash cost twice as much).
-type Hasher = foldhash::quality::RandomState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -57,10 +55,10 @@ pub struct UserDirectory {
     api: ClerkApi,
     /// Provisioned users get a generated username like any other mirrored user.
     policy: MirrorPolicy,
-    users: moka::future::Cache<ClerkUserId, Arc<User>, Hasher>,
+    users: moka::future::Cache<ClerkUserId, Arc<User>, CacheHasher>,
     /// Each user's memberships, by user id: one entry per user whatever organization ids
     /// requests name, so a flood of made-up `X-Organization-Id` values cannot grow it.
-    memberships: moka::future::Cache<UserId, UserMemberships, Hasher>,
+    memberships: moka::future::Cache<UserId, UserMemberships, CacheHasher>,
     /// Subjects Clerk just refused (404 until the token's `exp`, 429 for its `Retry-After`), so
     /// one valid token cannot make every request call the Backend API. Bounded: the key is a
     /// verified `sub`, and entries die within the hour tokens may live.
@@ -76,12 +74,12 @@ impl UserDirectory {
             users: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(user_ttl)
-                .build_with_hasher(Hasher::default()),
+                .build_with_hasher(CacheHasher::default()),
             refused: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(3600)).build(),
             memberships: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(org_ttl)
-                .build_with_hasher(Hasher::default()),
+                .build_with_hasher(CacheHasher::default()),
         }
     }
 

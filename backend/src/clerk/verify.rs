@@ -87,7 +87,7 @@ pub struct TokenVerifier {
     keys: KeySource,
     skew: i64,
     authorized_parties: Vec<String>,
-    verified: moka::sync::Cache<String, Arc<SessionClaims>, foldhash::quality::RandomState>,
+    verified: moka::sync::Cache<String, Arc<SessionClaims>, crate::CacheHasher>,
 }
 
 /// Why the verifier cannot start with the configured keys.
@@ -132,7 +132,7 @@ impl TokenVerifier {
             verified: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .expire_after(UntilTokenExpires { skew: skew.as_secs() as i64 })
-                .build_with_hasher(foldhash::quality::RandomState::default()),
+                .build_with_hasher(crate::CacheHasher::default()),
         }
     }
 
