@@ -10,20 +10,22 @@ use leptos_router::{
 
 use crate::lazy_pages as lazy;
 
-pub mod admin;
 #[cfg(feature = "ssr")]
 mod assets;
-pub mod auth;
 pub mod clerk_actions;
 pub mod compact;
 pub mod components;
-pub mod error;
 pub mod examples;
 pub mod lazy_pages;
 pub mod pages;
 pub mod site;
+
+// The shared parts (`app-core`) and the admin (`admin`) are crates of their own, so an edit here
+// recompiles neither; their modules keep the paths they had in this crate.
+pub use admin;
 #[cfg(feature = "ssr")]
-pub mod state;
+pub use app_core::state;
+pub use app_core::{auth, error};
 
 /// The document around the app, rendered on the server only.
 #[cfg(feature = "ssr")]

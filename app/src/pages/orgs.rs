@@ -57,7 +57,7 @@ pub async fn rename_org(slug: String, name: String) -> Result<String, AppError> 
     let slug = org.slug.clone().unwrap_or_default();
     let changed = backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, actor, org.id, &name, &slug)
         .await
-        .map_err(crate::admin::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     Ok(state.invalidations.settle(changed).await.name)
 }
 

@@ -146,6 +146,26 @@ impl AppError {
     }
 }
 
+/// A refused admin edit (`backend::admin`) in the words the browser gets.
+#[cfg(feature = "ssr")]
+pub fn edit_error(err: backend::admin::EditError) -> AppError {
+    use backend::admin::EditError;
+    match err {
+        EditError::NotFound => AppError::NotFound,
+        EditError::Invalid(fields) => AppError::Validation(
+            fields.into_iter().map(|f| FieldMessage { field: f.field.to_owned(), message: f.message }).collect(),
+        ),
+        EditError::Forbidden(message) => AppError::Forbidden(message),
+        EditError::ClerkRefused(message) => AppError::ClerkRefused(message),
+        EditError::Busy => AppError::TooManyAttempts(EditError::Busy.to_string()),
+        EditError::ClerkUnavailable(cause) => {
+            tracing::warn!(%cause, "writing through to Clerk failed");
+            AppError::Unavailable
+        }
+        other => AppError::internal(other),
+    }
+}
+
 /// Why the request's authentication was refused, in the words the browser gets.
 #[cfg(feature = "ssr")]
 impl From<&backend::auth::Rejection> for AppError {
@@ -166,7 +186,7 @@ impl From<&backend::auth::Rejection> for AppError {
 /// For plain axum handlers: the variant's status and `{"error": message}`, with
 /// `WWW-Authenticate: Bearer` on a 401. (Server functions answer through `FromServerFnError`:
 /// `server_fn_status` gives them the same status, and a page showing one gets it from
-/// `pages::error::ErrorPage`.)
+/// `error_page::ErrorPage`.)
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {

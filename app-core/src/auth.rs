@@ -29,7 +29,7 @@ pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
         }
         return ().into_any();
     }
-    view! { <crate::pages::error::ErrorPageBoundary>{children()}</crate::pages::error::ErrorPageBoundary> }.into_any()
+    view! { <crate::error_page::ErrorPageBoundary>{children()}</crate::error_page::ErrorPageBoundary> }.into_any()
 }
 
 /// Where [`SignedInOnly`] sends anonymous visitors.

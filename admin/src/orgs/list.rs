@@ -6,8 +6,8 @@ use leptos_router::{components::Form, hooks::use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    admin::layout::{AdminShell, Pager, admin_error, query_string},
     error::AppError,
+    layout::{AdminShell, Pager, admin_error, query_string},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +31,9 @@ pub struct OrgList {
 
 #[server(prefix = "/api/admin", endpoint = "orgs")]
 pub async fn list_orgs(#[server(default)] q: String, #[server(default)] page: i64) -> Result<OrgList, AppError> {
-    use crate::admin::ssr::time;
+    use crate::ssr::time;
 
-    let (_admin, state) = crate::admin::ssr::admin()?;
+    let (_admin, state) = crate::ssr::admin()?;
     let found = state.admin_cache.orgs(&state.db, Some(&q), page).await.map_err(AppError::internal)?;
     let pages = found.pages();
     Ok(OrgList {

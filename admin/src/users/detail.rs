@@ -7,12 +7,12 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    admin::{
+    error::AppError,
+    {
         AuditView, EventView,
         dashboard::EventsTable,
         layout::{AdminShell, admin_error, field_error},
     },
-    error::AppError,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +51,9 @@ pub struct UserDetail {
 pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
     use backend::db::{audit_log, org_search, users, webhook_events};
 
-    use crate::admin::ssr::time;
+    use crate::ssr::time;
 
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let db = &state.db;
     let Some(u) = users::find_by_id(db, id).await.map_err(AppError::internal)? else {
         return Err(AppError::NotFound);
@@ -109,7 +109,7 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     use backend::admin::users::{UserEdit, edit_user};
 
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let edit = UserEdit {
         first_name,
         last_name,
@@ -121,7 +121,7 @@ pub async fn update_user(
     let policy = backend::mirror::MirrorPolicy::from_config(&state.config);
     let changed = edit_user(&state.db, &state.clerk_writes, &policy, admin.actor(), id, edit)
         .await
-        .map_err(crate::admin::ssr::edit_error)?;
+        .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -254,12 +254,12 @@ fn UserView(u: UserDetail, save: ServerAction<UpdateUser>) -> impl IntoView {
             }.into_any()
         }}
 
-        <crate::admin::billing::BillingSection kind="user" id=u.id.0 />
+        <crate::billing::BillingSection kind="user" id=u.id.0 />
 
         <h2>"Recent webhook events"</h2>
         <EventsTable events=u.events.clone() />
 
         <h2>"History"</h2>
-        <crate::admin::audit::AuditTable entries=u.audit.clone() />
+        <crate::audit::AuditTable entries=u.audit.clone() />
     }
 }

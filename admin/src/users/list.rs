@@ -7,8 +7,8 @@ use leptos_router::{components::Form, hooks::use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    admin::layout::{AdminShell, Pager, TriState, admin_error, query_string},
     error::AppError,
+    layout::{AdminShell, Pager, TriState, admin_error, query_string},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +49,9 @@ pub async fn list_users(
 ) -> Result<UserList, AppError> {
     use backend::db::user_search::{UserFilter, UserSort};
 
-    use crate::admin::{layout::tri_state, ssr::time};
+    use crate::{layout::tri_state, ssr::time};
 
-    let (_admin, state) = crate::admin::ssr::admin()?;
+    let (_admin, state) = crate::ssr::admin()?;
     let joined_from = day_start(&joined.joined_from, "joined_from", 0)?;
     let joined_before = day_start(&joined.joined_to, "joined_to", 1)?;
     let PageAt { page, after } = at;

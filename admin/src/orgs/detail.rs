@@ -8,11 +8,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    admin::{
+    error::AppError,
+    {
         AuditView,
         layout::{AdminShell, Pager, admin_error, field_error},
     },
-    error::AppError,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,9 +71,9 @@ pub async fn get_org_detail(
 ) -> Result<OrgDetail, AppError> {
     use backend::db::{audit_log, org_search};
 
-    use crate::admin::ssr::time;
+    use crate::ssr::time;
 
-    let (_admin, state) = crate::admin::ssr::admin()?;
+    let (_admin, state) = crate::ssr::admin()?;
     let db = &state.db;
     let Some(o) = org_search::find(db, id).await.map_err(AppError::internal)? else {
         return Err(AppError::NotFound);
@@ -132,53 +132,53 @@ pub async fn get_org_detail(
 
 #[server(prefix = "/api/admin", endpoint = "org-update")]
 pub async fn update_org(id: OrgId, name: String, slug: String) -> Result<(), AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
         .await
-        .map_err(crate::admin::ssr::edit_error)?;
+        .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-role")]
 pub async fn change_member_role(org_id: OrgId, user_id: UserId, role: String) -> Result<(), AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed =
         backend::admin::orgs::change_role(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id, &role)
             .await
-            .map_err(crate::admin::ssr::edit_error)?;
+            .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "member-remove")]
 pub async fn remove_member(org_id: OrgId, user_id: UserId) -> Result<(), AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
         .await
-        .map_err(crate::admin::ssr::edit_error)?;
+        .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "org-invite")]
 pub async fn invite_to_org(org_id: OrgId, email_address: String, role: String) -> Result<(), AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed =
         backend::admin::orgs::invite(&state.db, &state.clerk_writes, admin.actor(), org_id, &email_address, &role)
             .await
-            .map_err(crate::admin::ssr::edit_error)?;
+            .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
 
 #[server(prefix = "/api/admin", endpoint = "org-invitation-revoke")]
 pub async fn revoke_invitation(org_id: OrgId, invitation_id: i64) -> Result<(), AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed =
         backend::admin::orgs::revoke_invitation(&state.db, &state.clerk_writes, admin.actor(), org_id, invitation_id)
             .await
-            .map_err(crate::admin::ssr::edit_error)?;
+            .map_err(crate::ssr::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -379,9 +379,9 @@ fn OrgView(o: OrgDetail, actions: OrgActions) -> impl IntoView {
             <Pager page=o.invitations_page pages=o.invitations_pages total=o.invitations_total base=String::new() param="ipage" />
         })}
 
-        <crate::admin::billing::BillingSection kind="org" id=o.id.0 />
+        <crate::billing::BillingSection kind="org" id=o.id.0 />
 
         <h2>"History"</h2>
-        <crate::admin::audit::AuditTable entries=o.audit.clone() />
+        <crate::audit::AuditTable entries=o.audit.clone() />
     }
 }

@@ -36,9 +36,9 @@ fn day(millis: Option<i64>) -> String {
 /// A user's (`kind=user`) or organization's (`kind=org`) items, newest period first.
 #[server(prefix = "/api/admin", endpoint = "billing")]
 pub async fn get_payer_billing(kind: String, id: i64) -> Result<PayerBilling, AppError> {
-    use crate::admin::ssr::edit_error;
+    use crate::ssr::edit_error;
 
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let items = match kind.as_str() {
         "user" => backend::admin::billing::of_user(&state.db, ids::UserId(id)).await,
         "org" => backend::admin::billing::of_org(&state.db, ids::OrgId(id)).await,
@@ -65,17 +65,17 @@ pub async fn get_payer_billing(kind: String, id: i64) -> Result<PayerBilling, Ap
 /// Cancels a subscription item at the end of its period, through Clerk. Superusers only.
 #[server(prefix = "/api/admin", endpoint = "billing-cancel")]
 pub async fn cancel_subscription_item(id: String) -> Result<String, AppError> {
-    let (admin, state) = crate::admin::ssr::admin()?;
+    let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::billing::cancel_item(&state.db, &state.clerk_writes, admin.actor(), &id)
         .await
-        .map_err(crate::admin::ssr::edit_error)?;
+        .map_err(crate::ssr::edit_error)?;
     Ok(state.invalidations.settle(changed).await.status)
 }
 
 /// Subscription items by plan and status.
 #[server(prefix = "/api/admin", endpoint = "plans")]
 pub async fn get_plan_counts() -> Result<PlanCounts, AppError> {
-    let (_, state) = crate::admin::ssr::admin()?;
+    let (_, state) = crate::ssr::admin()?;
     let rows = backend::db::billing::counts_by_plan(&state.db).await.map_err(AppError::internal)?;
     Ok(rows
         .into_iter()
@@ -157,10 +157,10 @@ pub fn PlanCountsTable() -> impl IntoView {
 #[component]
 pub fn PlansPage() -> impl IntoView {
     view! {
-        <crate::admin::layout::AdminShell>
+        <crate::layout::AdminShell>
             <h1>"Plans"</h1>
             <p class="muted">"Clerk Billing's plans (from `server sync-billing`) and their subscription items, mirrored from its webhooks."</p>
             <PlanCountsTable />
-        </crate::admin::layout::AdminShell>
+        </crate::layout::AdminShell>
     }
 }

@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 /// `backend::admin::access` (whose `LOGIN_PATH` a test holds equal to this one).
 pub const LOGIN_PATH: &str = "/admin/login";
 
+// Each page module names these as `crate::…`, as it did inside the app crate.
+#[cfg(feature = "ssr")]
+use app_core::state;
+use app_core::{error, error_page};
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     #[test]
@@ -58,17 +63,15 @@ impl EventView {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use backend::{
-        admin::EditError,
-        db::{audit_log::AuditEntry, webhook_events::WebhookEventRow},
-    };
+pub mod ssr {
+    use backend::db::{audit_log::AuditEntry, webhook_events::WebhookEventRow};
     use serde_json::Value;
 
     use super::{AuditView, EventView};
-    use crate::{
+    pub use app_core::error::edit_error;
+    use app_core::{
         auth::{AdminView, require_admin},
-        error::{AppError, FieldMessage},
+        error::AppError,
         state::AppState,
     };
 
@@ -83,25 +86,8 @@ pub(crate) mod ssr {
     /// The guard and the state, for the first line of every admin server function.
     pub fn admin() -> Result<(AdminView, AppState), AppError> {
         let admin = require_admin()?;
-        let state = crate::state::app_state()?;
+        let state = app_core::state::app_state()?;
         Ok((admin, state))
-    }
-
-    pub fn edit_error(err: EditError) -> AppError {
-        match err {
-            EditError::NotFound => AppError::NotFound,
-            EditError::Invalid(fields) => AppError::Validation(
-                fields.into_iter().map(|f| FieldMessage { field: f.field.to_owned(), message: f.message }).collect(),
-            ),
-            EditError::Forbidden(message) => AppError::Forbidden(message),
-            EditError::ClerkRefused(message) => AppError::ClerkRefused(message),
-            EditError::Busy => AppError::TooManyAttempts(EditError::Busy.to_string()),
-            EditError::ClerkUnavailable(cause) => {
-                tracing::warn!(%cause, "writing through to Clerk failed");
-                AppError::Unavailable
-            }
-            other => AppError::internal(other),
-        }
     }
 
     /// `2026-12-01 20:41 UTC`. Written out rather than with `format`, which parses its pattern

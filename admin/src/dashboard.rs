@@ -84,7 +84,7 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
             <h2>"Subscriptions by plan"</h2>
-            <crate::admin::billing::PlanCountsTable />
+            <crate::billing::PlanCountsTable />
         </AdminShell>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::login::StaffLogout;
-use crate::{error::AppError, pages::error::ErrorPageBoundary};
+use crate::{error::AppError, error_page::ErrorPageBoundary};
 
 #[component]
 pub fn AdminShell(children: Children) -> impl IntoView {
@@ -32,7 +32,7 @@ pub fn AdminShell(children: Children) -> impl IntoView {
 
 /// What an admin page shows when its data failed: the login page for 401/403, else the error.
 pub fn admin_error(err: AppError) -> AnyView {
-    crate::pages::error::set_page_status(&err);
+    crate::error_page::set_page_status(&err);
     match err {
         AppError::Forbidden(_) | AppError::Unauthorized(_) => view! { <Redirect path=super::LOGIN_PATH /> }.into_any(),
         AppError::NotFound => view! { <p class="error">"Not found."</p> }.into_any(),
