@@ -36,7 +36,7 @@ fn day(millis: Option<i64>) -> String {
 /// A user's (`kind=user`) or organization's (`kind=org`) items, newest period first.
 #[server(prefix = "/api/admin", endpoint = "billing")]
 pub async fn get_payer_billing(kind: String, id: i64) -> Result<PayerBilling, AppError> {
-    use crate::ssr::edit_error;
+    use crate::error::edit_error;
 
     let (admin, state) = crate::ssr::admin()?;
     let items = match kind.as_str() {
@@ -68,7 +68,7 @@ pub async fn cancel_subscription_item(id: String) -> Result<String, AppError> {
     let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::billing::cancel_item(&state.db, &state.clerk_writes, admin.actor(), &id)
         .await
-        .map_err(crate::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     Ok(state.invalidations.settle(changed).await.status)
 }
 

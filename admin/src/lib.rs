@@ -63,12 +63,11 @@ impl EventView {
 }
 
 #[cfg(feature = "ssr")]
-pub mod ssr {
+pub(crate) mod ssr {
     use backend::db::{audit_log::AuditEntry, webhook_events::WebhookEventRow};
     use serde_json::Value;
 
     use super::{AuditView, EventView};
-    pub use app_core::error::edit_error;
     use app_core::{
         auth::{AdminView, require_admin},
         error::AppError,

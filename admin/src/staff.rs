@@ -63,7 +63,7 @@ pub async fn create_staff(
     let changed =
         backend::admin::staff::create(&state.db, admin.actor(), &email, &password, &password_confirm, superuser)
             .await
-            .map_err(super::ssr::edit_error)?;
+            .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -78,7 +78,7 @@ pub async fn reset_staff_password(
     let (admin, state) = super::ssr::admin()?;
     let changed = backend::admin::staff::reset_password(&state.db, admin.actor(), id, &password, &password_confirm)
         .await
-        .map_err(super::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -115,17 +115,17 @@ pub async fn change_own_password(
         Ok(changed) => state.invalidations.settle(changed).await,
         // A wrong current password keeps its attempt.
         Err(EditError::Invalid(fields)) if wrong_current(&fields) => {
-            return Err(super::ssr::edit_error(EditError::Invalid(fields)));
+            return Err(crate::error::edit_error(EditError::Invalid(fields)));
         }
         // The current password was right; only the new one was refused.
         Err(err @ EditError::Invalid(_)) => {
             login::forgive_attempts(&state.db, &email, &client).await.map_err(AppError::internal)?;
-            return Err(super::ssr::edit_error(err));
+            return Err(crate::error::edit_error(err));
         }
         // Never checked (busy, or gone): the attempt does not count.
         Err(err) => {
             login::release_attempt(&state.db, attempt).await.map_err(AppError::internal)?;
-            return Err(super::ssr::edit_error(err));
+            return Err(crate::error::edit_error(err));
         }
     };
     login::forgive_attempts(&state.db, &email, &client).await.map_err(AppError::internal)?;

@@ -8,11 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    AuditView,
     error::AppError,
-    {
-        AuditView,
-        layout::{AdminShell, Pager, admin_error, field_error},
-    },
+    layout::{AdminShell, Pager, admin_error, field_error},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +133,7 @@ pub async fn update_org(id: OrgId, name: String, slug: String) -> Result<(), App
     let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::orgs::edit_org(&state.db, &state.clerk_writes, admin.actor(), id, &name, &slug)
         .await
-        .map_err(crate::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -146,7 +144,7 @@ pub async fn change_member_role(org_id: OrgId, user_id: UserId, role: String) ->
     let changed =
         backend::admin::orgs::change_role(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id, &role)
             .await
-            .map_err(crate::ssr::edit_error)?;
+            .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -156,7 +154,7 @@ pub async fn remove_member(org_id: OrgId, user_id: UserId) -> Result<(), AppErro
     let (admin, state) = crate::ssr::admin()?;
     let changed = backend::admin::orgs::remove_member(&state.db, &state.clerk_writes, admin.actor(), org_id, user_id)
         .await
-        .map_err(crate::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -167,7 +165,7 @@ pub async fn invite_to_org(org_id: OrgId, email_address: String, role: String) -
     let changed =
         backend::admin::orgs::invite(&state.db, &state.clerk_writes, admin.actor(), org_id, &email_address, &role)
             .await
-            .map_err(crate::ssr::edit_error)?;
+            .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
@@ -178,7 +176,7 @@ pub async fn revoke_invitation(org_id: OrgId, invitation_id: i64) -> Result<(), 
     let changed =
         backend::admin::orgs::revoke_invitation(&state.db, &state.clerk_writes, admin.actor(), org_id, invitation_id)
             .await
-            .map_err(crate::ssr::edit_error)?;
+            .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }

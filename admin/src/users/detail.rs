@@ -7,12 +7,10 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    AuditView, EventView,
+    dashboard::EventsTable,
     error::AppError,
-    {
-        AuditView, EventView,
-        dashboard::EventsTable,
-        layout::{AdminShell, admin_error, field_error},
-    },
+    layout::{AdminShell, admin_error, field_error},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +119,7 @@ pub async fn update_user(
     let policy = backend::mirror::MirrorPolicy::from_config(&state.config);
     let changed = edit_user(&state.db, &state.clerk_writes, &policy, admin.actor(), id, edit)
         .await
-        .map_err(crate::ssr::edit_error)?;
+        .map_err(crate::error::edit_error)?;
     state.invalidations.settle(changed).await;
     Ok(())
 }
