@@ -35,3 +35,11 @@ export async function signInThroughClerk(page: Page) {
   await submitPassword(page, fakeUserPassword);
 }
 
+
+/** Picks an organization in the mounted <OrganizationSwitcher/>, with the keyboard. Once open,
+ * ClerkJS focuses the popover's first item (which can scroll the page) and then places the
+ * popover again: a click aimed while it moves can land beside the item, and nothing is chosen. */
+export async function chooseOrganization(page: Page, name: string) {
+  await page.locator('.cl-organizationSwitcherTrigger').click();
+  await page.locator('.cl-organizationSwitcherPopoverCard').getByRole('menuitem', { name }).press('Enter');
+}

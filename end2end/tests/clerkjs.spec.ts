@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { createHmac, randomUUID } from 'node:crypto';
 import { test, expect } from './fixtures';
 import { fakeClerkSecret, fakeClerkUrl, fakeFapiSettings, fakeUserPassword, isRelease, webhookSecret } from './mode';
-import { enterIdentifier, glue, member, signInThroughClerk, submitPassword } from './clerk-sign-in';
+import { chooseOrganization, enterIdentifier, glue, member, signInThroughClerk, submitPassword } from './clerk-sign-in';
 
 // The real ClerkJS (the pinned npm build) against the fake Clerk's Frontend API: sign-in through
 // the mounted <SignIn/>, token refresh, organization switching, sign-out and revocation, each
@@ -84,8 +84,7 @@ test('the OrganizationSwitcher goes to the chosen organization\'s URL, and the s
     ['Organization 2', 'org_0000002', 'organization-2', 'org:member'],
   ]) {
     const loads = countLoads(page);
-    await page.locator('.cl-organizationSwitcherTrigger').click();
-    await page.locator('.cl-organizationSwitcherPopoverCard').getByText(name, { exact: true }).click();
+    await chooseOrganization(page, name);
     await page.waitForURL(`**/orgs/${slug}`);
     await expect(page.getByTestId('org-name')).toHaveText(name);
     await expect(page.getByTestId('org-role')).toHaveText(role);
@@ -101,8 +100,7 @@ test('the OrganizationSwitcher goes to the chosen organization\'s URL, and the s
 
 test('opening another organization\'s URL makes ClerkJS switch to it, with at most one reload', async ({ page }) => {
   await signInThroughClerk(page);
-  await page.locator('.cl-organizationSwitcherTrigger').click();
-  await page.locator('.cl-organizationSwitcherPopoverCard').getByText('Organization 1', { exact: true }).click();
+  await chooseOrganization(page, 'Organization 1');
   await page.waitForURL('**/orgs/organization-1');
   await expect(glue(page)).toHaveAttribute('data-clerk-glue', 'in-sync');
   expect((await serverUser(page))?.org?.id).toBe('org_0000001');
