@@ -1,7 +1,7 @@
 //! JSON endpoints: `GET /api/me`, `GET /api/whoami`, and a superuser's download of one person's data.
 
-use app::error::AppError;
-use app::{auth::UserView, state::AppState};
+use app_core::error::AppError;
+use app_core::{auth::UserView, state::AppState};
 use axum::{
     Extension, Json,
     extract::{Path, State},

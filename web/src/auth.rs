@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use app::{error::AppError, state::AppState};
+use app_core::{error::AppError, state::AppState};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{HeaderMap, header, request::Parts},

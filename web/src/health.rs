@@ -2,7 +2,7 @@
 //! answers a real read, takes writes, and its schema is the one this binary expects; see
 //! `backend::db::readiness`).
 
-use app::state::AppState;
+use app_core::state::AppState;
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::json;
 

@@ -1,5 +1,6 @@
 //! The `server` binary's library: the axum application, its routes and middleware, and the CLI.
-//! `main.rs` only parses arguments and calls in here, so tests run the real thing.
+//! `server/src/main.rs` only hands in the site's pages and calls in here, so tests run the real
+//! thing.
 
 pub mod api;
 pub mod auth;

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use app::state::AppState;
+use app_core::state::AppState;
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 use backend::measure::names;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};

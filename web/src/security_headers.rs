@@ -6,7 +6,7 @@
 //! the Frontend API, Cloudflare Turnstile, `img.clerk.com`, telemetry, `blob:` workers and
 //! inline styles (ClerkJS's emotion injects them).
 
-use app::state::AppState;
+use app_core::state::AppState;
 use axum::{
     extract::{Request, State},
     http::{HeaderName, HeaderValue, header},

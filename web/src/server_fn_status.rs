@@ -3,7 +3,7 @@
 //! itself; here the error is read back and answered with the status its variant names, so a
 //! 403 or 400 never reaches the browser as a 500, whichever call site returned it.
 
-use app::error::AppError;
+use app_core::error::AppError;
 use axum::{
     body::Body,
     extract::Request,

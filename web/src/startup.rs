@@ -4,10 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use app::{
-    App, shell,
-    state::{AppState, Shared},
-};
+use app_core::state::{AppState, Shared};
 use axum::{
     Router, middleware,
     routing::{get, post},
@@ -27,11 +24,22 @@ use backend::{
     webhooks::{WebhookHooks, WebhookProcessor},
 };
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::{api, auth, csrf, health, security_headers, server_fn_status, static_files, webhook};
+
+/// The site's pages, handed in by the binary: their routes and the document around them. They
+/// live in the `app` crate, which this one does not depend on, so an edit to a page leaves this
+/// crate compiled (see docs/first-hour.md).
+#[derive(Clone, Copy)]
+pub struct Site {
+    /// `leptos_axum::generate_route_list(App)`.
+    pub routes: fn() -> Vec<AxumRouteListing>,
+    /// The HTML shell around the app (`app::shell`).
+    pub shell: fn(LeptosOptions) -> AnyView,
+}
 
 pub struct Application {
     listener: TcpListener,
@@ -44,12 +52,17 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, and binds `leptos.site_addr`, but does not serve yet.
-    pub async fn build(config: Config, leptos: LeptosOptions) -> anyhow::Result<Self> {
-        Self::build_with_hooks(config, leptos, crate::hooks::registered()).await
+    pub async fn build(config: Config, leptos: LeptosOptions, site: Site) -> anyhow::Result<Self> {
+        Self::build_with_hooks(config, leptos, site, crate::hooks::registered()).await
     }
 
     /// [`Application::build`] with the given webhook hooks.
-    pub async fn build_with_hooks(config: Config, leptos: LeptosOptions, hooks: WebhookHooks) -> anyhow::Result<Self> {
+    pub async fn build_with_hooks(
+        config: Config,
+        leptos: LeptosOptions,
+        site: Site,
+        hooks: WebhookHooks,
+    ) -> anyhow::Result<Self> {
         tracing::info!(config = %config, "starting");
         config.check_can_serve()?;
         for warning in config.warnings() {
@@ -110,7 +123,7 @@ impl Application {
             Some(addr) => Some(crate::metrics_endpoint::bind(addr).await?),
             None => None,
         };
-        let router = router(state.clone());
+        let router = router(state.clone(), site);
         let reconciler = reconciler(&state, &invalidations);
         Ok(Self { listener, router, state, invalidations, reconciler, metrics })
     }
@@ -194,8 +207,8 @@ fn authenticator(config: &Config, db: &Db, dev: Option<&DevClerk>) -> anyhow::Re
     Ok((auth, api))
 }
 
-fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+fn router(state: AppState, site: Site) -> Router {
+    let routes = (site.routes)();
     let leptos_options = state.leptos_options.clone();
     let session_layer = session_store::layer(&state.db, Arc::clone(&state.sessions), state.config.cookie_secure);
 
@@ -204,13 +217,13 @@ fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         // Leptos provides the state itself (`AppState` in context).
         .leptos_routes_with_context(&state, routes, auth::provide_request_context, move || {
-            shell(leptos_options.clone())
+            (site.shell)(leptos_options.clone())
         })
         .route("/api/me", get(api::me))
         .route("/api/whoami", get(api::whoami))
         .route("/admin/users/{id}/export", get(api::export_user))
         .route("/webhooks/clerk", post(webhook::clerk))
-        .fallback_service(static_files::service(&state))
+        .fallback_service(static_files::service(&state, site.shell))
         .layer(middleware::from_fn(server_fn_status::app_error_status))
         .layer(middleware::from_fn(auth::redirect_anonymous_pages))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -2,14 +2,14 @@
 //! build made them, immutable caching for names that really are their content's hash,
 //! revalidation for everything else. Whatever is not a file falls through to the app's 404 page.
 
-use app::{shell, state::AppState};
+use app_core::state::AppState;
 use axum::{
     extract::Request,
     http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::Response,
 };
-use leptos::prelude::provide_context;
+use leptos::prelude::{AnyView, LeptosOptions, provide_context};
 use std::{collections::HashSet, sync::Arc};
 use tower_http::services::ServeDir;
 
@@ -18,8 +18,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Revalidate every time (cheap: ServeDir answers conditional requests with 304).
 const REVALIDATE: &str = "no-cache";
 
-pub fn service(state: &AppState) -> axum::routing::Router {
-    let not_found = not_found_page(state);
+pub fn service(state: &AppState, shell: fn(LeptosOptions) -> AnyView) -> axum::routing::Router {
+    let not_found = not_found_page(state, shell);
     let root = std::path::Path::new(&*state.leptos_options.site_root);
     let immutable = Arc::new(content_hashed_files(root));
     let files = ServeDir::new(root)
@@ -34,7 +34,7 @@ pub fn service(state: &AppState) -> axum::routing::Router {
 
 /// The app's own 404 page, rendered as its routes are (Leptos's `file_and_error_handler` would
 /// look the file up a second time, and give the page no signed-in user).
-fn not_found_page(state: &AppState) -> axum::routing::MethodRouter {
+fn not_found_page(state: &AppState, shell: fn(LeptosOptions) -> AnyView) -> axum::routing::MethodRouter {
     let options = state.leptos_options.clone();
     let state = state.clone();
     let render = leptos_axum::render_app_async_with_context(

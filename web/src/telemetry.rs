@@ -6,7 +6,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 /// Installs the subscriber; an unknown `LOG_FORMAT` is an error, not a silent default.
 pub fn init() -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,server=info,backend=info,app=info,sqlx=warn,tower_sessions=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,web=info,backend=info,app=info,sqlx=warn,tower_sessions=warn"));
     // Logs go to stderr so that `--json` output on stdout stays machine-readable.
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let format = std::env::var("LOG_FORMAT").unwrap_or_default();

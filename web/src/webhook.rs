@@ -2,7 +2,7 @@
 //! hands it to the webhook processor. Status codes follow the contract: 400 refused,
 //! 200 with a status, 503 when nothing could be recorded.
 
-use app::{error::AppError, state::AppState};
+use app_core::{error::AppError, state::AppState};
 use axum::{
     Json,
     body::Body,

@@ -59,7 +59,7 @@ async fn metrics_move_with_requests_and_request_ids_reach_the_json_log() {
     let env = [
         ("METRICS_ADDR", metrics_addr.as_str()),
         ("LOG_FORMAT", "json"),
-        ("RUST_LOG", "info,server::observe=debug"),
+        ("RUST_LOG", "info,web::observe=debug"),
         ("CLERK_WEBHOOK_SIGNING_SECRET", TEST_WEBHOOK_SECRET),
     ];
     let server = ServerProcess::start_with_log(&url, &env, Some(&log)).await;

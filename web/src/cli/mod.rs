@@ -9,7 +9,7 @@ use backend::sync::{
     migrate::{MigrateOptions, StaffChoice},
 };
 
-use crate::startup::Application;
+use crate::startup::{Application, Site};
 
 mod database;
 mod export;
@@ -134,13 +134,14 @@ pub enum Command {
 }
 
 impl Cli {
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Runs the command; with none, serves `site`.
+    pub async fn run(self, site: Site) -> anyhow::Result<()> {
         let config = Config::from_env()?;
         match self.command {
             None => {
                 let leptos =
                     leptos::config::get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
-                let app = Application::build(config, leptos).await?;
+                let app = Application::build(config, leptos, site).await?;
                 app.run_until_stopped().await
             }
             Some(Command::Migrate) => {

@@ -9,9 +9,13 @@ pub mod staff;
 use std::collections::HashMap;
 
 use backend::{Config, Db};
-use leptos::prelude::LeptosOptions;
-use server::startup::Application;
+use leptos::prelude::{IntoAny, LeptosOptions};
 use testkit::{Backend, TestDb};
+use web::startup::{Application, Site};
+
+/// The pages, as `server/src/main.rs` hands them to the server.
+const SITE: Site =
+    Site { routes: || leptos_axum::generate_route_list(app::App), shell: |options| app::shell(options).into_any() };
 
 /// Where a server answers, and a client for it: every request helper lives here, so in-process
 /// apps ([`TestApp`]) and real processes ([`process::ServerProcess`]) share them.
@@ -129,7 +133,7 @@ impl TestApp {
         vars.entry("CLERK_DEV_KEY_FILE".into()).or_insert_with(|| key_file.display().to_string());
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
 
-        let app = Application::build_with_hooks(config, leptos, hooks).await.expect("application builds");
+        let app = Application::build_with_hooks(config, leptos, SITE, hooks).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.db();
         let auth = app.authenticator();
