@@ -30,26 +30,13 @@ cleanup() {
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-for port in 3000 3001; do
-  if (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is taken" >&2; exit 1; fi
-done
+. bench/dev-loop.sh
+ports_free
 
 git clone -q "$repo" "$scratch/app"
 cd "$scratch/app"
-now() { date +%s.%N; }
-took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
 # A failed step shows the end of its log.
 step() { local log=$1; shift; "$@" > "$log" 2>&1 || { tail -30 "$log" >&2; exit 1; }; }
-# Waits until the served home page contains TEXT, at most SECONDS, while `make dev` runs.
-served() {
-  local text=$1 deadline=$((SECONDS + $2))
-  until curl -sf http://127.0.0.1:3000/ 2>/dev/null | grep -q "$text"; do
-    kill -0 "$dev_pid" 2>/dev/null || { tail -20 "$scratch/dev.log" >&2; exit 1; }
-    [ "$SECONDS" -lt "$deadline" ] || { echo "no '$text' within $2 s" >&2; tail -20 "$scratch/dev.log" >&2; exit 1; }
-    sleep 0.1
-  done
-}
 if command -v cargo-leptos >/dev/null || command -v wasm-bindgen >/dev/null; then
   echo "the scratch PATH still finds installed tools" >&2
   exit 1
@@ -60,20 +47,14 @@ step "$scratch/tools.log" make tools
 tools=$(took "$start")
 printf 'make tools                 %8s s\n' "$tools"
 
-# `make dev` in its own process group, so the cleanup stops cargo-leptos and the server it ran.
+dev_log="$scratch/dev.log"
 dev_start=$(now)
-setsid make dev > "$scratch/dev.log" 2>&1 &
-dev_pid=$!
+start_dev
 served 'Leptos + Clerk starter' 3600
 printf 'make dev → first page      %8s s  (%s s from the clone)\n' "$(took "$dev_start")" "$(took "$start")"
 
 # Edit → visible: the served page shows the new heading (the server rebuilt and restarted).
-for n in 1 2 3; do
-  edit_start=$(now)
-  sed -i "s|<h1>\"[^\"]*\"</h1>|<h1>\"Edited $n\"</h1>|" app/src/pages/home.rs
-  served "Edited $n" 300
-  printf 'edit %d → visible           %8s s\n' "$n" "$(took "$edit_start")"
-done
+for n in 1 2 3; do edit_home "$n" 300; done
 kill -- -"$dev_pid" 2>/dev/null || true
 dev_pid=
 
