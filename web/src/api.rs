@@ -1,7 +1,6 @@
 //! JSON endpoints: `GET /api/me`, `GET /api/whoami`, and a superuser's download of one person's data.
 
-use app_core::error::AppError;
-use app_core::{auth::UserView, state::AppState};
+use app_core::{auth::UserView, error::AppError, state::AppState};
 use axum::{
     Extension, Json,
     extract::{Path, State},
